@@ -1,0 +1,77 @@
+"""The error hierarchy shared by every layer of topo.
+
+``TopoError`` is the root. Each error carries one or more :class:`Problem` records so
+that a caller (the CLI, the HTTP API) can list *every* problem found, each naming the
+offending object, the value and the limit, instead of stopping at the first::
+
+    TopoError
+    ├── ScenarioError      malformed file, unknown key, wrong type
+    ├── LayoutError        impossible floor geometry
+    ├── CatalogError       unknown switch model or media
+    ├── FabricError        intent that cannot be built (too few ports, ...)
+    └── InfeasibleError    a stage that has no answer for the given input
+
+The base lives in ``layouts`` because ``layouts`` is the lowest layer; ``topo.errors``
+re-exports it together with the network-specific errors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+__all__ = ["LayoutError", "Problem", "ScenarioError", "TopoError"]
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with a user's input.
+
+    Attributes:
+        location: dotted path of the offending field or object, e.g. ``floor.racks.A01``
+            or ``fabric.spine.model``. Empty when the problem concerns the whole input.
+        message: a sentence naming the object, the value and the limit.
+        value: the offending value, where there is one (kept for machine readers).
+    """
+
+    location: str
+    message: str
+    value: object = None
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.message}" if self.location else self.message
+
+    def to_dict(self) -> dict[str, object]:
+        value = self.value
+        if value is not None and not isinstance(value, str | int | float | bool):
+            value = repr(value)
+        return {"location": self.location, "message": self.message, "value": value}
+
+
+class TopoError(Exception):
+    """Root of every error topo raises for a user's input.
+
+    Args:
+        problems: one or more problems; a plain string becomes a single problem with no
+            location.
+    """
+
+    def __init__(self, problems: str | Problem | Iterable[Problem]) -> None:
+        if isinstance(problems, str):
+            items: tuple[Problem, ...] = (Problem("", problems),)
+        elif isinstance(problems, Problem):
+            items = (problems,)
+        else:
+            items = tuple(problems)
+        if not items:
+            raise ValueError("an error needs at least one problem")
+        self.problems = items
+        super().__init__("; ".join(str(p) for p in items))
+
+
+class ScenarioError(TopoError):
+    """The scenario file could not be read: bad syntax, unknown key, wrong type."""
+
+
+class LayoutError(TopoError):
+    """The floor layout is impossible: geometry outside the room, overlaps, no tray."""

@@ -1,0 +1,242 @@
+"""The catalog: switch models and cable media with their reach, size, cost and power.
+
+The built-in catalog ships as data (``topo/data/catalog.yaml``) with figures from public
+sources (see the project's reference figures). A scenario may add entries or replace
+built-in ones by id through ``catalog:`` overrides; :func:`merge_catalog` applies them.
+
+Media are priced per *link*: a cable of some stock length plus, for optical media, one
+transceiver at each end. :meth:`Media.link_cost_cents` and :meth:`Media.link_power_w`
+give the figures the planner compares when it picks the media of a link.
+"""
+
+from __future__ import annotations
+
+from functools import cache, cached_property
+from importlib import resources
+from typing import Annotated, Literal, TypeVar
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from layouts.errors import Problem
+from topo.errors import CatalogError
+
+__all__ = [
+    "Catalog",
+    "CatalogOverrides",
+    "Media",
+    "MediaKind",
+    "PortGroup",
+    "Server",
+    "SwitchModel",
+    "Transceiver",
+    "builtin_catalog",
+    "merge_catalog",
+]
+
+MediaKind = Literal["dac", "acc", "aoc", "mmf", "smf", "copper"]
+Money = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class PortGroup(_Frozen):
+    """A run of identical front-panel ports of a switch.
+
+    ``breakout`` lists the lower speeds one cage can be split into as ``lanes x speed``
+    (an 800G twin-port OSFP serves 2 x 400G). ``role`` pins a group to downlinks or
+    uplinks (a ToR's 48 x 25G are for servers, its 8 x 100G for spines); ``any`` lets
+    the planner split the group by the oversubscription ratio.
+    """
+
+    count: int = Field(ge=1)
+    speed_gbps: int = Field(gt=0)
+    cage: str = "QSFP"
+    role: Literal["down", "up", "any"] = "any"
+    breakout: dict[int, int] = Field(
+        default_factory=dict, description="Breakout speed in Gb/s -> lanes per cage."
+    )
+
+
+class SwitchModel(_Frozen):
+    id: str
+    name: str
+    height_u: int = Field(ge=1, le=20)
+    power_w: Money
+    cost_usd: Money
+    ports: tuple[PortGroup, ...] = Field(min_length=1)
+
+    def ports_at(self, speed_gbps: int, role: str | None = None) -> int:
+        """How many logical ports the switch offers at ``speed_gbps`` (breakout included),
+        counting only groups of the given role (and ``any``) when ``role`` is set."""
+        total = 0
+        for g in self.ports:
+            if role is not None and g.role not in (role, "any"):
+                continue
+            if g.speed_gbps == speed_gbps:
+                total += g.count
+            elif speed_gbps in g.breakout:
+                total += g.count * g.breakout[speed_gbps]
+        return total
+
+
+class Server(_Frozen):
+    """A server (compute or storage node) model: its height, power and NIC ports."""
+
+    id: str
+    name: str
+    height_u: int = Field(ge=1, le=20)
+    power_w: Money
+    cost_usd: Money = 0.0
+    nic_ports: int = Field(ge=1)
+    nic_speed_gbps: int = Field(gt=0)
+
+
+class Transceiver(_Frozen):
+    sku: str
+    cost_usd: Money
+    power_w: Money
+
+
+class Media(_Frozen):
+    """A way to carry one link: a cable type (and transceivers for optical media).
+
+    Attributes:
+        reach_m: longest supported cable, metres.
+        od_mm: outside diameter for tray fill.
+        stock_lengths_m: lengths sold, ascending; a cable is rounded up to one of them.
+        cable_cost_usd / cable_cost_per_m_usd: price of the cable as base + per metre.
+        end_power_w: power drawn at each end by the cable itself (DAC, active copper, AOC).
+        transceiver: optics plugged at each end, for ``mmf`` and ``smf`` media.
+        slack_m: service loop left at each end.
+    """
+
+    id: str
+    kind: MediaKind
+    speed_gbps: int = Field(gt=0)
+    reach_m: float = Field(gt=0)
+    od_mm: float = Field(gt=0)
+    stock_lengths_m: tuple[float, ...] = Field(min_length=1)
+    cable_sku: str
+    cable_cost_usd: Money = 0.0
+    cable_cost_per_m_usd: Money = 0.0
+    end_power_w: Money = 0.0
+    transceiver: Transceiver | None = None
+    slack_m: float = Field(0.5, ge=0)
+
+    @cached_property
+    def stock_lengths_mm(self) -> tuple[int, ...]:
+        return tuple(sorted(round(s * 1000) for s in self.stock_lengths_m))
+
+    @property
+    def max_length_mm(self) -> int:
+        """Longest cable this media can be: its longest stock length within reach."""
+        reach = round(self.reach_m * 1000)
+        fitting = [s for s in self.stock_lengths_mm if s <= reach]
+        return fitting[-1] if fitting else 0
+
+    def stock_length_mm(self, needed_mm: int) -> int | None:
+        """The shortest stock length at least ``needed_mm`` within reach, or None."""
+        reach = round(self.reach_m * 1000)
+        for s in self.stock_lengths_mm:
+            if s >= needed_mm:
+                return s if s <= reach else None
+        return None
+
+    def link_cost_cents(self, stock_mm: int) -> int:
+        """Price of one link of this media at a stock length, in cents."""
+        cable = self.cable_cost_usd + self.cable_cost_per_m_usd * stock_mm / 1000
+        optics = 2 * self.transceiver.cost_usd if self.transceiver else 0.0
+        return round((cable + optics) * 100)
+
+    @property
+    def link_power_w(self) -> float:
+        """Power of one link (both ends), watts."""
+        per_end = self.end_power_w + (self.transceiver.power_w if self.transceiver else 0.0)
+        return 2 * per_end
+
+    @property
+    def area_mm2(self) -> float:
+        return 3.141592653589793 * self.od_mm**2 / 4
+
+
+class Catalog(_Frozen):
+    switches: tuple[SwitchModel, ...] = ()
+    servers: tuple[Server, ...] = ()
+    media: tuple[Media, ...] = ()
+
+    @cached_property
+    def switch_index(self) -> dict[str, SwitchModel]:
+        return {s.id: s for s in self.switches}
+
+    @cached_property
+    def server_index(self) -> dict[str, Server]:
+        return {s.id: s for s in self.servers}
+
+    @cached_property
+    def media_index(self) -> dict[str, Media]:
+        return {m.id: m for m in self.media}
+
+    def media_for(self, speed_gbps: int) -> tuple[Media, ...]:
+        """Media that carry ``speed_gbps``, in catalog order."""
+        return tuple(m for m in self.media if m.speed_gbps == speed_gbps)
+
+    def switch(self, model: str, location: str = "") -> SwitchModel:
+        try:
+            return self.switch_index[model]
+        except KeyError:
+            known = ", ".join(sorted(self.switch_index))
+            raise CatalogError(
+                Problem(location, f"unknown switch model {model!r}; known: {known}", model)
+            ) from None
+
+
+class CatalogOverrides(_Frozen):
+    """Entries a scenario adds to the built-in catalog or replaces in it, by id."""
+
+    switches: tuple[SwitchModel, ...] = ()
+    servers: tuple[Server, ...] = ()
+    media: tuple[Media, ...] = ()
+    replace: bool = Field(
+        False, description="Use only these entries, ignoring the built-in catalog."
+    )
+
+
+_T = TypeVar("_T", SwitchModel, Server, Media)
+
+
+def _merge(base: tuple[_T, ...], extra: tuple[_T, ...]) -> tuple[_T, ...]:
+    by_id = {x.id: x for x in base}
+    order = [x.id for x in base]
+    for x in extra:
+        if x.id not in by_id:
+            order.append(x.id)
+        by_id[x.id] = x
+    return tuple(by_id[i] for i in order)
+
+
+def merge_catalog(base: Catalog, overrides: CatalogOverrides | None) -> Catalog:
+    """The built-in catalog with a scenario's overrides applied (entries replace by id)."""
+    if overrides is None:
+        return base
+    if overrides.replace:
+        return Catalog(
+            switches=overrides.switches, servers=overrides.servers, media=overrides.media
+        )
+    return Catalog(
+        switches=_merge(base.switches, overrides.switches),
+        servers=_merge(base.servers, overrides.servers),
+        media=_merge(base.media, overrides.media),
+    )
+
+
+@cache
+def builtin_catalog() -> Catalog:
+    """The catalog shipped with topo."""
+    text = resources.files("topo").joinpath("data/catalog.yaml").read_text(encoding="utf-8")
+    try:
+        return Catalog.model_validate(yaml.safe_load(text))
+    except ValidationError as exc:  # a broken shipped file is a bug, but say where
+        raise CatalogError(f"built-in catalog is invalid: {exc}") from exc

@@ -1,0 +1,27 @@
+"""Errors topo raises for a user's input; see :mod:`layouts.errors` for the hierarchy."""
+
+from __future__ import annotations
+
+from layouts.errors import LayoutError, Problem, ScenarioError, TopoError
+
+__all__ = [
+    "CatalogError",
+    "FabricError",
+    "InfeasibleError",
+    "LayoutError",
+    "Problem",
+    "ScenarioError",
+    "TopoError",
+]
+
+
+class CatalogError(TopoError):
+    """An unknown switch model, server model or media, or a broken catalog entry."""
+
+
+class FabricError(TopoError):
+    """A fabric intent that cannot be built: too few ports, speeds that do not match."""
+
+
+class InfeasibleError(TopoError):
+    """A stage has no answer: no rack with room, no media long enough for a link."""

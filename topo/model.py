@@ -1,0 +1,107 @@
+"""Records that flow between the planner's stages: devices, ports, links, cables.
+
+These are the bulk records of a plan (a 100,000-GPU cluster has hundreds of thousands
+of links), so they are frozen, slotted dataclasses rather than validated pydantic
+models: validation happens once, on the scenario; the stages then build these records
+from validated data, and cheap construction keeps large plans fast.
+
+Ports are numbered from 1 on each device. A breakout leg is ``(port, lane)`` with lanes
+from 1; ``lane == 0`` means the whole port. A port renders as ``17`` or ``17/2``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = ["Device", "Endpoint", "Fabric", "Link", "Placement", "format_port"]
+
+
+def format_port(port: int, lane: int = 0) -> str:
+    """``17`` -> ``'17'``, ``(3, 2)`` -> ``'03/2'``: two digits, lane after a slash."""
+    return f"{port:02d}/{lane}" if lane else f"{port:02d}"
+
+
+@dataclass(frozen=True, slots=True)
+class Device:
+    """A switch or a server.
+
+    Attributes:
+        id: unique, stable and sortable, e.g. ``leaf-A01``, ``spine-03``, ``srv-A01-07``.
+        role: ``server``, ``leaf``, ``spine``, ``core``, ``mgmt``, ...
+        model: catalog id of the switch or server model.
+        rack: rack id, or None while the device is not placed yet.
+        u: top rack unit the device occupies (1 = bottom), or None while not placed.
+        fabric: name of the fabric that owns the device ('' for servers shared by fabrics).
+        group: pod, plane or scalable unit the device belongs to, '' if none.
+    """
+
+    id: str
+    role: str
+    model: str
+    height_u: int
+    power_w: float
+    cost_usd: float = 0.0
+    rack: str | None = None
+    u: int | None = None
+    fabric: str = ""
+    group: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    device: str
+    port: int
+    lane: int = 0
+
+    @property
+    def port_name(self) -> str:
+        return format_port(self.port, self.lane)
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """A logical connection between two device ports.
+
+    ``a`` is the lower-tier end (server before leaf before spine before core), ``b`` the
+    upper. Links whose ``redundancy`` key is equal and non-empty should not share a tray
+    segment (the two uplinks of a dual-homed server, two planes of a fabric).
+    """
+
+    id: str
+    a: Endpoint
+    b: Endpoint
+    speed_gbps: int
+    tier: str
+    fabric: str = ""
+    redundancy: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Fabric:
+    """The logical topology: devices and links, plus notes on sizing decisions."""
+
+    name: str
+    devices: tuple[Device, ...]
+    links: tuple[Link, ...]
+    notes: tuple[str, ...] = ()
+
+    def device_index(self) -> dict[str, Device]:
+        return {d.id: d for d in self.devices}
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """Where every device stands: a new tuple of devices with ``rack`` and ``u`` set.
+
+    Attributes:
+        devices: every device of the fabric, placed, sorted by id.
+        method: how the free devices were placed (``naive``, ``optimized``, ...).
+        notes: human-readable remarks (e.g. the saving against naive placement).
+    """
+
+    devices: tuple[Device, ...]
+    method: str = "naive"
+    notes: tuple[str, ...] = field(default=())
+
+    def device_index(self) -> dict[str, Device]:
+        return {d.id: d for d in self.devices}
