@@ -19,8 +19,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-__all__ = ["LayoutError", "Problem", "ScenarioError", "TopoError"]
+if TYPE_CHECKING:
+    from pydantic import ValidationError
+
+__all__ = ["LayoutError", "Problem", "ScenarioError", "TopoError", "problems_from_validation"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,3 +79,40 @@ class ScenarioError(TopoError):
 
 class LayoutError(TopoError):
     """The floor layout is impossible: geometry outside the room, overlaps, no tray."""
+
+
+_TYPE_TAGS = frozenset({"str", "int", "float", "bool", "list", "dict", "tuple", "[key]"})
+
+
+def _loc_part_kept(part: int | str) -> bool:
+    # pydantic puts union branches in the location: class names ("Floor"), type names
+    # ("str") and discriminator tags ("spine-leaf"); field names are snake_case
+    if isinstance(part, int):
+        return True
+    return part.isidentifier() and not part[:1].isupper() and part not in _TYPE_TAGS
+
+
+def problems_from_validation(exc: ValidationError, *, prefix: str = "") -> list[Problem]:
+    """One problem per pydantic error, located by a dotted path under ``prefix``.
+
+    Union-branch markers are dropped from locations, so an error inside an inline floor
+    reads ``floor.rows.0.count``, not ``floor.Floor.rows.0.count``.
+    """
+    out: list[Problem] = []
+    seen: set[tuple[str, str]] = set()
+    for err in exc.errors(include_url=False):
+        parts = [str(p) for p in err["loc"] if _loc_part_kept(p)]
+        location = ".".join([prefix, *parts]) if prefix else ".".join(parts)
+        value = err.get("input")
+        if err["type"] == "extra_forbidden":
+            message, value = f"unknown key {parts[-1]!r}", parts[-1]
+        elif err["type"] == "missing":
+            message, value = f"missing required key {parts[-1]!r}", None
+        else:
+            shown = value if isinstance(value, str | int | float | bool) else None
+            message = err["msg"] if shown is None else f"{err['msg']} (got {shown!r})"
+            value = shown
+        if (location, message) not in seen:
+            seen.add((location, message))
+            out.append(Problem(location, message, value))
+    return out

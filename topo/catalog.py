@@ -192,6 +192,16 @@ class Catalog(_Frozen):
                 Problem(location, f"unknown switch model {model!r}; known: {known}", model)
             ) from None
 
+    def server(self, model: str, location: str = "") -> Server:
+        """The server model ``model``; a :class:`CatalogError` at ``location`` if unknown."""
+        try:
+            return self.server_index[model]
+        except KeyError:
+            known = ", ".join(sorted(self.server_index))
+            raise CatalogError(
+                Problem(location, f"unknown server model {model!r}; known: {known}", model)
+            ) from None
+
 
 class CatalogOverrides(_Frozen):
     """Entries a scenario adds to the built-in catalog or replaces in it, by id."""

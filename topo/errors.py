@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from layouts.errors import LayoutError, Problem, ScenarioError, TopoError
+from layouts.errors import (
+    LayoutError,
+    Problem,
+    ScenarioError,
+    TopoError,
+    problems_from_validation,
+)
 
 __all__ = [
     "CatalogError",
@@ -12,6 +18,7 @@ __all__ = [
     "Problem",
     "ScenarioError",
     "TopoError",
+    "problems_from_validation",
 ]
 
 

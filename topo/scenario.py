@@ -23,11 +23,11 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError
 
 from layouts.model import Floor
 from topo.catalog import CatalogOverrides
-from topo.errors import Problem, ScenarioError
+from topo.errors import Problem, ScenarioError, problems_from_validation
 
 __all__ = [
     "LeafIntent",
@@ -38,7 +38,6 @@ __all__ = [
     "SpineLeafIntent",
     "load_scenario",
     "parse_scenario",
-    "problems_from_validation",
 ]
 
 
@@ -106,43 +105,14 @@ class Options(_Frozen):
 class Scenario(_Frozen):
     name: str = Field("scenario", min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
     description: str = ""
-    floor: Floor | str = Field(
-        description="Inline floor, the name of a shipped layout, or a path to a floor file."
-    )
+    floor: Annotated[
+        Annotated[Floor, Tag("Floor")] | Annotated[str, Tag("str")],
+        Discriminator(lambda v: "str" if isinstance(v, str) else "Floor"),
+    ] = Field(description="Inline floor, the name of a shipped layout, or a path to a floor file.")
     servers: ServerIntent
     fabric: FabricIntent
     catalog: CatalogOverrides | None = None
     options: Options = Options()
-
-
-def _loc(parts: tuple[int | str, ...]) -> str:
-    # drop pydantic's union-branch tags ("Floor", "str", "spine-leaf") from the path
-    keep = [str(p) for p in parts if not (isinstance(p, str) and p[:1].isupper())]
-    keep = [p for p in keep if p not in ("str", "spine-leaf", "function-after")]
-    return ".".join(keep)
-
-
-def problems_from_validation(exc: ValidationError, prefix: str = "") -> list[Problem]:
-    """Turn pydantic's errors into topo problems with dotted locations."""
-    out: list[Problem] = []
-    seen: set[tuple[str, str]] = set()
-    for err in exc.errors(include_url=False):
-        loc = _loc(tuple(err["loc"]))
-        if prefix:
-            loc = f"{prefix}.{loc}" if loc else prefix
-        msg = err["msg"]
-        if err["type"] == "extra_forbidden":
-            msg = "unknown key"
-        elif err["type"] == "missing":
-            msg = "required key is missing"
-        key = (loc, msg)
-        if key in seen:
-            continue
-        seen.add(key)
-        value = err.get("input")
-        shown = value if isinstance(value, str | int | float | bool) else None
-        out.append(Problem(loc, f"{msg} (got {shown!r})" if shown is not None else msg, shown))
-    return out
 
 
 def parse_scenario(data: Any) -> Scenario:

@@ -1,0 +1,234 @@
+"""Cables: one physical cable per link, with its media, length and label.
+
+Steps, for each link:
+
+1. Length needed: in-rack run at each end (from the port up to the rack top, plus a
+   dressing allowance), the two drops and the tray route, plus the media's slack at each
+   end. A link inside one rack runs from port to port inside the rack::
+
+        length = inrack(A) + drop(A) + route + drop(B) + inrack(B) + 2 x slack
+        inrack(end) = (rack height in U - device top U) x 44.45 mm + dress
+
+2. Media: among the catalog's media for the link speed, those with a stock length that
+   covers the need and lies within reach; the cheapest link wins (ties: less power, then
+   media id). The stock length is the shortest that covers the need.
+3. Label: both ends, near (A) end first, as ``RACK-U:PORT/RACK-U:PORT``.
+
+A link with no route (its racks share no tray path) becomes an ``unrouted`` cable; a link
+longer than every media's reach becomes a ``no-media`` cable. Both stay in the plan,
+flagged, so nothing is dropped; :func:`make_cables` also returns them as problems.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from layouts.model import RACK_UNIT_M, Floor
+from topo.catalog import Catalog, Media
+from topo.errors import CatalogError, Problem
+from topo.model import Device, Link
+from topo.routing import RackRoute
+
+__all__ = ["Cable", "choose_media", "inrack_mm", "make_cables", "port_label"]
+
+RACK_UNIT_MM = RACK_UNIT_M * 1000
+
+
+@dataclass(frozen=True, slots=True)
+class Cable:
+    """One cable of the plan. Lengths in millimetres, cost in cents.
+
+    Attributes:
+        status: ``ok``; ``unrouted`` (no tray path between its racks); ``no-media`` (longer
+            than every media's reach).
+        length_mm: length needed, before rounding to stock.
+        stock_mm: the stock length to pull (0 if none fits).
+        route_mm: length along trays, risers and connectors (0 inside one rack).
+        segments: tray segment indices passed, from the A end to the B end.
+    """
+
+    id: str
+    link: str
+    label: str
+    tier: str
+    fabric: str
+    speed_gbps: int
+    a_rack: str
+    a_u: int
+    a_device: str
+    a_port: str
+    b_rack: str
+    b_u: int
+    b_device: str
+    b_port: str
+    media: str
+    kind: str
+    route_mm: int
+    length_mm: int
+    stock_mm: int
+    segments: tuple[int, ...]
+    cost_cents: int
+    power_w: float
+    status: str = "ok"
+    redundancy: str = ""
+
+
+def port_label(rack: str, u: int, port: str) -> str:
+    """``port_label('B07', 42, '17')`` -> ``'B07-42:17'``."""
+    return f"{rack}-{u:02d}:{port}"
+
+
+def inrack_mm(rack_height_u: int, device_u: int, dress_mm: int) -> int:
+    """Run from a port on a device whose top unit is ``device_u`` up to the rack top."""
+    return round(max(0, rack_height_u - device_u) * RACK_UNIT_MM) + dress_mm
+
+
+def choose_media(
+    options: Sequence[Media], base_mm: int, slack_mm: int | None
+) -> tuple[Media, int, int] | None:
+    """The cheapest media (then lowest power, then id) whose stock covers the need.
+
+    Returns ``(media, needed_mm, stock_mm)`` or None when nothing reaches.
+    """
+    best: tuple[tuple[int, float, str], Media, int, int] | None = None
+    for m in options:
+        slack = slack_mm if slack_mm is not None else round(m.slack_m * 1000)
+        need = base_mm + 2 * slack
+        stock = m.stock_length_mm(need)
+        if stock is None:
+            continue
+        key = (m.link_cost_cents(stock), m.link_power_w, m.id)
+        if best is None or key < best[0]:
+            best = (key, m, need, stock)
+    return None if best is None else (best[1], best[2], best[3])
+
+
+def make_cables(
+    links: Sequence[Link],
+    devices: Mapping[str, Device],
+    floor: Floor,
+    routes: Mapping[str, RackRoute | None],
+    catalog: Catalog,
+    *,
+    slack_m: float | None = None,
+    dress_m: float = 0.3,
+) -> tuple[tuple[Cable, ...], tuple[Problem, ...]]:
+    """Turn placed, routed links into cables.
+
+    Args:
+        links: the fabric's links, in the order cables are numbered.
+        devices: placed devices by id (``rack`` and ``u`` set).
+        routes: route by link id for links between racks; a link between racks that is
+            missing or ``None`` here is unrouted.
+        slack_m: slack at each end overriding every media's own.
+
+    Returns:
+        The cables, one per link, and a problem for each cable that is not ``ok``.
+
+    Raises:
+        CatalogError: the catalog has no media at all for a link's speed.
+    """
+    racks = floor.rack_index
+    dress = round(dress_m * 1000)
+    slack = None if slack_m is None else round(slack_m * 1000)
+    media_by_speed: dict[int, tuple[Media, ...]] = {}
+    memo: dict[tuple[int, int], tuple[Media, int, int] | None] = {}
+    cables: list[Cable] = []
+    problems: list[Problem] = []
+    width = max(6, len(str(len(links))))
+    for n, link in enumerate(links, start=1):
+        da, db = devices[link.a.device], devices[link.b.device]
+        assert da.rack is not None and da.u is not None, da.id
+        assert db.rack is not None and db.u is not None, db.id
+        ra, rb = racks[da.rack], racks[db.rack]
+        speed = link.speed_gbps
+        if speed not in media_by_speed:
+            media_by_speed[speed] = catalog.media_for(speed)
+            if not media_by_speed[speed]:
+                raise CatalogError(
+                    Problem("catalog.media", f"no media for {speed}G links (link {link.id!r})")
+                )
+        route = routes.get(link.id)
+        status = "ok"
+        if da.rack == db.rack:
+            route_mm, segs = 0, ()
+            base = abs(da.u - db.u) * RACK_UNIT_MM
+            base_mm = round(base) + dress
+        elif route is None:
+            status, route_mm, segs, base_mm = "unrouted", 0, (), 0
+        else:
+            route_mm, segs = route.tray_mm, route.segments
+            base_mm = (
+                inrack_mm(ra.height_u, da.u, dress)
+                + inrack_mm(rb.height_u, db.u, dress)
+                + route.total_mm
+            )
+        a_port, b_port = link.a.port_name, link.b.port_name
+        a_lab = port_label(da.rack, da.u, a_port)
+        b_lab = port_label(db.rack, db.u, b_port)
+        choice = None
+        if status == "ok":
+            key = (speed, base_mm)
+            if key not in memo:
+                memo[key] = choose_media(media_by_speed[speed], base_mm, slack)
+            choice = memo[key]
+            if choice is None:
+                status = "no-media"
+                longest = max(media_by_speed[speed], key=lambda m: (m.max_length_mm, m.id))
+                problems.append(
+                    Problem(
+                        f"links.{link.id}",
+                        f"link {link.id!r} ({a_lab} to {b_lab}) needs {base_mm / 1000:.1f} m "
+                        f"before slack; the longest {speed}G media is {longest.id!r} at "
+                        f"{longest.max_length_mm / 1000:g} m",
+                        base_mm / 1000,
+                    )
+                )
+        else:
+            problems.append(
+                Problem(
+                    f"links.{link.id}",
+                    f"link {link.id!r} ({a_lab} to {b_lab}): no tray path between racks "
+                    f"{da.rack!r} and {db.rack!r}",
+                )
+            )
+        if choice is not None:
+            media, need, stock = choice
+            m_id, kind, cost, power = (
+                media.id,
+                media.kind,
+                media.link_cost_cents(stock),
+                (media.link_power_w),
+            )
+        else:
+            m_id, kind, need, stock, cost, power = "", "", base_mm, 0, 0, 0.0
+        cables.append(
+            Cable(
+                id=f"C{n:0{width}d}",
+                link=link.id,
+                label=f"{a_lab}/{b_lab}",
+                tier=link.tier,
+                fabric=link.fabric,
+                speed_gbps=speed,
+                a_rack=da.rack,
+                a_u=da.u,
+                a_device=da.id,
+                a_port=a_port,
+                b_rack=db.rack,
+                b_u=db.u,
+                b_device=db.id,
+                b_port=b_port,
+                media=m_id,
+                kind=kind,
+                route_mm=route_mm,
+                length_mm=need,
+                stock_mm=stock,
+                segments=segs,
+                cost_cents=cost,
+                power_w=power,
+                status=status,
+                redundancy=link.redundancy,
+            )
+        )
+    return tuple(cables), tuple(problems)

@@ -1,0 +1,295 @@
+"""Exports: the files a plan hands to installers, procurement and other tools.
+
+Each ``plan_to_*`` function is a pure view of a :class:`~topo.plan.Plan` returning text;
+:func:`render_plan` gathers them by file name and :func:`write_plan` writes them all or
+nothing. Column orders are part of the contract and documented in ``CABLES_COLUMNS``,
+``BOM_COLUMNS`` and ``TRAYS_COLUMNS``; rows are sorted as each function says.
+
+Tray routes in ``cables.csv`` are written compactly: consecutive segments of one tray
+become a range, ``T-A.002..017 > X.001 > T-B.010..004`` (a descending range means the
+cable runs against the tray's direction).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import shutil
+import tempfile
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from topo.plan import Plan
+
+__all__ = [
+    "BOM_COLUMNS",
+    "CABLES_COLUMNS",
+    "OUTPUT_FILES",
+    "TRAYS_COLUMNS",
+    "compact_route",
+    "plan_to_bom_csv",
+    "plan_to_cables_csv",
+    "plan_to_json",
+    "plan_to_trays_csv",
+    "render_plan",
+    "write_plan",
+]
+
+CABLES_COLUMNS = (
+    "cable_id",  # C000001..., in link order
+    "label",  # RACK-U:PORT/RACK-U:PORT, A end first
+    "status",  # ok | unrouted | no-media
+    "fabric",
+    "tier",  # server-leaf, leaf-spine, ...
+    "speed_gbps",
+    "a_rack",
+    "a_u",  # top rack unit of the A-end device
+    "a_device",
+    "a_port",
+    "b_rack",
+    "b_u",
+    "b_device",
+    "b_port",
+    "media",  # catalog media id
+    "media_kind",  # dac, acc, aoc, mmf, smf, copper
+    "route_m",  # along trays (0 inside one rack)
+    "length_m",  # needed: in-rack runs + drops + route + slack
+    "stock_length_m",  # to pull
+    "cost_usd",  # cable plus both transceivers
+    "power_w",  # both ends
+    "tray_route",  # compact segment list, A end to B end
+)
+"""Columns of ``cables.csv``. Rows are sorted by ``cable_id``."""
+
+BOM_COLUMNS = (
+    "category",  # switch, optic, cable, total
+    "sku",
+    "description",
+    "length_m",  # cables only
+    "quantity",
+    "unit_cost_usd",
+    "total_cost_usd",
+    "unit_power_w",
+    "total_power_w",
+)
+"""Columns of ``bom.csv``. Rows: switches, optics, cables, each by SKU (and length),
+then one ``total`` row."""
+
+TRAYS_COLUMNS = (
+    "segment",
+    "tray",
+    "length_m",
+    "cables",
+    "cable_area_mm2",
+    "area_mm2",
+    "fill_pct",
+    "limit_pct",
+    "over_by_pct",  # percentage points over the limit, 0 if within it
+    "status",  # ok | over
+)
+"""Columns of ``trays.csv``. Rows are sorted by tray id, then along the tray."""
+
+
+def _m(mm: int | float) -> str:
+    return f"{mm / 1000:.3f}".rstrip("0").rstrip(".") if mm else "0"
+
+
+def _money(cents: int) -> str:
+    return f"{cents / 100:.2f}"
+
+
+def _csv(header: tuple[str, ...], rows: list[list[Any]]) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(header)
+    w.writerows(rows)
+    return buf.getvalue()
+
+
+def compact_route(plan: Plan, segments: tuple[int, ...]) -> str:
+    """Segment indices -> ``'T-A.002..004 > X.001'``."""
+    if not segments:
+        return ""
+    segs = plan.pathways.segments
+    runs: list[list[str]] = []
+    prev_tray = None
+    for i in segments:
+        s = segs[i]
+        k = s.id.rsplit(".", 1)[1]
+        if s.tray == prev_tray:
+            runs[-1].append(k)
+        else:
+            runs.append([s.tray, k])
+            prev_tray = s.tray
+    parts = []
+    for run in runs:
+        tray, first, last = run[0], run[1], run[-1]
+        parts.append(f"{tray}.{first}" if len(run) == 2 else f"{tray}.{first}..{last}")
+    return " > ".join(parts)
+
+
+def plan_to_cables_csv(plan: Plan) -> str:
+    """The cable schedule: one row a cable (see ``CABLES_COLUMNS``)."""
+    rows = []
+    for c in sorted(plan.cables, key=lambda c: c.id):
+        rows.append(
+            [
+                c.id, c.label, c.status, c.fabric, c.tier, c.speed_gbps,
+                c.a_rack, c.a_u, c.a_device, c.a_port,
+                c.b_rack, c.b_u, c.b_device, c.b_port,
+                c.media, c.kind, _m(c.route_mm), _m(c.length_mm), _m(c.stock_mm),
+                _money(c.cost_cents), f"{c.power_w:g}", compact_route(plan, c.segments),
+            ]
+        )  # fmt: skip
+    return _csv(CABLES_COLUMNS, rows)
+
+
+def plan_to_bom_csv(plan: Plan) -> str:
+    """The bill of materials (see ``BOM_COLUMNS``)."""
+    cat = plan.catalog
+    rows: list[list[Any]] = []
+    total_cents = 0
+    total_power = 0.0
+
+    def add(
+        category: str, sku: str, desc: str, length: str, qty: int, unit_cents: int, unit_w: float
+    ) -> None:
+        nonlocal total_cents, total_power
+        total_cents += unit_cents * qty
+        total_power += unit_w * qty
+        rows.append(
+            [
+                category,
+                sku,
+                desc,
+                length,
+                qty,
+                _money(unit_cents),
+                _money(unit_cents * qty),
+                f"{unit_w:g}",
+                f"{unit_w * qty:g}",
+            ]
+        )
+
+    switches: dict[str, int] = defaultdict(int)
+    for d in plan.placement.devices:
+        if d.role != "server":
+            switches[d.model] += 1
+    for model in sorted(switches):
+        sw = cat.switch_index.get(model)
+        name = sw.name if sw else model
+        power = sw.power_w if sw else 0.0
+        cost = round(sw.cost_usd * 100) if sw else 0
+        add("switch", model, name, "", switches[model], cost, power)
+
+    optics: dict[str, int] = defaultdict(int)
+    cables: dict[tuple[str, int], int] = defaultdict(int)
+    for c in plan.cables:
+        if c.status != "ok":
+            continue
+        m = cat.media_index[c.media]
+        if m.transceiver is not None:
+            optics[m.transceiver.sku] += 2
+        cables[(c.media, c.stock_mm)] += 1
+    trx = {m.transceiver.sku: m.transceiver for m in cat.media if m.transceiver}
+    for sku in sorted(optics):
+        t = trx[sku]
+        add("optic", sku, f"transceiver {sku}", "", optics[sku], round(t.cost_usd * 100), t.power_w)
+    for (media_id, stock), qty in sorted(
+        cables.items(), key=lambda kv: (cat.media_index[kv[0][0]].cable_sku, kv[0][1])
+    ):
+        m = cat.media_index[media_id]
+        unit = round((m.cable_cost_usd + m.cable_cost_per_m_usd * stock / 1000) * 100)
+        sku = f"{m.cable_sku}-{_m(stock)}M"
+        add(
+            "cable",
+            sku,
+            f"{m.kind} {m.speed_gbps}G {_m(stock)} m ({media_id})",
+            _m(stock),
+            qty,
+            unit,
+            2 * m.end_power_w,
+        )
+    rows.append(["total", "", "", "", "", "", _money(total_cents), "", f"{total_power:g}"])
+    return _csv(BOM_COLUMNS, rows)
+
+
+def plan_to_trays_csv(plan: Plan) -> str:
+    """Tray fill per segment (see ``TRAYS_COLUMNS``)."""
+    rows = []
+    for f in sorted(plan.fills, key=lambda f: (f.segment.tray, f.segment.id)):
+        s = f.segment
+        over = max(0.0, f.fill - s.fill_limit)
+        rows.append(
+            [
+                s.id,
+                s.tray,
+                _m(s.length_mm),
+                f.cables,
+                f"{f.cable_area_mm2:.1f}",
+                s.area_mm2,
+                f"{100 * f.fill:.2f}",
+                f"{100 * s.fill_limit:.2f}",
+                f"{100 * over:.2f}",
+                "over" if f.over else "ok",
+            ]
+        )
+    return _csv(TRAYS_COLUMNS, rows)
+
+
+def plan_to_json(plan: Plan) -> str:
+    """``plan.json``: summary, diagnostics, notes and every placed device."""
+    doc = {
+        "format": "topo.plan/1",
+        "summary": plan.summary,
+        "diagnostics": [p.to_dict() for p in plan.diagnostics],
+        "notes": list(plan.notes),
+        "devices": [
+            {
+                "id": d.id, "role": d.role, "model": d.model, "rack": d.rack, "u": d.u,
+                "height_u": d.height_u, "fabric": d.fabric, "group": d.group,
+            }
+            for d in plan.placement.devices
+        ],
+    }  # fmt: skip
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
+OUTPUT_FILES: dict[str, Callable[[Plan], str]] = {
+    "plan.json": plan_to_json,
+    "cables.csv": plan_to_cables_csv,
+    "bom.csv": plan_to_bom_csv,
+    "trays.csv": plan_to_trays_csv,
+}
+"""Every file ``topo plan`` writes, by name."""
+
+
+def render_plan(plan: Plan) -> dict[str, bytes]:
+    """Every output file's bytes, by file name."""
+    return {name: fn(plan).encode("utf-8") for name, fn in OUTPUT_FILES.items()}
+
+
+def write_plan(plan: Plan, out_dir: str | Path) -> list[Path]:
+    """Write every output file into ``out_dir``, all or nothing.
+
+    The files are rendered in memory, written to a temporary folder beside ``out_dir``
+    and then moved in, so an error leaves no half-written output behind.
+    """
+    files = render_plan(plan)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".topo-", dir=out))
+    try:
+        for name, data in files.items():
+            (tmp / name).write_bytes(data)
+        written = []
+        for name in files:
+            os.replace(tmp / name, out / name)
+            written.append(out / name)
+        return written
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)

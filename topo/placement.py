@@ -1,0 +1,331 @@
+"""Placement: give every device of a fabric a rack and a rack unit.
+
+:func:`place_devices` is the naive placement an optimizer is measured against:
+
+1. Devices the fabric already put in a rack (servers, top-of-rack leaves) stay there.
+   Servers fill the rack from U1 upward in id order; every other device (the rack's
+   leaves) stacks from the top down in id order, so ``leaf-A01-1`` is at the top.
+2. End-of-row leaves (``rack=None``, ``group`` = their row) go to the network racks of
+   their row, the rack nearest a row end first; a row without a network rack sends them
+   to the spine racks instead (with a note).
+3. Spines and any other device without a rack go to the spine racks (``spine_racks``,
+   else every rack with role ``network``) in rack-id order, each rack filled from the top
+   down; the next rack is used when the U or the power of the current one runs out.
+4. Every rack is checked: the heights of its devices must fit ``rack.height_u`` and
+   their power ``rack.power_kw``. Every overfull rack and every device that fits nowhere
+   is reported, together, in one :class:`~topo.errors.InfeasibleError`.
+
+A device's ``u`` is the TOP unit it occupies (U1 is the bottom)::
+
+    U48 | leaf-A01          |  top-down: u = 48
+    U47 | (free)            |
+     .. |                   |
+    U02 | srv-A01-02  (1U)  |  bottom-up: u = 2
+    U01 | srv-A01-01  (1U)  |  u = 1 (an 8U server at the bottom has u = 8)
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+
+from layouts.model import Floor, Rack
+from topo.catalog import Catalog
+from topo.errors import InfeasibleError, Problem
+from topo.model import Device, Fabric, Placement
+
+__all__ = ["place_devices"]
+
+_ROLE_ORDER = {"server": 0, "leaf": 1, "spine": 2, "core": 3}
+_PLURAL = {"leaf": "leaves", "switch": "switches", "mgmt": "mgmt switches"}
+
+
+class _RackFill:
+    """What a rack holds so far: ``bottom`` is the highest unit taken from below,
+    ``top`` the highest unit still free above (``top - bottom`` units are free)."""
+
+    __slots__ = ("bottom", "counts", "power_w", "rack", "top", "used_u")
+
+    def __init__(self, rack: Rack) -> None:
+        self.rack = rack
+        self.bottom = 0
+        self.top = rack.height_u
+        self.power_w = 0.0
+        self.used_u = 0
+        self.counts: Counter[str] = Counter()
+
+    @property
+    def limit_w(self) -> float:
+        return self.rack.power_kw * 1000
+
+    def fits(self, d: Device) -> bool:
+        return self.top - self.bottom >= d.height_u and self.power_w + d.power_w <= self.limit_w
+
+    def put_bottom(self, d: Device) -> int:
+        self.bottom += d.height_u
+        self._count(d)
+        return self.bottom
+
+    def put_top(self, d: Device) -> int:
+        u = self.top
+        self.top -= d.height_u
+        self._count(d)
+        return u
+
+    def _count(self, d: Device) -> None:
+        self.power_w += d.power_w
+        self.used_u += d.height_u
+        self.counts[d.role] += 1
+
+
+def place_devices(
+    fabric: Fabric,
+    floor: Floor,
+    catalog: Catalog,
+    *,
+    spine_racks: tuple[str, ...] | None = None,
+) -> Placement:
+    """Place every device of ``fabric`` in a rack, at a rack unit.
+
+    Args:
+        fabric: the logical topology; devices with ``rack`` set stay in that rack.
+        floor: the racks, with their height (U), power budget and role.
+        catalog: the catalog the fabric was built from (heights and power are read from
+            the devices themselves; kept for the optimizing placements to come).
+        spine_racks: racks the spines may use; default every rack with role ``network``.
+
+    Returns:
+        A :class:`~topo.model.Placement` with every device placed, sorted by id, method
+        ``naive``, and notes saying where the free devices went.
+
+    Raises:
+        InfeasibleError: a rack cannot hold its devices (U or power), a device names a
+            rack that is not on the floor, or devices without a rack fit nowhere. Every
+            problem is listed, each naming the rack, what it needs and what it has.
+
+    Example:
+        >>> from layouts.model import Floor, RackRow
+        >>> from topo.model import Device, Fabric
+        >>> floor = Floor(
+        ...     outline=((0, 0), (10, 0), (10, 5), (0, 5)),
+        ...     rows=(RackRow(id="A", origin=(1, 1), count=2, roles={2: "network"}),),
+        ... )
+        >>> fabric = Fabric("f", (
+        ...     Device("srv-A01-01", "server", "srv-1u-2x25g", 1, 500.0, rack="A01"),
+        ...     Device("srv-A01-02", "server", "srv-1u-2x25g", 1, 500.0, rack="A01"),
+        ...     Device("leaf-A01", "leaf", "tor-48x25g-8x100g", 1, 400.0, rack="A01"),
+        ...     Device("spine-01", "spine", "sw-32x100g-1u", 1, 450.0),
+        ... ), ())
+        >>> placed = place_devices(fabric, floor, Catalog())
+        >>> [(d.id, d.rack, d.u) for d in placed.devices]  # doctest: +NORMALIZE_WHITESPACE
+        [('leaf-A01', 'A01', 48), ('spine-01', 'A02', 48),
+         ('srv-A01-01', 'A01', 1), ('srv-A01-02', 'A01', 2)]
+    """
+    del catalog  # heights and power travel on the devices
+    problems: list[Problem] = []
+    notes: list[str] = []
+    fills = {r.id: _RackFill(r) for r in floor.racks}
+    placed: list[Device] = []
+
+    fixed: dict[str, list[Device]] = {}
+    free: list[Device] = []
+    for d in fabric.devices:
+        if d.rack is None:
+            free.append(d)
+        elif d.rack in fills:
+            fixed.setdefault(d.rack, []).append(d)
+        else:
+            problems.append(
+                Problem(
+                    f"floor.racks.{d.rack}",
+                    f"device {d.id!r} is in rack {d.rack!r}, which is not on floor {floor.name!r}",
+                    d.rack,
+                )
+            )
+
+    # 1. devices with a rack: servers bottom-up, the rest top-down, both in id order
+    for rack_id in sorted(fixed):
+        fill = fills[rack_id]
+        devices = sorted(fixed[rack_id], key=lambda d: d.id)
+        for d in devices:
+            if d.role == "server":
+                placed.append(_at(d, rack_id, fill.put_bottom(d)))
+        for d in devices:
+            if d.role != "server":
+                placed.append(_at(d, rack_id, fill.put_top(d)))
+        problems.extend(_capacity_problems(fill))
+
+    # 2. + 3. devices without a rack: end-of-row leaves to their row, the rest to the pool
+    pool, pool_problem = _pool(floor, spine_racks, fills)
+    row_ids = {row.id for row in floor.rows}
+    by_row: dict[str, list[Device]] = {}
+    rest: list[Device] = []
+    orphans: list[Device] = []  # end-of-row leaves of rows without a network rack
+    for d in sorted(free, key=lambda d: (_ROLE_ORDER.get(d.role, 9), d.id)):
+        if d.role == "leaf" and d.group in row_ids:
+            by_row.setdefault(d.group, []).append(d)
+        else:
+            rest.append(d)
+    for row, devices in sorted(by_row.items()):
+        racks = _row_network_racks(floor, row, fills)
+        if not racks:
+            notes.append(
+                f"row {row!r} has no network rack; its {len(devices)} end-of-row "
+                f"{_plural('leaf', len(devices))} go to the spine racks"
+            )
+            orphans.extend(devices)
+            continue
+        placed.extend(
+            _fill_racks(devices, racks, f"row {row!r}", "fabric.leaf.placement", problems, notes)
+        )
+    rest = orphans + rest
+    if pool_problem is not None:
+        problems.append(pool_problem)
+    elif rest:
+        if not pool:
+            problems.append(_no_pool_problem(floor, rest, spine_racks))
+        else:
+            placed.extend(_fill_racks(rest, pool, "", "fabric.spine.racks", problems, notes))
+
+    if problems:
+        raise InfeasibleError(problems)
+    placed.sort(key=lambda d: d.id)
+    return Placement(devices=tuple(placed), method="naive", notes=tuple(notes))
+
+
+# -- helpers ----------------------------------------------------------------------------
+
+
+def _at(d: Device, rack: str, u: int) -> Device:
+    return Device(
+        d.id, d.role, d.model, d.height_u, d.power_w, d.cost_usd, rack, u, d.fabric, d.group
+    )
+
+
+def _plural(role: str, n: int) -> str:
+    if n == 1:
+        return role
+    return _PLURAL.get(role, role + "s")
+
+
+def _describe(counts: Counter[str]) -> str:
+    """``Counter(server=16, leaf=1)`` -> ``'16 servers and 1 leaf'``."""
+    roles = sorted(counts, key=lambda r: (_ROLE_ORDER.get(r, 9), r))
+    parts = [f"{counts[r]} {_plural(r, counts[r])}" for r in roles]
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def _kw(watts: float) -> str:
+    return f"{watts / 1000:.1f} kW"
+
+
+def _capacity_problems(fill: _RackFill) -> list[Problem]:
+    rack, what = fill.rack, _describe(fill.counts)
+    out = []
+    if fill.used_u > rack.height_u:
+        out.append(
+            Problem(
+                f"floor.racks.{rack.id}",
+                f"rack {rack.id!r} needs {fill.used_u}U for {what}, has {rack.height_u}U",
+                fill.used_u,
+            )
+        )
+    if fill.power_w > fill.limit_w + 1e-6:
+        out.append(
+            Problem(
+                f"floor.racks.{rack.id}",
+                f"rack {rack.id!r} needs {_kw(fill.power_w)} for {what}, has {_kw(fill.limit_w)}",
+                round(fill.power_w / 1000, 3),
+            )
+        )
+    return out
+
+
+def _pool(
+    floor: Floor, spine_racks: tuple[str, ...] | None, fills: dict[str, _RackFill]
+) -> tuple[list[_RackFill], Problem | None]:
+    """The racks free devices go to, in id order, and a problem if some are unknown."""
+    if spine_racks is None:
+        return [fills[r.id] for r in floor.racks if r.role == "network"], None
+    unknown = sorted(r for r in set(spine_racks) if r not in fills)
+    if unknown:
+        names = ", ".join(repr(r) for r in unknown)
+        return [], Problem(
+            "fabric.spine.racks",
+            f"spine racks {names} are not on floor {floor.name!r}",
+            unknown[0],
+        )
+    return [fills[r] for r in sorted(set(spine_racks))], None
+
+
+def _no_pool_problem(
+    floor: Floor, devices: Sequence[Device], spine_racks: tuple[str, ...] | None
+) -> Problem:
+    what = _describe(Counter(d.role for d in devices))
+    if spine_racks is not None:
+        return Problem("fabric.spine.racks", f"no spine racks given for {what}", None)
+    return Problem(
+        "fabric.spine.racks",
+        f"floor {floor.name!r} has no rack with role 'network' to hold {what}",
+        floor.name,
+    )
+
+
+def _row_network_racks(floor: Floor, row: str, fills: dict[str, _RackFill]) -> list[_RackFill]:
+    """A row's network racks, the one nearest a row end first (then by id)."""
+    spec = next(r for r in floor.rows if r.id == row)
+    racks = [r for r in floor.racks if r.row == row and r.role == "network"]
+    racks.sort(key=lambda r: (min(r.position - 1, spec.count - r.position), r.id))
+    return [fills[r.id] for r in racks]
+
+
+def _fill_racks(
+    devices: Sequence[Device],
+    racks: Sequence[_RackFill],
+    scope: str,
+    location: str,
+    problems: list[Problem],
+    notes: list[str],
+) -> list[Device]:
+    """Stack ``devices`` top-down into ``racks`` in order, moving on when one is full."""
+    out: list[Device] = []
+    used: Counter[str] = Counter()
+    i = 0
+    left: list[Device] = []
+    for d in devices:
+        while i < len(racks) and not racks[i].fits(d):
+            i += 1
+        if i == len(racks):
+            left.append(d)
+            continue
+        fill = racks[i]
+        out.append(_at(d, fill.rack.id, fill.put_top(d)))
+        used[fill.rack.id] += 1
+    if out:
+        where = ", ".join(f"{r} ({n})" for r, n in used.items())
+        what = _describe(Counter(d.role for d in out))
+        notes.append(f"{what}{f' of {scope}' if scope else ''} placed in racks {where}")
+    if left:
+        problems.append(_overflow_problem(left, racks, scope, location))
+    return out
+
+
+def _overflow_problem(
+    left: Sequence[Device], racks: Iterable[_RackFill], scope: str, location: str
+) -> Problem:
+    racks = list(racks)
+    names = ", ".join(repr(f.rack.id) for f in racks)
+    free_u = sum(max(0, f.top - f.bottom) for f in racks)
+    free_w = sum(max(0.0, f.limit_w - f.power_w) for f in racks)
+    ids = ", ".join(repr(d.id) for d in left[:3]) + (", ..." if len(left) > 3 else "")
+    what = _describe(Counter(d.role for d in left))
+    need_u = sum(d.height_u for d in left)
+    need_w = sum(d.power_w for d in left)
+    return Problem(
+        location,
+        f"{what}{f' of {scope}' if scope else ''} ({ids}) {'does' if len(left) == 1 else 'do'} "
+        f"not fit in racks {names}: "
+        f"they need {need_u}U and {_kw(need_w)}, the racks have {free_u}U and "
+        f"{_kw(free_w)} free",
+        left[0].id,
+    )
