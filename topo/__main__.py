@@ -1,0 +1,5 @@
+"""``python -m topo`` runs the command line."""
+
+from topo.cli import main
+
+main()
