@@ -6,7 +6,8 @@ models: validation happens once, on the scenario; the stages then build these re
 from validated data, and cheap construction keeps large plans fast.
 
 Ports are numbered from 1 on each device. A breakout leg is ``(port, lane)`` with lanes
-from 1; ``lane == 0`` means the whole port. A port renders as ``17`` or ``17/2``.
+from 1; ``lane == 0`` means the whole port. A port renders as ``17`` or ``17.2``
+(not ``17/2``: the slash separates the two ends of a cable label).
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ __all__ = ["Device", "Endpoint", "Fabric", "Link", "Placement", "format_port"]
 
 
 def format_port(port: int, lane: int = 0) -> str:
-    """``17`` -> ``'17'``, ``(3, 2)`` -> ``'03/2'``: two digits, lane after a slash."""
-    return f"{port:02d}/{lane}" if lane else f"{port:02d}"
+    """``17`` -> ``'17'``, ``(3, 2)`` -> ``'03.2'``: two digits, lane after a dot."""
+    return f"{port:02d}.{lane}" if lane else f"{port:02d}"
 
 
 @dataclass(frozen=True, slots=True)
