@@ -149,7 +149,7 @@ def test_any_ports_split_by_oversubscription_with_breakout_on_both_tiers():
     assert [(link.b.port, link.b.lane) for link in down[:5]] == [
         (1, 1), (1, 2), (1, 3), (1, 4), (2, 1),
     ]  # fmt: skip
-    assert down[0].b.port_name == "01/1"
+    assert down[0].b.port_name == "01.1"
     up = [link for link in f.links if link.tier == "leaf-spine"]
     assert {link.a.port for link in up} == set(range(49, 65))
     assert all(link.a.lane == 0 and link.speed_gbps == 400 for link in up)
