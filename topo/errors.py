@@ -12,6 +12,7 @@ from layouts.errors import (
 
 __all__ = [
     "CatalogError",
+    "DrawingError",
     "FabricError",
     "InfeasibleError",
     "LayoutError",
@@ -32,3 +33,8 @@ class FabricError(TopoError):
 
 class InfeasibleError(TopoError):
     """A stage has no answer: no rack with room, no media long enough for a link."""
+
+
+class DrawingError(TopoError):
+    """A drawing option names something the plan does not have, or an output format
+    needs an optional package that is not installed."""
