@@ -1,6 +1,8 @@
 """The ``topo`` command line.
 
     topo plan [SCENARIO] [-o DIR]   plan a scenario (default: the shipped default scenario)
+    topo draw PLAN_DIR|SCENARIO -o FILE.svg|FILE.png [--cable ID]... [--rack R] [--tier T]
+                                    draw a plan's floor, highlighting chosen cables' routes
     topo validate SCENARIO          check a scenario, print every problem found
     topo layouts                    list the shipped floor layouts
     topo schema                     print the JSON Schema of the scenario format
@@ -21,7 +23,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from layouts.errors import TopoError
+from layouts.errors import Problem, TopoError
 from topo.scenario import Scenario, load_scenario
 
 __all__ = ["app", "main"]
@@ -78,7 +80,8 @@ def plan_cmd(
         False
     ),
 ) -> None:
-    """Plan a scenario and write plan.json, cables.csv, bom.csv and trays.csv."""
+    """Plan a scenario and write plan.json, cables.csv, bom.csv, trays.csv, floor.svg and
+    scenario.yaml (the scenario as planned, floor inline, for `topo draw`)."""
     from topo.exports import write_plan
     from topo.planner import plan
 
@@ -100,6 +103,90 @@ def plan_cmd(
     if len(result.diagnostics) > 20:
         err_console.print(f"[yellow]warning[/yellow] ... and {len(result.diagnostics) - 20} more")
     out_console.print(f"wrote {', '.join(str(p) for p in written)}")
+
+
+def _scenario_for_drawing(source: Path) -> tuple[Scenario, Path | None]:
+    """The scenario behind a plan folder (its ``scenario.yaml``) or a scenario file, and
+    the folder when one was given."""
+    if source.is_dir():
+        inside = source / "scenario.yaml"
+        if not inside.is_file():
+            raise TopoError(
+                Problem(
+                    str(source),
+                    "folder holds no scenario.yaml to re-plan; give a scenario file, or a "
+                    "folder written by `topo plan`",
+                    str(source),
+                )
+            )
+        return load_scenario(inside), source
+    return load_scenario(source), None
+
+
+@app.command("draw")
+def draw_cmd(
+    source: Annotated[
+        Path,
+        typer.Argument(
+            help="A plan folder written by `topo plan` (its scenario.yaml is re-planned) "
+            "or a scenario file.",
+            show_default=False,
+        ),
+    ],
+    out: Annotated[
+        Path,
+        typer.Option("--out", "-o", help="Drawing to write: .svg, or .png (needs the png extra)."),
+    ] = Path("floor.svg"),
+    cable: Annotated[
+        list[str] | None,
+        typer.Option("--cable", "-c", help="Highlight this cable's route (repeatable)."),
+    ] = None,
+    rack: Annotated[
+        str | None, typer.Option("--rack", "-r", help="Highlight the cables of this rack.")
+    ] = None,
+    tier: Annotated[
+        str | None,
+        typer.Option("--tier", "-t", help="Highlight the cables of this tier, e.g. leaf-spine."),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on success.")] = (
+        False
+    ),
+) -> None:
+    """Draw a plan's floor: racks, trays coloured by fill, and highlighted cable routes.
+
+    Options combine: --rack A01 --tier leaf-spine highlights A01's leaf-spine cables.
+    """
+    from topo.drawing import plan_to_svg, svg_to_png
+    from topo.exports import plan_to_cables_csv
+    from topo.planner import plan
+
+    suffix = out.suffix.lower()
+    try:
+        if suffix not in (".svg", ".png"):
+            raise TopoError(
+                Problem("out", f"cannot write {out.name!r}: the drawing is .svg or .png", str(out))
+            )
+        sc, folder = _scenario_for_drawing(source)
+        result = plan(sc)
+        svg = plan_to_svg(result, cables=cable or (), rack=rack, tier=tier)
+        data = svg_to_png(svg) if suffix == ".png" else svg.encode("utf-8")
+    except TopoError as exc:
+        raise _fail(exc) from None
+    if folder is not None and (folder / "cables.csv").is_file():
+        planned = (folder / "cables.csv").read_text(encoding="utf-8")
+        if planned != plan_to_cables_csv(result):
+            err_console.print(
+                f"[yellow]warning[/yellow] re-planning {folder / 'scenario.yaml'} does not "
+                f"reproduce {folder / 'cables.csv'} (made by another topo version, or edited); "
+                "the drawing shows the plan as made now",
+                soft_wrap=True,
+            )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp")
+    tmp.write_bytes(data)
+    tmp.replace(out)
+    if not quiet:
+        out_console.print(f"wrote {out}")
 
 
 def _print_summary(s: dict[str, object]) -> None:

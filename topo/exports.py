@@ -23,6 +23,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import yaml
+
+from layouts.library import floor_to_yaml
+from topo.drawing import plan_to_svg
 from topo.plan import Plan
 
 __all__ = [
@@ -34,6 +38,7 @@ __all__ = [
     "plan_to_bom_csv",
     "plan_to_cables_csv",
     "plan_to_json",
+    "plan_to_scenario_yaml",
     "plan_to_trays_csv",
     "render_plan",
     "write_plan",
@@ -259,11 +264,41 @@ def plan_to_json(plan: Plan) -> str:
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 
+def plan_to_scenario_yaml(plan: Plan) -> str:
+    """``scenario.yaml``: the scenario the plan was made from, its floor written inline.
+
+    Re-planning this file gives the same plan (same topo version), so a plan folder is
+    self-contained: ``topo draw out/`` and ``topo plan out/scenario.yaml`` both read it.
+    Keys the scenario left unset are left out, so defaults apply on reading as they did
+    when planning.
+    """
+    sc = plan.scenario
+    data = sc.model_dump(mode="json", exclude_unset=True)
+    parts = [
+        f"# Scenario {sc.name!r} as planned, floor inline; `topo draw <this folder>` and\n"
+        "# `topo plan <this file>` re-plan it.\n"
+    ]
+    for key in type(sc).model_fields:
+        if key == "floor":
+            text = floor_to_yaml(plan.floor)
+            parts.append(
+                "floor:\n"
+                + "".join(f"  {ln}" if ln.strip() else ln for ln in text.splitlines(keepends=True))
+            )
+        elif key in data:
+            parts.append(
+                yaml.safe_dump({key: data[key]}, sort_keys=False, allow_unicode=True, width=100)
+            )
+    return "".join(parts)
+
+
 OUTPUT_FILES: dict[str, Callable[[Plan], str]] = {
     "plan.json": plan_to_json,
     "cables.csv": plan_to_cables_csv,
     "bom.csv": plan_to_bom_csv,
     "trays.csv": plan_to_trays_csv,
+    "floor.svg": lambda plan: plan_to_svg(plan),
+    "scenario.yaml": plan_to_scenario_yaml,
 }
 """Every file ``topo plan`` writes, by name."""
 
