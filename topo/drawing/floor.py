@@ -263,10 +263,11 @@ def _routes(plan: Plan, view: View, picked: Sequence[Cable]) -> list[str]:
         top = max(use.values(), default=1)
         for i in sorted(use):
             s = segs[i]
-            sw = 1.0 + 3.0 * math.log1p(use[i]) / math.log1p(top)
+            share = math.log1p(use[i]) / math.log1p(top)
             out.append(
                 f'<polygon class="sel-seg" data-segment="{esc(s.id)}" '
-                f'data-cables="{use[i]}" stroke-width="{num(sw)}" '
+                f'data-cables="{use[i]}" stroke-width="{num(1 + 2 * share)}" '
+                f'fill-opacity="{num(0.15 + 0.6 * share)}" '
                 f'points="{points(quad(view, s.start, s.end, widths[s.tray]))}"/>'
             )
         a_ends = sorted({c.a_rack for c in picked})

@@ -89,7 +89,7 @@ def panel(
         if inside:
             line(f"{inside} of them within one rack (marked at the rack)", "panel-small", 14)
         if len(picked) > MAX_DRAWN_ROUTES:
-            line("tray segments they use outlined, wider where more pass", "panel-small", 14)
+            line("trays they use shaded, darker where more pass", "panel-small", 14)
         else:
             from topo.exports import compact_route
 

@@ -42,7 +42,7 @@ drawing every route; the ends are still marked."""
 FONT = "DejaVu Sans, Verdana, Arial, Helvetica, sans-serif"
 CHAR_EM = 0.68  # width of an upper-case letter or digit, in em, for the widest font above
 MIN_FONT = 6.5  # px: smaller rack labels are left out (the row ends are labelled instead)
-MAX_RACK_FONT = 11.0
+MAX_RACK_FONT = 14.0
 PANEL_W = 380
 MARGIN = 24
 TARGET_PX = 1600  # the longer side of the floor, when no scale is given
@@ -75,7 +75,7 @@ text{{font-family:{FONT};fill:#1a1a1a}}
 .unrouted{{stroke:{OVER_COLOUR};stroke-width:1.5;stroke-dasharray:6 3;fill:none}}
 .route-line{{fill:none;stroke:{ROUTE_COLOUR};stroke-width:2.5;stroke-linejoin:round;\
 stroke-linecap:round;opacity:0.85}}
-.sel-seg{{fill:none;stroke:{ROUTE_COLOUR};stroke-linejoin:round}}
+.sel-seg{{fill:{ROUTE_COLOUR};stroke:{ROUTE_COLOUR};stroke-linejoin:round}}
 .end-a{{fill:{ROUTE_COLOUR};stroke:#fff;stroke-width:1}}
 .end-b{{fill:#fff;stroke:{ROUTE_COLOUR};stroke-width:2}}
 .panel-title{{font-size:20px;font-weight:bold}}
