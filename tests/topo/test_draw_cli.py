@@ -115,3 +115,22 @@ def test_draw_warns_when_the_folder_no_longer_matches_its_scenario(planned: Path
     result = runner.invoke(app, ["draw", str(folder), "-o", str(tmp_path / "x.svg")])
     assert result.exit_code == 0
     assert "does not reproduce" in result.output
+
+
+def test_docs_images_script_draws_the_ai_hall(tmp_path: Path):
+    import importlib.util
+
+    path = Path(__file__).parents[2] / "docs" / "make_images.py"
+    spec = importlib.util.spec_from_file_location("make_images", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    written = module.make_images(tmp_path)
+    assert sorted(p.name for p in written) == sorted(module.IMAGES)
+    for p in written:
+        assert ET.parse(p).getroot().tag == f"{NS}svg"
+        # the README shows what topo draws now
+        committed = path.parent / p.name
+        assert p.read_bytes() == committed.read_bytes(), (
+            f"{committed} is stale: regenerate it with `python docs/make_images.py` and review it"
+        )

@@ -9,7 +9,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
-import shapely
+import numpy as np
 
 from topo.drawing.labels import Labels, keepout_labels, rack_labels, tray_labels
 from topo.drawing.panel import panel
@@ -27,6 +27,8 @@ from topo.drawing.style import (
     pct,
     points,
     quad,
+    quad_points,
+    segment_quads,
 )
 
 if TYPE_CHECKING:
@@ -81,15 +83,13 @@ def plan_to_svg(
     body += _room(plan, view)
     rack_boxes = _rack_boxes(plan, view)
     body += _racks(plan, view, rack)
-    body += _trays(plan, view, dimmed=selecting)
+    quads = segment_quads(view, plan)
+    body += _trays(plan, view, quads, dimmed=selecting)
     body += _unrouted(plan, view)
     if selecting:
         body += _routes(plan, view, picked)
-    obstacles = shapely.STRtree(
-        [shapely.box(*b) for b in rack_boxes.values()] + _keepout_boxes(plan, view)
-    )
-    labels = Labels(obstacles)
-    body += rack_labels(plan, view, rack_boxes, labels)
+    labels = Labels([*rack_boxes.values(), *_keepout_boxes(plan, view)])
+    body += rack_labels(plan, rack_boxes, quads, labels, view)
     body += keepout_labels(plan, view, labels)
     body += tray_labels(plan, view, labels)
 
@@ -126,12 +126,12 @@ def _room(plan: Plan, view: View) -> list[str]:
     return out
 
 
-def _keepout_boxes(plan: Plan, view: View) -> list[shapely.Geometry]:
+def _keepout_boxes(plan: Plan, view: View) -> list[tuple[float, float, float, float]]:
     out = []
     for k in plan.floor.keepouts:
         xs = [view.x(p[0]) for p in k.outline]
         ys = [view.y(p[1]) for p in k.outline]
-        out.append(shapely.box(min(xs), min(ys), max(xs), max(ys)))
+        out.append((min(xs), min(ys), max(xs), max(ys)))
     return out
 
 
@@ -144,13 +144,16 @@ def _rack_boxes(plan: Plan, view: View) -> dict[str, tuple[float, float, float, 
     return out
 
 
+_NOTHING: Counter[str] = Counter()
+
+
 def _racks(plan: Plan, view: View, picked_rack: str | None) -> list[str]:
     contents = rack_contents(plan)
     short = min((min(r.size_x, r.size_y) for r in plan.floor.racks), default=1.0) * view.s
     stroke = 0.4 if short < 10 else 0.7 if short < 25 else 1.0
     out = [f'<g id="racks" stroke-width="{num(stroke)}">']
     for r in plan.floor.racks:
-        held = contents.get(r.id, Counter())
+        held = contents.get(r.id, _NOTHING)
         switches = sum(n for role, n in held.items() if role != "server")
         kind = r.role
         if r.role == "network" and not switches:
@@ -177,8 +180,10 @@ def _fill_class(f: SegmentFill) -> str:
     return f"f{min(4, max(1, math.ceil(ratio * 4 - 1e-9)))}"
 
 
-def _trays(plan: Plan, view: View, *, dimmed: bool) -> list[str]:
+def _trays(plan: Plan, view: View, quads: np.ndarray, *, dimmed: bool) -> list[str]:
     widths = {t.id: t.width for t in plan.floor.trays}
+    drawn = quad_points(quads)
+    limits = {f.segment.fill_limit: f"limit {pct(f.segment.fill_limit)}" for f in plan.fills}
     out = ['<g id="trays" class="dimmed">' if dimmed else '<g id="trays">']
     rank = {"f0": 0, "f1": 1, "f2": 2, "f3": 3, "f4": 4, "over": 5}
     # fuller segments on top, so an overfull piece is never hidden under a crossing tray
@@ -187,11 +192,11 @@ def _trays(plan: Plan, view: View, *, dimmed: bool) -> list[str]:
     for i in order:
         f, cls = plan.fills[i], classes[i]
         seg = f.segment
-        limit = f"limit {pct(seg.fill_limit)}"
+        limit = limits[seg.fill_limit]
         out.append(
             f'<polygon class="seg {cls}" data-segment="{esc(seg.id)}" '
             f'data-tray="{esc(seg.tray)}" data-cables="{f.cables}" data-fill="{f.fill:.4f}" '
-            f'points="{points(quad(view, seg.start, seg.end, widths[seg.tray]))}">'
+            f'points="{drawn[seg.index]}">'
             f"<title>{esc(seg.id)}: {f.cables} cables, {pct(f.fill)} full ({limit})"
             f"{', OVER LIMIT' if f.over else ''}</title></polygon>"
         )

@@ -24,7 +24,6 @@ from topo.drawing.style import (
     MAX_RACK_FONT,
     MIN_FONT,
     View,
-    quad,
     svg_text,
     text_width,
 )
@@ -40,13 +39,15 @@ class Labels:
     """Free labels placed first come, first served; a label that would overlap a rack,
     a keep-out or an earlier label is left out."""
 
-    def __init__(self, obstacles: shapely.STRtree) -> None:
-        self._tree = obstacles
+    def __init__(self, obstacles: Sequence[tuple[float, float, float, float]]) -> None:
+        self._obstacles = np.asarray(obstacles, dtype=np.float64).reshape(-1, 4)
         self._boxes: list[tuple[float, float, float, float]] = []
 
     def place(self, box: tuple[float, float, float, float]) -> bool:
+        """Take the box (px) for a label if it is free; whether it was."""
         x0, y0, x1, y1 = box
-        if len(self._tree.query(shapely.box(x0, y0, x1, y1), predicate="intersects")):
+        ob = self._obstacles
+        if np.any((x0 < ob[:, 2]) & (ob[:, 0] < x1) & (y0 < ob[:, 3]) & (ob[:, 1] < y1)):
             return False
         for a0, b0, a1, b1 in self._boxes:
             if x0 < a1 and a0 < x1 and y0 < b1 and b0 < y1:
@@ -57,33 +58,50 @@ class Labels:
 
 def rack_labels(
     plan: Plan,
-    view: View,
     boxes: dict[str, tuple[float, float, float, float]],
+    quads: np.ndarray,
     labels: Labels,
+    view: View,
 ) -> list[str]:
     """Rack ids inside their racks, beside the trays that cross them; a row whose racks
-    are too small for their ids gets its first and last rack ids at its ends instead."""
-    widths = {t.id: t.width for t in plan.floor.trays}
+    are too small for their ids gets its first and last rack ids at its ends instead.
+
+    Args:
+        boxes: every rack's box (px) by id.
+        quads: every tray segment's corners (px), as from ``segment_quads``.
+    """
     ids = list(boxes)
-    covers: dict[str, list[tuple[float, float, float, float]]] = defaultdict(list)
-    if plan.pathways.segments:
-        quads = np.asarray(
-            [quad(view, s.start, s.end, widths[s.tray]) for s in plan.pathways.segments]
-        )
+    origin = np.asarray([boxes[i] for i in ids], dtype=np.float64).reshape(-1, 4)
+    # tray boxes over each rack, relative to the rack's corner (px, rounded to 1/1000)
+    covers: dict[int, list[tuple[float, ...]]] = defaultdict(list)
+    if len(quads) and ids:
         lo, hi = quads.min(axis=1), quads.max(axis=1)
-        seg_bounds = np.column_stack([lo, hi]).tolist()
         tree = shapely.STRtree(shapely.box(lo[:, 0], lo[:, 1], hi[:, 0], hi[:, 1]))
-        rack_geoms = [shapely.box(*boxes[r]) for r in ids]
-        hits = tree.query(rack_geoms, predicate="intersects")
-        for ri, si in zip(hits[0].tolist(), hits[1].tolist(), strict=True):
-            covers[ids[ri]].append(tuple(seg_bounds[si]))
+        rack_geoms = shapely.box(origin[:, 0], origin[:, 1], origin[:, 2], origin[:, 3])
+        ri, si = tree.query(rack_geoms, predicate="intersects")
+        bounds = np.column_stack([lo, hi])[si] - origin[ri][:, [0, 1, 0, 1]]
+        for r, rel in zip(ri.tolist(), np.round(bounds, 3).tolist(), strict=True):
+            covers[r].append(tuple(rel))
+    sizes = np.round(origin[:, 2:] - origin[:, :2], 3).tolist()
+    corners = origin[:, :2].tolist()
 
     racks = plan.floor.rack_index
     chosen: dict[str, _RackLabel] = {}
-    for rid in ids:
-        label = _place_rack_label(boxes[rid], covers[rid], rid, f"{racks[rid].position:02d}")
-        if label is not None:
-            chosen[rid] = label
+    # racks of a hall repeat a few shapes under their trays: place each shape once
+    memo: dict[tuple[object, ...], _RackLabel | None] = {}
+    for k, rid in enumerate(ids):
+        x0, y0 = corners[k]
+        short = f"{racks[rid].position:02d}"
+        rel = tuple(sorted(covers[k]))
+        key = (sizes[k][0], sizes[k][1], rel, len(rid), len(short))
+        if key not in memo:
+            memo[key] = _place_rack_label((0.0, 0.0, key[0], key[1]), list(rel), "R" * len(rid),
+                                          "P" * len(short))  # fmt: skip
+        found = memo[key]
+        if found is not None:
+            text = rid if found.text.startswith("R") else short
+            chosen[rid] = _RackLabel(found.x + x0, found.y + y0, found.size, text, found.turned,
+                                     found.halo)  # fmt: skip
 
     # one size per row (the common one), so a tray crossing one rack does not make its
     # neighbours' labels jump in size

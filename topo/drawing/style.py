@@ -6,6 +6,12 @@ import html
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from topo.plan import Plan
 
 __all__ = [
     "CHAR_EM",
@@ -27,6 +33,8 @@ __all__ = [
     "pct",
     "points",
     "quad",
+    "quad_points",
+    "segment_quads",
     "svg_text",
     "text_width",
 ]
@@ -99,13 +107,54 @@ patternTransform="rotate(45)"><rect width="5" height="5" fill="#fbe7bd"/>\
 
 
 def num(v: float) -> str:
-    """A coordinate in px: two decimals at most, no trailing zeros, never ``-0``."""
-    s = f"{round(v, 2) + 0.0:.2f}".rstrip("0").rstrip(".")
-    return "0" if s in ("", "-0") else s
+    """A coordinate in px: two decimals at most, no trailing zeros, never ``-0``.
+
+    ``repr`` of a float rounded to two decimals is its shortest round-tripping form, which
+    has at most two decimals; adding ``0.0`` turns ``-0.0`` into ``0.0``.
+
+    Example:
+        >>> num(3.0), num(-0.001), num(12.3456)
+        ('3', '0', '12.35')
+    """
+    r = repr(round(float(v), 2) + 0.0)
+    return r[:-2] if r.endswith(".0") else r
+
+
+def quad_points(quads: np.ndarray) -> list[str]:
+    """``points`` attributes for an ``(n, 4, 2)`` array of corners (px), formatted as
+    :func:`num` does."""
+    flat = (np.round(quads.reshape(-1), 2) + 0.0).tolist()
+    v = [r[:-2] if r.endswith(".0") else r for r in map(repr, flat)]
+    fmt = "{},{} {},{} {},{} {},{}".format
+    return [fmt(*v[i : i + 8]) for i in range(0, len(v), 8)]
+
+
+def segment_quads(view: View, plan: Plan) -> np.ndarray:
+    """Corners (px) of every tray segment of a plan drawn at its tray's width, in segment
+    order, as an ``(n, 4, 2)`` array (the same corners as :func:`quad`)."""
+    segs = plan.pathways.segments
+    if not segs:
+        return np.zeros((0, 4, 2))
+    widths = {t.id: t.width for t in plan.floor.trays}
+    a = np.array([s.start for s in segs], dtype=np.float64)
+    b = np.array([s.end for s in segs], dtype=np.float64)
+    w = np.array([widths[s.tray] for s in segs], dtype=np.float64)
+    d = b - a
+    length = np.hypot(d[:, 0], d[:, 1])
+    length[length == 0] = 1.0
+    n = np.column_stack([-d[:, 1], d[:, 0]]) / length[:, None] * (w / 2)[:, None]
+    corners = np.stack([a + n, b + n, b - n, a - n], axis=1)
+    px = np.empty_like(corners)
+    px[..., 0] = view.ox + (corners[..., 0] - view.minx) * view.s
+    px[..., 1] = view.oy + (view.maxy - corners[..., 1]) * view.s
+    return px
 
 
 def esc(text: str) -> str:
-    return html.escape(text, quote=True)
+    """Text or an attribute value escaped for XML (ids seldom need it: checked first)."""
+    if "&" in text or "<" in text or ">" in text or '"' in text or "'" in text:
+        return html.escape(text, quote=True)
+    return text
 
 
 def pct(x: float) -> str:
