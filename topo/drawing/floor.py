@@ -155,9 +155,7 @@ def _racks(plan: Plan, view: View, picked_rack: str | None) -> list[str]:
     for r in plan.floor.racks:
         held = contents.get(r.id, _NOTHING)
         switches = sum(n for role, n in held.items() if role != "server")
-        kind = r.role
-        if r.role == "network" and not switches:
-            kind = "spare"
+        kind: str = "spare" if r.role == "network" and not switches else r.role
         cls = f"rack rack-{kind}" + (" rack-picked" if r.id == picked_rack else "")
         what = ", ".join(f"{n} {role}" for role, n in sorted(held.items())) or "nothing placed"
         x0, x1 = view.x(r.x - r.size_x / 2), view.x(r.x + r.size_x / 2)
