@@ -33,8 +33,17 @@ Modules: :mod:`~topo.drawing.floor` (the drawing), :mod:`~topo.drawing.selection
 cables to highlight, their route geometry), :mod:`~topo.drawing.labels` (label placement),
 :mod:`~topo.drawing.panel` (the side panel), :mod:`~topo.drawing.png` (PNG output).
 
+:mod:`~topo.drawing.style` (style sheet, number formatting, the floor-to-px view).
+
 :func:`svg_to_png` renders a drawing to PNG when the optional ``png`` extra (``resvg-py``)
 is installed.
+
+Callers other than the CLI (an HTTP route serving ``floor.svg``) pass the same options::
+
+    svg = plan_to_svg(plan, cables=["C000123"], rack="A01", tier="leaf-spine")
+
+An option naming a cable, rack or tier the plan does not have raises
+:class:`~topo.errors.DrawingError` (a ``TopoError``) listing every such name.
 """
 
 from topo.drawing.floor import plan_to_svg
