@@ -16,7 +16,7 @@ from importlib import resources
 from typing import Annotated, Literal, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from layouts.errors import Problem
 from topo.errors import CatalogError
@@ -26,6 +26,7 @@ __all__ = [
     "CatalogOverrides",
     "Media",
     "MediaKind",
+    "NicGroup",
     "PortGroup",
     "Server",
     "SwitchModel",
@@ -82,16 +83,88 @@ class SwitchModel(_Frozen):
         return total
 
 
+class NicGroup(_Frozen):
+    """A run of identical NIC ports of a server that serve one network.
+
+    A fabric intent names the group it connects (``nics: storage``); groups are numbered
+    in the order the server model lists them, ports from 1 (the first group of 8 ports
+    takes ports 1-8, the next group starts at 9).
+    """
+
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    count: int = Field(ge=1, le=64)
+    speed_gbps: int = Field(gt=0)
+
+
 class Server(_Frozen):
-    """A server (compute or storage node) model: its height, power and NIC ports."""
+    """A server (compute or storage node) model: its height, power and NIC ports.
+
+    Give the NIC ports either as ``nic_ports`` x ``nic_speed_gbps`` (one group named
+    ``data``) or as ``nics``, a list of named groups (the first group is the default one
+    a fabric connects; ``nic_ports`` and ``nic_speed_gbps`` then describe it). Every server
+    also has one out-of-band management (BMC) port, port 0, at ``mgmt_speed_gbps``.
+
+    Example:
+        >>> s = Server(id="n", name="node", height_u=8, power_w=10200, nics=(
+        ...     NicGroup(name="compute", count=8, speed_gbps=400),
+        ...     NicGroup(name="storage", count=2, speed_gbps=400)))
+        >>> s.nic_ports, s.nic_group("storage")
+        (8, (9, 2, 400))
+    """
 
     id: str
     name: str
     height_u: int = Field(ge=1, le=20)
     power_w: Money
     cost_usd: Money = 0.0
-    nic_ports: int = Field(ge=1)
-    nic_speed_gbps: int = Field(gt=0)
+    nic_ports: int = Field(ge=1, description="Ports of the first NIC group.")
+    nic_speed_gbps: int = Field(gt=0, description="Speed of the first NIC group.")
+    nics: tuple[NicGroup, ...] = Field(
+        (), description="Named NIC groups; default one group 'data' of nic_ports."
+    )
+    mgmt_speed_gbps: int = Field(1, gt=0, description="Speed of the BMC port (port 0).")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fill_nics(cls, data: object) -> object:
+        if not isinstance(data, dict):
+            return data
+        nics = data.get("nics")
+        if nics:
+            first = nics[0]
+            get = first.get if isinstance(first, dict) else lambda k: getattr(first, k, None)
+            data = dict(data)
+            data.setdefault("nic_ports", get("count"))
+            data.setdefault("nic_speed_gbps", get("speed_gbps"))
+        elif "nic_ports" in data and "nic_speed_gbps" in data:
+            data = dict(data)
+            data["nics"] = ({"name": "data", "count": data["nic_ports"],
+                             "speed_gbps": data["nic_speed_gbps"]},)  # fmt: skip
+        return data
+
+    @model_validator(mode="after")
+    def _check_nics(self) -> Server:
+        names = [g.name for g in self.nics]
+        if len(set(names)) != len(names):
+            raise ValueError(f"server {self.id!r} names a NIC group twice: {names}")
+        first = self.nics[0]
+        if (first.count, first.speed_gbps) != (self.nic_ports, self.nic_speed_gbps):
+            raise ValueError(
+                f"server {self.id!r}: nic_ports/nic_speed_gbps ({self.nic_ports} x "
+                f"{self.nic_speed_gbps}G) disagree with its first NIC group {first.name!r} "
+                f"({first.count} x {first.speed_gbps}G)"
+            )
+        return self
+
+    def nic_group(self, name: str | None = None) -> tuple[int, int, int] | None:
+        """``(first port, count, speed)`` of the NIC group ``name`` (default the first
+        group), or None when the server has no such group."""
+        first = 1
+        for g in self.nics:
+            if name is None or g.name == name:
+                return first, g.count, g.speed_gbps
+            first += g.count
+        return None
 
 
 class Transceiver(_Frozen):

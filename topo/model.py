@@ -7,18 +7,31 @@ from validated data, and cheap construction keeps large plans fast.
 
 Ports are numbered from 1 on each device. A breakout leg is ``(port, lane)`` with lanes
 from 1; ``lane == 0`` means the whole port. A port renders as ``17`` or ``17.2``
-(not ``17/2``: the slash separates the two ends of a cable label).
+(not ``17/2``: the slash separates the two ends of a cable label). Port 0 is a device's
+out-of-band management port (a server's BMC, a switch's management Ethernet) and
+renders as ``mgmt``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["Device", "Endpoint", "Fabric", "Link", "Placement", "format_port"]
+__all__ = [
+    "Device",
+    "Endpoint",
+    "Fabric",
+    "FabricInfo",
+    "Link",
+    "Placement",
+    "format_port",
+]
 
 
 def format_port(port: int, lane: int = 0) -> str:
-    """``17`` -> ``'17'``, ``(3, 2)`` -> ``'03.2'``: two digits, lane after a dot."""
+    """``17`` -> ``'17'``, ``(3, 2)`` -> ``'03.2'``: two digits, lane after a dot;
+    port 0 (out-of-band management) -> ``'mgmt'``."""
+    if port == 0:
+        return "mgmt"
     return f"{port:02d}.{lane}" if lane else f"{port:02d}"
 
 
@@ -34,6 +47,8 @@ class Device:
         u: top rack unit the device occupies (1 = bottom), or None while not placed.
         fabric: name of the fabric that owns the device ('' for servers shared by fabrics).
         group: pod, plane or scalable unit the device belongs to, '' if none.
+        zone: for a device built with ``rack=None``, the key of its candidate racks in
+            :attr:`Fabric.zones` ('' = any rack of the placement's default pool).
     """
 
     id: str
@@ -46,6 +61,7 @@ class Device:
     u: int | None = None
     fabric: str = ""
     group: str = ""
+    zone: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,16 +94,42 @@ class Link:
 
 
 @dataclass(frozen=True, slots=True)
+class FabricInfo:
+    """What one network of a merged :class:`Fabric` is: its name, intent kind and the
+    number of tiers built (2 or 3; 1 for a management network without aggregation)."""
+
+    name: str
+    kind: str
+    tiers: int = 2
+
+
+@dataclass(frozen=True, slots=True)
 class Fabric:
-    """The logical topology: devices and links, plus notes on sizing decisions."""
+    """The logical topology: devices and links, plus notes on sizing decisions.
+
+    A scenario with several networks (compute, storage, management, ...) is planned as one
+    merged fabric: servers appear once (``fabric=''``), every switch and link names the
+    network it belongs to, and :attr:`parts` lists the networks in scenario order.
+
+    Attributes:
+        zones: candidate racks for devices built without a rack, by zone key (see
+            :attr:`Device.zone`), best first: e.g. the network racks nearest a scalable
+            unit for its rail leaves. A placement fills them in order.
+        parts: the networks merged into this fabric.
+    """
 
     name: str
     devices: tuple[Device, ...]
     links: tuple[Link, ...]
     notes: tuple[str, ...] = ()
+    zones: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    parts: tuple[FabricInfo, ...] = ()
 
     def device_index(self) -> dict[str, Device]:
         return {d.id: d for d in self.devices}
+
+    def zone_index(self) -> dict[str, tuple[str, ...]]:
+        return dict(self.zones)
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,15 +23,32 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    model_validator,
+)
 
 from layouts.model import Floor
 from topo.catalog import CatalogOverrides
 from topo.errors import Problem, ScenarioError, problems_from_validation
 
 __all__ = [
+    "ClosIntent",
+    "CoreIntent",
+    "DataFabricIntent",
+    "FabricIntent",
     "LeafIntent",
+    "ManagementIntent",
+    "MgmtSwitchIntent",
+    "MgmtUplinkIntent",
     "Options",
+    "RailIntent",
+    "RailLeafIntent",
     "Scenario",
     "ServerIntent",
     "SpineIntent",
@@ -46,33 +63,71 @@ class _Frozen(BaseModel):
 
 
 class ServerIntent(_Frozen):
-    """The servers that fill every compute rack."""
+    """Servers of one model, and the racks they fill.
+
+    A scenario lists one group (``servers: {model: ..., per_rack: 16}``) or several
+    (``servers: [{model: gpu-..., racks: [A, B]}, {model: stor-..., racks: [C01, C02]}]``);
+    a group without ``racks`` takes every compute rack no other group names.
+    """
 
     model: str = Field(description="Server model id from the catalog.")
-    per_rack: int = Field(ge=0, le=200, description="Servers in each compute rack.")
+    per_rack: int | None = Field(
+        None,
+        ge=0,
+        le=200,
+        description="Servers in each rack; default as many as the rack's height and power "
+        "budget allow.",
+    )
+    racks: tuple[str, ...] | None = Field(
+        None,
+        description="Rack ids ('A01') or whole rows ('A') these servers fill; default every "
+        "compute rack no other server group names.",
+    )
 
 
 class LeafIntent(_Frozen):
     model: str = Field(description="Leaf switch model id from the catalog.")
     placement: Literal["top-of-rack", "end-of-row"] = "top-of-rack"
     per_rack: int = Field(1, ge=1, le=4, description="Leaves per compute rack (top-of-rack).")
+    peer_links: int | None = Field(
+        None,
+        ge=0,
+        le=8,
+        description="Peer links between the two leaves of each dual-homing pair (leaves 1-2, "
+        "3-4 of a rack), taken from the leaf's last uplinks; default 2 when per_rack > 1.",
+    )
 
 
 class SpineIntent(_Frozen):
     model: str = Field(description="Spine switch model id from the catalog.")
     count: int | None = Field(
-        None, ge=1, description="Number of spines; default one per leaf uplink."
+        None,
+        ge=1,
+        description="Number of spines (per pod in a 3-tier fabric); default one per leaf "
+        "uplink for spine-leaf, the fewest that keep links even for clos and rail-optimized.",
     )
     racks: tuple[str, ...] | None = Field(
         None, description="Racks the spines may use; default every rack with role 'network'."
     )
 
 
-class SpineLeafIntent(_Frozen):
-    """A 2-tier leaf-spine (folded Clos) fabric."""
+class CoreIntent(_Frozen):
+    model: str | None = Field(None, description="Core switch model; default the spine's.")
+    count: int | None = Field(
+        None, ge=1, description="Number of cores; default the fewest that keep links even."
+    )
+    racks: tuple[str, ...] | None = Field(
+        None, description="Racks the cores may use; default every rack with role 'network'."
+    )
 
-    kind: Literal["spine-leaf"] = "spine-leaf"
+
+class _DataFabric(_Frozen):
     name: str = Field("fabric", min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    nics: str | None = Field(
+        None,
+        description="NIC group of the servers this fabric connects (see the server models' "
+        "`nics`); default each server's first group.",
+    )
     server_ports: int | None = Field(
         None, ge=1, description="NIC ports of each server used by this fabric; default all."
     )
@@ -85,11 +140,89 @@ class SpineLeafIntent(_Frozen):
         le=64,
         description="Down/up bandwidth ratio for leaves whose ports are not pinned to a role.",
     )
-    leaf: LeafIntent
     spine: SpineIntent
 
 
-FabricIntent = Annotated[SpineLeafIntent, Field(discriminator="kind")]
+class SpineLeafIntent(_DataFabric):
+    """A 2-tier leaf-spine (folded Clos) fabric."""
+
+    kind: Literal["spine-leaf"] = "spine-leaf"
+    leaf: LeafIntent
+
+
+class ClosIntent(_DataFabric):
+    """A folded Clos of 2 or 3 tiers sized from the switch radix.
+
+    Two tiers while the spines can reach every leaf; beyond that, pods of leaves and
+    spines under a core layer. ``tiers`` pins the number of tiers; ``planes`` builds
+    independent copies, server NIC port ``i`` (from 0) going to plane ``i mod planes``.
+    """
+
+    kind: Literal["clos"] = "clos"
+    leaf: LeafIntent
+    core: CoreIntent = CoreIntent()
+    tiers: Literal[2, 3] | None = Field(None, description="Pin the tiers; default the fewest.")
+    planes: int = Field(1, ge=1, le=16, description="Independent copies of the fabric.")
+
+
+class RailLeafIntent(_Frozen):
+    model: str = Field(description="Rail leaf switch model id from the catalog.")
+    racks: tuple[str, ...] | None = Field(
+        None,
+        description="Racks the rail leaves may use; default the network racks nearest each "
+        "scalable unit.",
+    )
+
+
+class RailIntent(_DataFabric):
+    """A rail-optimized GPU fabric: NIC ``i`` of every node of a scalable unit goes to the
+    unit's rail-``i`` leaf; leaves meet under spines (and cores when needed)."""
+
+    kind: Literal["rail-optimized"] = "rail-optimized"
+    rails: int | None = Field(
+        None, ge=1, le=64, description="Rails (NICs per node); default the NIC group's count."
+    )
+    su_nodes: int = Field(ge=1, le=4096, description="Nodes per scalable unit.")
+    leaf: RailLeafIntent
+    core: CoreIntent = CoreIntent()
+    tiers: Literal[2, 3] | None = Field(None, description="Pin the tiers; default the fewest.")
+    planes: int = Field(1, ge=1, le=16, description="Independent copies of the fabric.")
+
+
+class MgmtSwitchIntent(_Frozen):
+    model: str = Field(description="Management switch model id from the catalog.")
+    per: Literal["rack", "row"] = Field(
+        "rack", description="One management switch per rack (top of rack) or per row."
+    )
+
+
+class MgmtUplinkIntent(_Frozen):
+    model: str = Field(description="Management aggregation switch model id.")
+    count: int = Field(1, ge=1, le=16, description="Aggregation switches.")
+    racks: tuple[str, ...] | None = Field(
+        None, description="Racks they may use; default every rack with role 'network'."
+    )
+
+
+class ManagementIntent(_Frozen):
+    """An out-of-band management network: the management port (port 0) of every device
+    to a 1G copper management switch in its rack or row."""
+
+    kind: Literal["management"] = "management"
+    name: str = Field("mgmt", min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    switch: MgmtSwitchIntent
+    devices: Literal["all", "servers"] = Field(
+        "all", description="Manage every placed device, or the servers only."
+    )
+    aggregation: MgmtUplinkIntent | None = Field(
+        None, description="Switches the management switches' uplinks go to; default none."
+    )
+
+
+FabricIntent = Annotated[
+    SpineLeafIntent | ClosIntent | RailIntent | ManagementIntent, Field(discriminator="kind")
+]
+DataFabricIntent = SpineLeafIntent | ClosIntent | RailIntent
 
 
 class Options(_Frozen):
@@ -103,16 +236,50 @@ class Options(_Frozen):
 
 
 class Scenario(_Frozen):
+    """A whole scenario. Give one network as ``fabric:`` or several as ``fabrics: [...]``
+    (compute, storage, front-end, management, ...) over the same servers and floor."""
+
     name: str = Field("scenario", min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
     description: str = ""
     floor: Annotated[
         Annotated[Floor, Tag("Floor")] | Annotated[str, Tag("str")],
         Discriminator(lambda v: "str" if isinstance(v, str) else "Floor"),
     ] = Field(description="Inline floor, the name of a shipped layout, or a path to a floor file.")
-    servers: ServerIntent
-    fabric: FabricIntent
+    servers: ServerIntent | tuple[ServerIntent, ...]
+    fabric: FabricIntent | None = Field(None, description="The scenario's one network.")
+    fabrics: tuple[FabricIntent, ...] = Field(
+        (), description="Several networks over the same servers; instead of `fabric`."
+    )
     catalog: CatalogOverrides | None = None
     options: Options = Options()
+
+    @model_validator(mode="after")
+    def _one_way_to_give_fabrics(self) -> Scenario:
+        if self.fabric is not None and self.fabrics:
+            raise ValueError("give either `fabric` or `fabrics`, not both")
+        if self.fabric is None and not self.fabrics:
+            raise ValueError("missing `fabric` (one network) or `fabrics` (several)")
+        names = [f.name for f in self.networks]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"fabric names must differ; {dupes} used more than once")
+        if not any(not isinstance(f, ManagementIntent) for f in self.networks):
+            raise ValueError("a scenario needs at least one data fabric besides management")
+        groups = self.server_groups
+        if not groups:
+            raise ValueError("`servers` lists no server group")
+        if sum(1 for g in groups if g.racks is None) > 1:
+            raise ValueError("at most one server group may leave `racks` out")
+        return self
+
+    @property
+    def networks(self) -> tuple[FabricIntent, ...]:
+        """Every network of the scenario, in the order given."""
+        return (self.fabric,) if self.fabric is not None else self.fabrics
+
+    @property
+    def server_groups(self) -> tuple[ServerIntent, ...]:
+        return self.servers if isinstance(self.servers, tuple) else (self.servers,)
 
 
 def parse_scenario(data: Any) -> Scenario:

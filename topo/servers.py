@@ -1,0 +1,276 @@
+"""Servers: which racks hold which servers, and which NIC ports each network uses.
+
+Servers are shared by every network of a scenario, so they are laid out once:
+
+1. :func:`layout_servers` gives each server group (``servers:`` in the scenario) its racks:
+   the racks and rows it names, or every compute rack no other group names. A group
+   without ``per_rack`` puts as many servers in each rack as its height and power budget
+   allow. Servers are ``srv-{rack}-{i:02d}``, ``i`` from 1, in rack-id order.
+2. :func:`attach_servers` picks, for one network, the servers that have the NIC group it
+   connects (``nics: storage``) and the port numbers of that group on each server.
+
+A server model numbers its NIC ports from 1 across its groups in the order it lists them;
+port 0 is its BMC (out-of-band management) port::
+
+    gpu-8x400g-8u   ports 1-8   compute  (8 x 400G, one per GPU rail)
+                    ports 9-10  storage  (2 x 400G)
+                    ports 11-12 frontend (2 x 100G)
+                    port  0     BMC      (1G copper, management network)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from layouts.model import Floor, Rack
+from topo.catalog import Catalog, Server
+from topo.errors import CatalogError, Problem
+from topo.model import Device
+from topo.scenario import ServerIntent
+
+__all__ = ["Attached", "RackServers", "attach_servers", "layout_servers", "server_models"]
+
+
+@dataclass(frozen=True, slots=True)
+class RackServers:
+    """The servers standing in one rack (all of one model)."""
+
+    rack: Rack
+    model: Server
+    servers: tuple[Device, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Attached:
+    """The servers one network connects, rack by rack, and the NIC ports it uses.
+
+    Attributes:
+        racks: ``(rack, server ids)`` for every rack with at least one attached server, in
+            rack-id order; server ids in id order.
+        ports: NIC port numbers every attached server uses, in NIC order.
+        speed: their speed, Gb/s.
+        model: the (first) server model attached, for messages.
+    """
+
+    racks: tuple[tuple[Rack, tuple[str, ...]], ...]
+    ports: tuple[int, ...]
+    speed: int
+    model: str
+
+    @property
+    def count(self) -> int:
+        return sum(len(ids) for _, ids in self.racks)
+
+
+def _location(groups: Sequence[ServerIntent], i: int, key: str) -> str:
+    return f"servers.{key}" if len(groups) == 1 else f"servers.{i}.{key}"
+
+
+def server_models(groups: Sequence[ServerIntent], catalog: Catalog) -> list[Server]:
+    """The catalog model of every group, in order.
+
+    Raises:
+        CatalogError: naming every unknown model.
+    """
+    problems: list[Problem] = []
+    out: list[Server] = []
+    for i, g in enumerate(groups):
+        try:
+            out.append(catalog.server(g.model, _location(groups, i, "model")))
+        except CatalogError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise CatalogError(problems)
+    return out
+
+
+def layout_servers(
+    groups: Sequence[ServerIntent],
+    models: Sequence[Server],
+    floor: Floor,
+    problems: list[Problem],
+) -> tuple[RackServers, ...]:
+    """Put every server group in its racks (see the module docstring, step 1).
+
+    Problems (unknown racks, a rack named twice, a rack too small for even one server) are
+    appended to ``problems``; the layout of what could be laid out is returned.
+
+    Example:
+        >>> from layouts.model import RackRow
+        >>> from topo.catalog import builtin_catalog
+        >>> floor = Floor(outline=((0, 0), (9, 0), (9, 4), (0, 4)),
+        ...               rows=(RackRow(id="A", origin=(1, 1), count=2, power_kw=50),))
+        >>> groups = (ServerIntent(model="gpu-8x400g-8u"),)
+        >>> models = [builtin_catalog().server("gpu-8x400g-8u")]
+        >>> [(r.rack.id, len(r.servers)) for r in layout_servers(groups, models, floor, [])]
+        [('A01', 4), ('A02', 4)]
+    """
+    racks = floor.rack_index
+    rows: dict[str, list[Rack]] = {}
+    for r in floor.racks:
+        rows.setdefault(r.row, []).append(r)
+    owner: dict[str, int] = {}
+    chosen: list[list[Rack]] = [[] for _ in groups]
+    for i, g in enumerate(groups):
+        if g.racks is None:
+            continue
+        loc = _location(groups, i, "racks")
+        for name in g.racks:
+            if name in racks:
+                picked = [racks[name]]
+                if picked[0].role != "compute":
+                    problems.append(
+                        Problem(
+                            loc,
+                            f"rack {name!r} has role {picked[0].role!r}; servers go in "
+                            "compute racks",
+                            name,
+                        )
+                    )
+                    continue
+            elif name in rows:
+                picked = [r for r in rows[name] if r.role == "compute"]
+            else:
+                problems.append(
+                    Problem(loc, f"no rack or row {name!r} on floor {floor.name!r}", name)
+                )
+                continue
+            for r in picked:
+                if r.id in owner:
+                    problems.append(
+                        Problem(loc, f"rack {r.id!r} is named by two server groups", r.id)
+                    )
+                    continue
+                owner[r.id] = i
+                chosen[i].append(r)
+    for i, g in enumerate(groups):
+        if g.racks is None:
+            chosen[i] = [r for r in floor.racks if r.role == "compute" and r.id not in owner]
+            if not chosen[i] and not any(r.role == "compute" for r in floor.racks):
+                problems.append(
+                    Problem(
+                        "floor.rows",
+                        f"floor {floor.name!r} has no rack with role 'compute'; need at least 1",
+                        floor.name,
+                    )
+                )
+        if g.per_rack == 0:
+            problems.append(
+                Problem(
+                    _location(groups, i, "per_rack"),
+                    "0 servers per rack leaves nothing to connect; need 1",
+                    0,
+                )
+            )
+    out: list[RackServers] = []
+    for i, g in enumerate(groups):
+        model = models[i]
+        for rack in chosen[i]:
+            n = g.per_rack if g.per_rack is not None else _fit(rack, model)
+            if n == 0 and g.per_rack is None:
+                problems.append(
+                    Problem(
+                        f"floor.racks.{rack.id}",
+                        f"rack {rack.id!r} ({rack.height_u}U, {rack.power_kw:g} kW) cannot "
+                        f"hold one {model.id!r} ({model.height_u}U, "
+                        f"{model.power_w / 1000:g} kW)",
+                        rack.id,
+                    )
+                )
+                continue
+            w = max(2, len(str(n)))
+            devices = tuple(
+                Device(
+                    f"srv-{rack.id}-{j:0{w}d}",
+                    "server",
+                    model.id,
+                    model.height_u,
+                    model.power_w,
+                    model.cost_usd,
+                    rack=rack.id,
+                )
+                for j in range(1, n + 1)
+            )
+            if devices:
+                out.append(RackServers(rack, model, devices))
+    out.sort(key=lambda rs: rs.rack.id)
+    return tuple(out)
+
+
+def _fit(rack: Rack, model: Server) -> int:
+    """Servers of ``model`` the rack's height and power budget allow."""
+    by_u = rack.height_u // model.height_u
+    by_power = int(rack.power_kw * 1000 // model.power_w) if model.power_w else by_u
+    return max(0, min(by_u, by_power))
+
+
+def attach_servers(
+    layout: Sequence[RackServers],
+    models: Sequence[Server],
+    nics: str | None,
+    server_ports: int | None,
+    location: str,
+    problems: list[Problem],
+) -> Attached | None:
+    """The servers a network connects and the NIC ports it uses on each.
+
+    Args:
+        layout: every rack's servers (from :func:`layout_servers`).
+        models: the server groups' models (checked even when no rack holds them).
+        nics: NIC group name; None for each server's first group.
+        server_ports: use only the first this many ports of the group.
+        location: the network's location for messages, e.g. ``fabrics.1``.
+
+    Returns:
+        The attachment (possibly with no rack), or None (with a problem recorded) when no
+        server model has the group or the models disagree on its ports or speed.
+    """
+    shape: tuple[int, int, int] | None = None  # first port, count, speed
+    first_model: Server | None = None
+    has: set[str] = set()
+    for model in dict.fromkeys(models):
+        found = model.nic_group(nics)
+        if found is None:
+            continue
+        has.add(model.id)
+        first, count, speed = found
+        if server_ports is not None and server_ports > count:
+            what = f"{count} NIC ports" if nics is None else f"{count} {nics!r} NIC ports"
+            problems.append(
+                Problem(
+                    f"{location}.server_ports",
+                    f"{server_ports} ports per server, but server {model.id!r} has {what}",
+                    server_ports,
+                )
+            )
+        elif server_ports is not None:
+            count = server_ports
+        if shape is None:
+            shape, first_model = (first, count, speed), model
+        elif shape != (first, count, speed):
+            assert first_model is not None
+            problems.append(
+                Problem(
+                    f"{location}.nics",
+                    f"servers {first_model.id!r} and {model.id!r} differ on this network: "
+                    f"ports {shape[0]}-{shape[0] + shape[1] - 1} at {shape[2]}G against "
+                    f"ports {first}-{first + count - 1} at {speed}G",
+                    model.id,
+                )
+            )
+            return None
+    if shape is None or first_model is None:
+        known = sorted({g.name for m in models for g in m.nics})
+        problems.append(
+            Problem(
+                f"{location}.nics",
+                f"no server has a NIC group {nics!r}; the servers have "
+                f"{', '.join(repr(k) for k in known)}",
+                nics,
+            )
+        )
+        return None
+    kept = tuple((rs.rack, tuple(d.id for d in rs.servers)) for rs in layout if rs.model.id in has)
+    first, count, speed = shape
+    return Attached(kept, tuple(range(first, first + count)), speed, first_model.id)
