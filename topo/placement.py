@@ -3,11 +3,15 @@
 :func:`place_devices` is the naive placement an optimizer is measured against:
 
 1. Devices the fabric already put in a rack (servers, top-of-rack leaves) stay there.
-   Servers fill the rack from U1 upward in id order; every other device (the rack's
-   leaves) stacks from the top down in id order, so ``leaf-A01-1`` is at the top.
-2. End-of-row leaves (``rack=None``, ``group`` = their row) go to the network racks of
-   their row, the rack nearest a row end first; a row without a network rack sends them
-   to the spine racks instead (with a note).
+   A device that already has a unit (``u``, from an earlier placement) keeps it. Servers
+   fill the rest of the rack from U1 upward in id order; every other device (the rack's
+   leaves, its management switch) stacks from the top down in id order, so
+   ``leaf-A01-1`` is at the top.
+2. Devices without a rack that name a zone (:attr:`~topo.model.Fabric.zones`: the rail
+   leaves of a scalable unit, the spines of a pod, pinned spine racks) fill the zone's
+   candidate racks in order, best first. End-of-row leaves (``rack=None``, ``group`` = their
+   row) go to the network racks of their row, the rack nearest a row end first; a row
+   without a network rack sends them to the spine racks instead (with a note).
 3. Spines and any other device without a rack go to the spine racks (``spine_racks``,
    else every rack with role ``network``) in rack-id order, each rack filled from the top
    down; the next rack is used when the U or the power of the current one runs out.
@@ -36,20 +40,22 @@ from topo.model import Device, Fabric, Placement
 
 __all__ = ["place_devices"]
 
-_ROLE_ORDER = {"server": 0, "leaf": 1, "spine": 2, "core": 3}
+_ROLE_ORDER = {"server": 0, "leaf": 1, "spine": 2, "core": 3, "mgmt": 4, "mgmt-agg": 5}
 _PLURAL = {"leaf": "leaves", "switch": "switches", "mgmt": "mgmt switches"}
 
 
 class _RackFill:
-    """What a rack holds so far: ``bottom`` is the highest unit taken from below,
-    ``top`` the highest unit still free above (``top - bottom`` units are free)."""
+    """What a rack holds so far: which units are taken, and the power drawn.
 
-    __slots__ = ("bottom", "counts", "power_w", "rack", "top", "used_u")
+    ``used_u`` also counts devices that found no free units (so an overfull rack can say
+    how many units it would need)."""
+
+    __slots__ = ("counts", "power_w", "rack", "taken", "used_u")
 
     def __init__(self, rack: Rack) -> None:
         self.rack = rack
-        self.bottom = 0
-        self.top = rack.height_u
+        self.taken = bytearray(rack.height_u + 2)  # index 1..height; 1 = taken
+        self.taken[0] = self.taken[-1] = 1
         self.power_w = 0.0
         self.used_u = 0
         self.counts: Counter[str] = Counter()
@@ -58,18 +64,57 @@ class _RackFill:
     def limit_w(self) -> float:
         return self.rack.power_kw * 1000
 
+    @property
+    def free_u(self) -> int:
+        return self.taken.count(0)
+
+    def _lowest(self, h: int) -> int | None:
+        """Top unit of the lowest free run of ``h`` units."""
+        run = 0
+        for u in range(1, self.rack.height_u + 1):
+            run = run + 1 if not self.taken[u] else 0
+            if run == h:
+                return u
+        return None
+
+    def _highest(self, h: int) -> int | None:
+        """Top unit of the highest free run of ``h`` units."""
+        run = 0
+        for u in range(self.rack.height_u, 0, -1):
+            run = run + 1 if not self.taken[u] else 0
+            if run == h:
+                return u + h - 1
+        return None
+
     def fits(self, d: Device) -> bool:
-        return self.top - self.bottom >= d.height_u and self.power_w + d.power_w <= self.limit_w
+        if self.power_w + d.power_w > self.limit_w:
+            return False
+        return self._highest(d.height_u) is not None
 
-    def put_bottom(self, d: Device) -> int:
-        self.bottom += d.height_u
+    def take(self, d: Device, top: int) -> bool:
+        """Reserve the units of ``d`` with its top at ``top``; False if any is taken."""
+        lo = top - d.height_u + 1
+        if lo < 1 or top > self.rack.height_u or any(self.taken[lo : top + 1]):
+            return False
+        self.taken[lo : top + 1] = b"\x01" * d.height_u
         self._count(d)
-        return self.bottom
+        return True
 
-    def put_top(self, d: Device) -> int:
-        u = self.top
-        self.top -= d.height_u
-        self._count(d)
+    def put_bottom(self, d: Device) -> int | None:
+        u = self._lowest(d.height_u)
+        return self._put(d, u)
+
+    def put_top(self, d: Device) -> int | None:
+        u = self._highest(d.height_u)
+        return self._put(d, u)
+
+    def _put(self, d: Device, u: int | None) -> int | None:
+        if u is None:
+            self.used_u += d.height_u  # does not fit: counted for the message
+            self.power_w += d.power_w
+            self.counts[d.role] += 1
+            return None
+        self.take(d, u)
         return u
 
     def _count(self, d: Device) -> None:
@@ -126,6 +171,7 @@ def place_devices(
     notes: list[str] = []
     fills = {r.id: _RackFill(r) for r in floor.racks}
     placed: list[Device] = []
+    zones = fabric.zone_index()
 
     fixed: dict[str, list[Device]] = {}
     free: list[Device] = []
@@ -143,29 +189,61 @@ def place_devices(
                 )
             )
 
+    # 0. devices already at a unit keep it
     # 1. devices with a rack: servers bottom-up, the rest top-down, both in id order
     for rack_id in sorted(fixed):
         fill = fills[rack_id]
         devices = sorted(fixed[rack_id], key=lambda d: d.id)
         for d in devices:
-            if d.role == "server":
-                placed.append(_at(d, rack_id, fill.put_bottom(d)))
+            if d.u is not None:
+                if fill.take(d, d.u):
+                    placed.append(d)
+                else:
+                    problems.append(
+                        Problem(
+                            f"floor.racks.{rack_id}",
+                            f"device {d.id!r} at U{d.u} ({d.height_u}U) overlaps another "
+                            f"device or leaves rack {rack_id!r} ({fill.rack.height_u}U)",
+                            d.u,
+                        )
+                    )
         for d in devices:
-            if d.role != "server":
-                placed.append(_at(d, rack_id, fill.put_top(d)))
+            if d.u is None and d.role == "server":
+                u = fill.put_bottom(d)
+                if u is not None:
+                    placed.append(_at(d, rack_id, u))
+        for d in devices:
+            if d.u is None and d.role != "server":
+                u = fill.put_top(d)
+                if u is not None:
+                    placed.append(_at(d, rack_id, u))
         problems.extend(_capacity_problems(fill))
 
-    # 2. + 3. devices without a rack: end-of-row leaves to their row, the rest to the pool
+    # 2. + 3. devices without a rack: zoned devices to their candidate racks, end-of-row
+    # leaves to their row, the rest to the pool
     pool, pool_problem = _pool(floor, spine_racks, fills)
     row_ids = {row.id for row in floor.rows}
+    by_zone: dict[str, list[Device]] = {}
     by_row: dict[str, list[Device]] = {}
     rest: list[Device] = []
     orphans: list[Device] = []  # end-of-row leaves of rows without a network rack
     for d in sorted(free, key=lambda d: (_ROLE_ORDER.get(d.role, 9), d.id)):
-        if d.role == "leaf" and d.group in row_ids:
+        if d.zone and d.zone in zones:
+            by_zone.setdefault(d.zone, []).append(d)
+        elif d.role == "leaf" and d.group in row_ids:
             by_row.setdefault(d.group, []).append(d)
         else:
             rest.append(d)
+    for zone, devices in by_zone.items():
+        racks = [fills[r] for r in zones[zone] if r in fills]
+        if not racks:
+            problems.append(
+                Problem(
+                    zone, f"no candidate rack for {_describe(Counter(d.role for d in devices))}"
+                )
+            )
+            continue
+        placed.extend(_fill_racks(devices, racks, f"zone {zone!r}", zone, problems, notes))
     for row, devices in sorted(by_row.items()):
         racks = _row_network_racks(floor, row, fills)
         if not racks:
@@ -198,8 +276,9 @@ def place_devices(
 
 def _at(d: Device, rack: str, u: int) -> Device:
     return Device(
-        d.id, d.role, d.model, d.height_u, d.power_w, d.cost_usd, rack, u, d.fabric, d.group
-    )
+        d.id, d.role, d.model, d.height_u, d.power_w, d.cost_usd, rack, u, d.fabric, d.group,
+        d.zone,
+    )  # fmt: skip
 
 
 def _plural(role: str, n: int) -> str:
@@ -299,7 +378,9 @@ def _fill_racks(
             left.append(d)
             continue
         fill = racks[i]
-        out.append(_at(d, fill.rack.id, fill.put_top(d)))
+        u = fill.put_top(d)
+        assert u is not None  # fits() said so
+        out.append(_at(d, fill.rack.id, u))
         used[fill.rack.id] += 1
     if out:
         where = ", ".join(f"{r} ({n})" for r, n in used.items())
@@ -315,7 +396,7 @@ def _overflow_problem(
 ) -> Problem:
     racks = list(racks)
     names = ", ".join(repr(f.rack.id) for f in racks)
-    free_u = sum(max(0, f.top - f.bottom) for f in racks)
+    free_u = sum(f.free_u for f in racks)
     free_w = sum(max(0.0, f.limit_w - f.power_w) for f in racks)
     ids = ", ".join(repr(d.id) for d in left[:3]) + (", ..." if len(left) > 3 else "")
     what = _describe(Counter(d.role for d in left))

@@ -1,0 +1,260 @@
+"""Rail-optimized GPU fabrics: one leaf per rail in every scalable unit.
+
+GPU nodes have one NIC per GPU (``rails`` of them). Nodes are grouped, in server id
+order, into scalable units (SU) of ``su_nodes`` nodes; NIC ``i`` of every node of an SU
+goes to the SU's rail-``i`` leaf, on the leaf's down port ``q`` for the SU's ``q``-th node.
+The rail leaves then meet under spines, and cores when two tiers do not reach, sized by
+:func:`topo.clos.size_tiers` with an SU's leaves kept in one pod::
+
+        spine-01  spine-02  ...  spine-S                 (every leaf to every spine)
+          |  \\  ...
+      su01-rail1 .. su01-rail8      su02-rail1 .. su02-rail8
+        |             |               |
+      node 1 NIC 1 .. NIC 8         node 33 NIC 1 ..     (SU 1 = nodes 1-32, ...)
+
+With ``planes`` (say 2), each node has ``rails x planes`` ports; port index ``i`` (from 0)
+serves rail ``i // planes`` of plane ``i mod planes``, and every plane is a full copy of
+the fabric (ids start with ``p{j}-``); a node's links are marked with its id as their
+redundancy key, and link ``n`` of every plane's upper tiers shares a key, so a router can
+keep planes apart.
+
+Rail leaves are ``{prefix}su{u:02d}-rail{r}`` with ``rack=None``, ``group`` = their SU and
+a zone of candidate racks: the network racks nearest the SU (or ``leaf.racks``), nearest
+first. A last SU with fewer nodes than ``su_nodes`` is built as it is, and a note says so.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from layouts.model import Floor, Rack
+from topo.building import LinkBuffer, centroid, nearest_racks, switch_device
+from topo.catalog import Server, SwitchModel
+from topo.clos import emit_tiers, size_tiers
+from topo.errors import FabricError, Problem
+from topo.model import Device, Fabric, FabricInfo
+from topo.ports import choose_uplink_speed, fmt_speeds, slots, speeds, split_ports
+from topo.scenario import RailIntent
+from topo.servers import RackServers, attach_servers
+
+__all__ = ["build_rail"]
+
+
+def build_rail(
+    intent: RailIntent,
+    layout: Sequence[RackServers],
+    models: Sequence[Server],
+    floor: Floor,
+    switches: dict[str, SwitchModel],
+    *,
+    location: str = "fabric",
+    prefix: str = "",
+    problems: list[Problem] | None = None,
+) -> Fabric:
+    """Build a rail-optimized fabric over servers already laid out.
+
+    Args:
+        switches: the leaf, spine and core models by role.
+        problems: problems found earlier, raised together with this fabric's own.
+
+    Raises:
+        FabricError: the rails do not match the nodes' NICs, a scalable unit does not fit
+            a rail leaf, the tiers cannot reach every leaf, ...; every problem at once.
+
+    Example:
+        >>> from layouts.generate import regular_hall
+        >>> from topo.catalog import builtin_catalog
+        >>> from topo.scenario import RailLeafIntent, ServerIntent, SpineIntent
+        >>> from topo.servers import layout_servers
+        >>> cat = builtin_catalog()
+        >>> floor = regular_hall(rows=2, racks_per_row=10, power_kw=50, network_positions=(5,))
+        >>> gpu = cat.server("gpu-8x400g-8u")
+        >>> layout = layout_servers((ServerIntent(model=gpu.id),), [gpu], floor, [])
+        >>> intent = RailIntent(su_nodes=32, leaf=RailLeafIntent(model="ib-64x400g-1u"),
+        ...                     spine=SpineIntent(model="ib-64x400g-1u"))
+        >>> sw = {r: cat.switch("ib-64x400g-1u") for r in ("leaf", "spine", "core")}
+        >>> f = build_rail(intent, layout, [gpu], floor, sw)
+        >>> from collections import Counter
+        >>> Counter(d.role for d in f.devices)  # 72 nodes: SUs of 32, 32 and 8
+        Counter({'server': 72, 'leaf': 24, 'spine': 16})
+    """
+    problems = [] if problems is None else problems
+    loc = location
+    leaf, spine, core = switches["leaf"], switches["spine"], switches["core"]
+    att = attach_servers(layout, models, intent.nics, intent.server_ports, loc, problems)
+    planes = intent.planes
+    p_all = len(att.ports) if att else 0
+    rails = p_all // planes
+    if att and p_all % planes:
+        problems.append(
+            Problem(
+                f"{loc}.planes",
+                f"{planes} planes need the {p_all} NIC ports of server {att.model!r} to split "
+                f"evenly; use a divisor of {p_all}",
+                planes,
+            )
+        )
+    elif att and intent.rails is not None and intent.rails != rails:
+        group = f" {intent.nics!r}" if intent.nics else ""
+        per = f" x {planes} planes" if planes > 1 else ""
+        problems.append(
+            Problem(
+                f"{loc}.rails",
+                f"{intent.rails} rails{per} need {intent.rails * planes} NIC ports per node, "
+                f"but server {att.model!r} has {p_all}{group} NIC ports; "
+                f"rails must be {rails}",
+                intent.rails,
+            )
+        )
+    s = att.speed if att else 0
+    ports = split_ports(leaf, s, intent.oversubscription)
+    down = slots(ports.down, s)
+    su = intent.su_nodes
+    if att and not down:
+        offered = speeds(leaf.ports, roles=("down", "any"))
+        problems.append(
+            Problem(
+                f"{loc}.leaf.model",
+                f"rail leaf {leaf.id!r} has no down port at {s}G for server {att.model!r} "
+                f"(its down ports run at {fmt_speeds(offered)})",
+                leaf.id,
+            )
+        )
+    elif att and su > len(down):
+        problems.append(
+            Problem(
+                f"{loc}.su_nodes",
+                f"{su} nodes per scalable unit, but rail leaf {leaf.id!r} has {len(down)} "
+                f"down ports at {s}G at oversubscription {intent.oversubscription:g}; "
+                f"at most {len(down)} nodes per unit",
+                su,
+            )
+        )
+    nodes: list[tuple[str, Rack]] = []
+    if att:
+        nodes = [(sid, rack) for rack, ids in att.racks for sid in ids]
+    n_su = math.ceil(len(nodes) / su)
+    up_speed = None
+    if att and down:
+        pinned = intent.uplink_speed_gbps
+        up_speed = choose_uplink_speed(pinned, leaf, spine, ports, problems, loc)
+    up = slots(ports.up, up_speed) if up_speed else []
+    tiering = None
+    if up_speed and n_su and rails and not problems:
+        tiering = size_tiers(
+            leaves=n_su * rails,
+            unit=rails,
+            uplinks=len(up),
+            speed=up_speed,
+            spine=spine,
+            core=core,
+            tiers=intent.tiers,
+            spine_count=intent.spine.count,
+            core_count=intent.core.count,
+            hosts=len(nodes),
+            hosts_per_unit=su,
+            location=loc,
+            problems=problems,
+        )
+    net = [r for r in floor.racks if r.role == "network"]
+    leaf_cands = _pinned(floor, intent.leaf.racks, net, f"{loc}.leaf.racks", problems)
+    spine_cands = _pinned(floor, intent.spine.racks, net, f"{loc}.spine.racks", problems)
+    core_cands = _pinned(floor, intent.core.racks, net, f"{loc}.core.racks", problems)
+    if problems:
+        raise FabricError(problems)
+    assert att is not None and tiering is not None and up_speed is not None
+
+    name = intent.name
+    buf = LinkBuffer(name)
+    zones: dict[str, tuple[str, ...]] = {}
+    sw = max(2, len(str(n_su)))
+    rw = len(str(rails))
+    units = [nodes[u * su : (u + 1) * su] for u in range(n_su)]
+    su_names = [f"su{u + 1:0{sw}d}" for u in range(n_su)]
+    for u, unit in enumerate(units):
+        racks = list({id(r): r for _, r in unit}.values())
+        zones[f"{name}:{su_names[u]}"] = nearest_racks(leaf_cands, centroid(racks))
+    spine_zone = core_zone = ""
+    if intent.spine.racks is not None and tiering.tiers == 2:
+        spine_zone = f"{name}:spines"
+        zones[spine_zone] = tuple(r.id for r in spine_cands)
+    if intent.core.racks is not None:
+        core_zone = f"{name}:cores"
+        zones[core_zone] = tuple(r.id for r in core_cands)
+    leaves: list[Device] = []
+    upper: list[Device] = []
+    add = buf.add
+    for j in range(planes):
+        pre = prefix + (f"p{j + 1}-" if planes > 1 else "")
+        plane_leaves: list[str] = []
+        for u, unit in enumerate(units):
+            ids = [f"{pre}{su_names[u]}-rail{r + 1:0{rw}d}" for r in range(rails)]
+            zone = f"{name}:{su_names[u]}"
+            leaves.extend(
+                switch_device(x, "leaf", leaf, name, group=su_names[u], zone=zone) for x in ids
+            )
+            plane_leaves.extend(ids)
+            for q, (sid, _) in enumerate(unit):
+                port, lane = down[q]
+                red = sid if planes > 1 else ""
+                for r in range(rails):
+                    nic = att.ports[r * planes + j]
+                    add(sid, nic, 0, ids[r], port, lane, s, "server-leaf", red)
+        pod_zones: list[str] = []
+        if tiering.tiers == 3:
+            for d, (first, count) in enumerate(tiering.pods):
+                key = f"{name}:{pre}pod{d + 1:02d}"
+                pod_units = range(first // rails, (first + count) // rails)
+                racks = [r for u in pod_units for _, r in units[u]]
+                zones[key] = nearest_racks(spine_cands, centroid(racks))
+                pod_zones.append(key)
+        upper.extend(
+            emit_tiers(
+                buf, tiering, plane_leaves, up, spine, core, prefix=pre, fabric=name,
+                plane_key=f"{name}:tiers" if planes > 1 else "", pod_zones=pod_zones,
+                spine_zone=spine_zone, core_zone=core_zone,
+            )
+        )  # fmt: skip
+    attached = {sid for sid, _ in nodes}
+    servers = [d for rs in layout for d in rs.servers if d.id in attached]
+    notes = [
+        f"{len(nodes)} nodes x {rails} rails at {s}G in {n_su} scalable units of up to {su} "
+        f"nodes: {n_su * rails} rail leaves {leaf.id!r}"
+        + (f" in each of {planes} planes" if planes > 1 else ""),
+        f"rail leaf {leaf.id!r}: {min(su, len(nodes))} of {len(down)} down ports at {s}G, "
+        f"{len(up)} up at {up_speed}G",
+    ]
+    if len(nodes) % su:
+        notes.append(
+            f"scalable unit {su_names[-1]!r} has {len(nodes) % su} of {su} nodes; its rail "
+            "leaves have free down ports"
+        )
+    notes.extend(tiering.notes)
+    return Fabric(
+        name=name,
+        devices=(*servers, *leaves, *upper),
+        links=buf.links(),
+        notes=tuple(notes),
+        zones=tuple(sorted(zones.items())),
+        parts=(FabricInfo(name, intent.kind, tiering.tiers),),
+    )
+
+
+def _pinned(
+    floor: Floor,
+    pinned: tuple[str, ...] | None,
+    default: list[Rack],
+    location: str,
+    problems: list[Problem],
+) -> list[Rack]:
+    if pinned is None:
+        return default
+    racks = floor.rack_index
+    unknown = sorted({r for r in pinned if r not in racks})
+    if unknown:
+        names = ", ".join(repr(r) for r in unknown)
+        problems.append(
+            Problem(location, f"racks {names} are not on floor {floor.name!r}", unknown[0])
+        )
+    return [racks[r] for r in sorted(set(pinned)) if r in racks]
