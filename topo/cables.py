@@ -11,7 +11,11 @@ Steps, for each link:
 
 2. Media: among the catalog's media for the link speed, those with a stock length that
    covers the need and lies within reach; the cheapest link wins (ties: less power, then
-   media id). The stock length is the shortest that covers the need.
+   media id). The stock length is the shortest that covers the need. The legs of one
+   breakout cage (an 800G cage serving 2 x 400G: links on ``(port, lane)`` with lanes 1,
+   2, ... of one device port, and every leg joined to them through another shared cage)
+   are one cable assembly: media and stock length are chosen for the longest leg and used
+   for all of them.
 3. Label: both ends, near (A) end first, as ``RACK-U:PORT/RACK-U:PORT``.
 
 A link with no route (its racks share no tray path) becomes an ``unrouted`` cable; a link
@@ -137,11 +141,34 @@ def make_cables(
     cables: list[Cable] = []
     problems: list[Problem] = []
     width = max(6, len(str(len(links))))
-    for n, link in enumerate(links, start=1):
+
+    # pass 1: the length each link needs before slack
+    measured: list[tuple[str, int, tuple[int, ...], int]] = []
+    for link in links:
         da, db = devices[link.a.device], devices[link.b.device]
         assert da.rack is not None and da.u is not None, da.id
         assert db.rack is not None and db.u is not None, db.id
-        ra, rb = racks[da.rack], racks[db.rack]
+        route = routes.get(link.id)
+        if da.rack == db.rack:
+            base = abs(da.u - db.u) * RACK_UNIT_MM
+            measured.append(("ok", 0, (), round(base) + dress))
+        elif route is None:
+            measured.append(("unrouted", 0, (), 0))
+        else:
+            ra, rb = racks[da.rack], racks[db.rack]
+            base_mm = (
+                inrack_mm(ra.height_u, da.u, dress)
+                + inrack_mm(rb.height_u, db.u, dress)
+                + route.total_mm
+            )
+            measured.append(("ok", route.tray_mm, route.segments, base_mm))
+    sized = _breakout_lengths(links, measured)
+
+    # pass 2: media, stock length and label
+    for n, link in enumerate(links, start=1):
+        da, db = devices[link.a.device], devices[link.b.device]
+        assert da.rack is not None and da.u is not None
+        assert db.rack is not None and db.u is not None
         speed = link.speed_gbps
         if speed not in media_by_speed:
             media_by_speed[speed] = catalog.media_for(speed)
@@ -149,29 +176,15 @@ def make_cables(
                 raise CatalogError(
                     Problem("catalog.media", f"no media for {speed}G links (link {link.id!r})")
                 )
-        route = routes.get(link.id)
-        status = "ok"
-        if da.rack == db.rack:
-            route_mm, segs = 0, ()
-            base = abs(da.u - db.u) * RACK_UNIT_MM
-            base_mm = round(base) + dress
-        elif route is None:
-            status, route_mm, segs, base_mm = "unrouted", 0, (), 0
-        else:
-            route_mm, segs = route.tray_mm, route.segments
-            base_mm = (
-                inrack_mm(ra.height_u, da.u, dress)
-                + inrack_mm(rb.height_u, db.u, dress)
-                + route.total_mm
-            )
+        status, route_mm, segs, base_mm = measured[n - 1]
         a_port, b_port = link.a.port_name, link.b.port_name
         a_lab = port_label(da.rack, da.u, a_port)
         b_lab = port_label(db.rack, db.u, b_port)
         choice = None
         if status == "ok":
-            key = (speed, base_mm)
+            key = (speed, sized[n - 1])
             if key not in memo:
-                memo[key] = choose_media(media_by_speed[speed], base_mm, slack)
+                memo[key] = choose_media(media_by_speed[speed], sized[n - 1], slack)
             choice = memo[key]
             if choice is None:
                 status = "no-media"
@@ -232,3 +245,45 @@ def make_cables(
             )
         )
     return tuple(cables), tuple(problems)
+
+
+def _breakout_lengths(
+    links: Sequence[Link], measured: Sequence[tuple[str, int, tuple[int, ...], int]]
+) -> list[int]:
+    """The length to size each link's media for: its own, or for the legs of a breakout
+    cage, the longest routed leg of the cage's assembly (legs joined through shared cages).
+    """
+    sized = [m[3] for m in measured]
+    parent: dict[int, int] = {}
+
+    def find(i: int) -> int:
+        root = i
+        while parent.get(root, root) != root:
+            root = parent[root]
+        while parent.get(i, i) != root:
+            parent[i], i = root, parent[i]
+        return root
+
+    first_leg: dict[tuple[str, int], int] = {}
+    legs: list[int] = []
+    for i, link in enumerate(links):
+        if not (link.a.lane or link.b.lane):
+            continue
+        legs.append(i)
+        for e in (link.a, link.b):
+            if e.lane:
+                j = first_leg.setdefault((e.device, e.port), i)
+                if j != i:
+                    ri, rj = find(i), find(j)
+                    if ri != rj:
+                        parent[max(ri, rj)] = min(ri, rj)
+    longest: dict[int, int] = {}
+    for i in legs:
+        if measured[i][0] == "ok":
+            r = find(i)
+            longest[r] = max(longest.get(r, 0), sized[i])
+    for i in legs:
+        r = find(i)
+        if r in longest and measured[i][0] == "ok":
+            sized[i] = longest[r]
+    return sized

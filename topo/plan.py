@@ -141,6 +141,7 @@ class Plan:
             "cable_cost_usd": round(cable_cost / 100, 2),
             "switch_cost_usd": round(self.switch_cost_cents / 100, 2),
             "optics_power_w": round(sum(c.power_w for c in ok), 1),
+            "fabrics": self._by_fabric(),
             "solver": {
                 "status": self.solver.status,
                 "method": self.solver.method,
@@ -149,6 +150,43 @@ class Plan:
                 "seconds": round(self.solver.seconds, 3),
             },
         }
+
+    def _by_fabric(self) -> dict[str, Any]:
+        """Per network: kind, tiers, devices by role (servers it connects included),
+        links and cables by tier."""
+        infos = self.fabric.parts or ()
+        names = [i.name for i in infos] or [self.fabric.name]
+        out: dict[str, Any] = {}
+        roles: dict[str, Counter[str]] = {n: Counter() for n in names}
+        for d in self.placement.devices:
+            if d.fabric in roles:
+                roles[d.fabric][d.role] += 1
+        servers: dict[str, set[str]] = {n: set() for n in names}
+        links: Counter[str] = Counter()
+        index = self.placement.device_index()
+        for link in self.fabric.links:
+            links[link.fabric] += 1
+            dev = index.get(link.a.device)
+            if dev is not None and dev.role == "server" and link.fabric in servers:
+                servers[link.fabric].add(dev.id)
+        tiers: dict[str, Counter[str]] = {n: Counter() for n in names}
+        for c in self.cables:
+            if c.fabric in tiers:
+                tiers[c.fabric][c.tier] += 1
+        kinds = {i.name: (i.kind, i.tiers) for i in infos}
+        for n in names:
+            devices = roles[n]
+            if servers[n]:
+                devices["server"] = len(servers[n])
+            kind, n_tiers = kinds.get(n, ("", 0))
+            out[n] = {
+                "kind": kind,
+                "tiers": n_tiers,
+                "devices": dict(sorted(devices.items())),
+                "links": links[n],
+                "cables_by_tier": dict(sorted(tiers[n].items())),
+            }
+        return out
 
     @cached_property
     def diagnostics(self) -> tuple[Problem, ...]:

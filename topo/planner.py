@@ -3,8 +3,10 @@
 Stages, each a pure function of the ones before it::
 
     Floor ──────────> PathwayGraph   layouts.pathways.pathways_from_floor
-    FabricIntent ───> Fabric         topo.fabric.build_fabric
+    FabricIntents ──> Fabric         topo.network.build_network (every data network)
     Fabric + Floor ─> Placement      topo.placement.place_devices
+    Placement ──────> Fabric         topo.network.add_management (management networks,
+                                     then their switches are placed around the rest)
     Placement + graph > routes       topo.routing.shortest_routes
     routes + Catalog > Cables        topo.cables.make_cables
     all ────────────> Plan           topo.plan.Plan
@@ -18,17 +20,19 @@ import time
 from collections.abc import Callable
 
 from layouts.errors import TopoError
+from layouts.model import Floor
 from layouts.pathways import pathways_from_floor
 from layouts.validate import validate_floor
 from topo.cables import make_cables
 from topo.catalog import Catalog, builtin_catalog, merge_catalog
 from topo.errors import LayoutError, Problem
-from topo.fabric import build_fabric
 from topo.floors import floor_of
+from topo.model import Fabric, Placement
+from topo.network import add_management, build_network
 from topo.placement import place_devices
 from topo.plan import Plan, tray_fill
 from topo.routing import RackRoute, SolverInfo, shortest_routes
-from topo.scenario import Scenario
+from topo.scenario import Scenario, SpineLeafIntent
 
 __all__ = ["plan", "validate_scenario"]
 
@@ -52,11 +56,29 @@ def validate_scenario(scenario: Scenario) -> list[Problem]:
     problems = [p for p in validate_floor(floor)]
     try:
         catalog = _catalog(scenario)
-        fabric = build_fabric(scenario.fabric, scenario.servers, floor, catalog)
-        place_devices(fabric, floor, catalog, spine_racks=scenario.fabric.spine.racks)
+        _fabric_and_placement(scenario, floor, catalog)
     except TopoError as exc:
         problems.extend(exc.problems)
     return problems
+
+
+def _fabric_and_placement(
+    scenario: Scenario, floor: Floor, catalog: Catalog, say: Progress = lambda _msg: None
+) -> tuple[Fabric, Placement]:
+    """Build every network and place every device (management networks last, around the
+    devices already placed)."""
+    fabric = build_network(scenario, floor, catalog)
+    say("placing devices")
+    legacy = scenario.fabric if isinstance(scenario.fabric, SpineLeafIntent) else None
+    spine_racks = legacy.spine.racks if legacy is not None else None
+    placement = place_devices(fabric, floor, catalog, spine_racks=spine_racks)
+    full = add_management(scenario, fabric, placement.devices, floor, catalog)
+    if full is not fabric:
+        say("placing management switches")
+        again = place_devices(full, floor, catalog, spine_racks=spine_racks)
+        placement = Placement(again.devices, placement.method, placement.notes + again.notes)
+        fabric = full
+    return fabric, placement
 
 
 def plan(scenario: Scenario, *, progress: Progress | None = None) -> Plan:
@@ -85,9 +107,7 @@ def plan(scenario: Scenario, *, progress: Progress | None = None) -> Plan:
         raise LayoutError(floor_problems)
     catalog = _catalog(scenario)
     say("building fabric")
-    fabric = build_fabric(scenario.fabric, scenario.servers, floor, catalog)
-    say("placing devices")
-    placement = place_devices(fabric, floor, catalog, spine_racks=scenario.fabric.spine.racks)
+    fabric, placement = _fabric_and_placement(scenario, floor, catalog, say)
     devices = placement.device_index()
     say("building pathways")
     graph = pathways_from_floor(floor)

@@ -1,0 +1,232 @@
+"""Every network of a scenario, over one set of servers, merged into one fabric.
+
+A scenario gives one network (``fabric:``) or several (``fabrics: [...]``: compute,
+storage, front-end, management). Steps:
+
+1. :func:`build_network`: lay the servers out once (:func:`topo.servers.layout_servers`);
+   build every data network over them (:func:`topo.fabric.build_on_layout`), each taking
+   the NIC group it names; merge them (:func:`merge_fabrics`). With several networks every
+   switch id starts with its network's name (``storage-leaf-A01``); a lone network keeps
+   bare ids. Problems of every network are raised together.
+2. The caller places the merged fabric.
+3. :func:`add_management`: build each management network over the *placed* devices
+   (:func:`topo.mgmt.build_management`) and merge it in; the caller places the new
+   switches around the devices already placed (they keep their units).
+
+Servers appear once in the merged fabric (``fabric=''``); every switch and link names its
+network; :attr:`~topo.model.Fabric.parts` lists the networks in scenario order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from layouts.model import Floor
+from topo.catalog import Catalog
+from topo.errors import CatalogError, FabricError, Problem, TopoError
+from topo.fabric import build_on_layout, resolve_switches
+from topo.mgmt import build_management
+from topo.model import Device, Fabric
+from topo.scenario import ManagementIntent, Scenario
+from topo.servers import layout_servers, server_models
+
+__all__ = ["add_management", "build_network", "merge_fabrics"]
+
+
+def _where(scenario: Scenario, i: int) -> tuple[str, str]:
+    """``(location, id prefix)`` of network ``i``."""
+    if scenario.fabric is not None:
+        return "fabric", ""
+    net = scenario.fabrics[i]
+    return f"fabrics.{i}", f"{net.name}-" if len(scenario.fabrics) > 1 else ""
+
+
+def build_network(scenario: Scenario, floor: Floor, catalog: Catalog) -> Fabric:
+    """Build every data network of ``scenario`` and merge them (management comes later,
+    from the placement: see :func:`add_management`).
+
+    Raises:
+        CatalogError: unknown server or switch models, every one at once.
+        FabricError: networks that cannot be built, every problem of every network.
+
+    Example:
+        >>> from topo.scenario import parse_scenario
+        >>> from topo.catalog import builtin_catalog
+        >>> from layouts.library import load_layout
+        >>> sc = parse_scenario({"floor": "ai-hall",
+        ...     "servers": {"model": "gpu-8x400g-8u", "per_rack": 4, "racks": ["A"]},
+        ...     "fabrics": [
+        ...         {"name": "compute", "kind": "rail-optimized", "su_nodes": 32,
+        ...          "leaf": {"model": "ib-64x400g-1u"}, "spine": {"model": "ib-64x400g-1u"}},
+        ...         {"name": "storage", "kind": "clos", "nics": "storage",
+        ...          "leaf": {"model": "sw-64x400g-1u", "placement": "end-of-row"},
+        ...          "spine": {"model": "sw-64x400g-1u"}},
+        ...     ]})
+        >>> f = build_network(sc, load_layout("ai-hall"), builtin_catalog())
+        >>> [p.name for p in f.parts], [d.id for d in f.devices[-3:]]
+        (['compute', 'storage'], ['storage-leaf-A-04', 'storage-spine-01', 'storage-spine-02'])
+    """
+    groups = scenario.server_groups
+    problems: list[Problem] = []
+    try:
+        models = server_models(groups, catalog)
+    except CatalogError as exc:
+        problems.extend(exc.problems)
+        models = []
+    data = [
+        (i, net) for i, net in enumerate(scenario.networks) if not isinstance(net, ManagementIntent)
+    ]
+    for i, net in data:
+        try:
+            resolve_switches(net, catalog, _where(scenario, i)[0])
+        except CatalogError as exc:
+            problems.extend(exc.problems)
+    for i, net in enumerate(scenario.networks):
+        if isinstance(net, ManagementIntent):
+            loc = _where(scenario, i)[0]
+            for model, key in ((net.switch.model, "switch"),) + (
+                ((net.aggregation.model, "aggregation"),) if net.aggregation else ()
+            ):
+                try:
+                    catalog.switch(model, f"{loc}.{key}.model")
+                except CatalogError as exc:
+                    problems.extend(exc.problems)
+    if problems:
+        raise CatalogError(problems)
+    layout = layout_servers(groups, models, floor, problems)
+    fabrics: list[Fabric] = []
+    for k, (i, net) in enumerate(data):
+        loc, prefix = _where(scenario, i)
+        own = problems if k == 0 else []  # layout problems are raised once
+        try:
+            fabrics.append(
+                build_on_layout(
+                    net,
+                    layout,
+                    models,
+                    floor,
+                    catalog,
+                    location=loc,
+                    prefix=prefix,
+                    problems=own,
+                )
+            )
+        except FabricError as exc:
+            if k:
+                problems.extend(exc.problems)
+            else:
+                problems[:] = list(exc.problems)
+    if problems:
+        raise FabricError(problems)
+    if len(fabrics) == 1 and len(scenario.networks) == 1:
+        return fabrics[0]
+    servers = [d for rs in layout for d in rs.servers]
+    return merge_fabrics(scenario.name, fabrics, servers=servers, label=len(scenario.networks) > 1)
+
+
+def merge_fabrics(
+    name: str, parts: Sequence[Fabric], *, servers: Sequence[Device] = (), label: bool = True
+) -> Fabric:
+    """One fabric of several networks: ``servers`` first, then each part's devices that
+    are not servers (and any server not yet listed), links and notes in order; with
+    ``label``, each note starts with its network's name.
+
+    Raises:
+        FabricError: two networks build a switch with the same id.
+    """
+    devices: list[Device] = list(servers)
+    seen = {d.id: "" for d in servers}
+    problems: list[Problem] = []
+    links = []
+    nic_owner: dict[tuple[str, int], str] = {}
+    clashes: set[tuple[str, str]] = set()
+    notes: list[str] = []
+    zones: list[tuple[str, tuple[str, ...]]] = []
+    infos = []
+    for f in parts:
+        for d in f.devices:
+            if d.id in seen:
+                if d.role != "server":
+                    problems.append(
+                        Problem(
+                            f"fabrics.{f.name}",
+                            f"device id {d.id!r} is built by networks {seen[d.id]!r} and "
+                            f"{f.name!r}; give the networks distinct names",
+                            d.id,
+                        )
+                    )
+                continue
+            seen[d.id] = f.name
+            devices.append(d)
+        links.extend(f.links)
+        for x in f.links:
+            if x.tier == "server-leaf":
+                key = (x.a.device, x.a.port)
+                other = nic_owner.setdefault(key, f.name)
+                if other != f.name and (other, f.name) not in clashes:
+                    clashes.add((other, f.name))
+                    problems.append(
+                        Problem(
+                            f"fabrics.{f.name}.nics",
+                            f"networks {other!r} and {f.name!r} both use NIC port "
+                            f"{x.a.port} of server {x.a.device!r}; give each network its own "
+                            "NIC group (nics) or fewer server_ports",
+                            x.a.device,
+                        )
+                    )
+        notes.extend(f"{f.name}: {n}" if label else n for n in f.notes)
+        zones.extend(f.zones)
+        infos.extend(f.parts)
+    if problems:
+        raise FabricError(problems)
+    return Fabric(
+        name=name,
+        devices=tuple(devices),
+        links=tuple(links),
+        notes=tuple(notes),
+        zones=tuple(sorted(zones)),
+        parts=tuple(infos),
+    )
+
+
+def add_management(
+    scenario: Scenario, fabric: Fabric, placed: Sequence[Device], floor: Floor, catalog: Catalog
+) -> Fabric:
+    """``fabric`` with every management network of ``scenario`` built over the placed
+    devices and merged in; the devices already placed keep their rack and unit.
+
+    Returns ``fabric`` itself when the scenario has no management network.
+
+    Raises:
+        CatalogError, FabricError: a management network that cannot be built.
+    """
+    mgmt = [
+        (i, net) for i, net in enumerate(scenario.networks) if isinstance(net, ManagementIntent)
+    ]
+    if not mgmt:
+        return fabric
+    problems: list[Problem] = []
+    parts: list[Fabric] = []
+    for i, net in mgmt:
+        loc, prefix = _where(scenario, i)
+        try:
+            parts.append(build_management(net, placed, floor, catalog, location=loc, prefix=prefix))
+        except TopoError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise FabricError(problems)
+    devices = [*placed, *(d for p in parts for d in p.devices)]
+    ids = {d.id for d in placed}
+    clash = sorted(d.id for p in parts for d in p.devices if d.id in ids)
+    if clash:
+        raise FabricError(
+            Problem("fabrics", f"device id {clash[0]!r} is built twice; rename the networks")
+        )
+    return Fabric(
+        name=fabric.name if len(scenario.networks) == 1 else scenario.name,
+        devices=tuple(devices),
+        links=(*fabric.links, *(x for p in parts for x in p.links)),
+        notes=(*fabric.notes, *(f"{p.name}: {n}" for p in parts for n in p.notes)),
+        zones=tuple(sorted((*fabric.zones, *(z for p in parts for z in p.zones)))),
+        parts=(*fabric.parts, *(x for p in parts for x in p.parts)),
+    )
