@@ -349,7 +349,7 @@ def _build_clos(
         pre = prefix + (f"p{j + 1}-" if planes > 1 else "")
         layer = emit_leaves(
             buf, racks, att.ports[j::planes], s, leaf, down, eor=eor, per_rack=per_rack,
-            prefix=pre, fabric=name, always_redundant=planes > 1,
+            prefix=pre, fabric=name, always_redundant=planes > 1, shift=att.shift,
         )  # fmt: skip
         leaf_devices.extend(layer.leaves)
         if peers:
@@ -411,7 +411,7 @@ def _notes(
         f"leaf {leaf.id!r}: {n_down} down ports at {att.speed}G, {used_up} up at "
         f"{t.speed}G: oversubscription {ratio:.2f}:1 with every down port in use",
     ]
-    if t.tiers == 2:
+    if t.tiers == 2 and isinstance(intent, SpineLeafIntent):
         notes.append(
             f"spine {spine.id!r}: {leaves * t.m1} of {len(t.spine_down)} ports used at {t.speed}G"
         )

@@ -99,6 +99,7 @@ def emit_leaves(
     prefix: str,
     fabric: str,
     always_redundant: bool = False,
+    shift: dict[str, int] | None = None,
 ) -> LeafLayer:
     """Emit the leaves and the ``server-leaf`` links (see the module docstring).
 
@@ -108,11 +109,15 @@ def emit_leaves(
         down: the leaf's down ports in fill order; the caller checked they suffice.
         prefix: put before every leaf id (``''``, ``'storage-'``, ``'p2-'``, ...).
         always_redundant: mark every server's links with its id (planes of one fabric).
+        shift: by rack id, what to add to ``ports`` for that rack's servers.
     """
+    shift = shift or {}
     if eor:
-        return _emit_eor(buf, racks, ports, speed, leaf, down, prefix, fabric, always_redundant)
+        return _emit_eor(
+            buf, racks, ports, speed, leaf, down, prefix, fabric, always_redundant, shift
+        )
     return _emit_tor(
-        buf, racks, ports, speed, leaf, down, per_rack, prefix, fabric, always_redundant
+        buf, racks, ports, speed, leaf, down, per_rack, prefix, fabric, always_redundant, shift
     )
 
 
@@ -127,6 +132,7 @@ def _emit_tor(
     prefix: str,
     fabric: str,
     always_redundant: bool,
+    shift: dict[str, int],
 ) -> LeafLayer:
     p = len(ports)
     patterns: dict[int, list[list[tuple[int, int, int, int]]]] = {}
@@ -157,10 +163,11 @@ def _emit_tor(
             leaf_ids = [f"{prefix}leaf-{rack.id}-{k}" for k in range(1, per_rack + 1)]
         leaves.extend(switch_device(lid, "leaf", leaf, fabric, rack=rack.id) for lid in leaf_ids)
         served.extend((rack,) for _ in leaf_ids)
+        dx = shift.get(rack.id, 0)
         for sid, nics in zip(ids, pattern(len(ids)), strict=True):
             red = sid if dual else ""
             for nic, q, port, lane in nics:
-                add(sid, nic, 0, leaf_ids[q], port, lane, speed, "server-leaf", red)
+                add(sid, nic + dx, 0, leaf_ids[q], port, lane, speed, "server-leaf", red)
     return LeafLayer(tuple(leaves), tuple(served))
 
 
@@ -174,6 +181,7 @@ def _emit_eor(
     prefix: str,
     fabric: str,
     always_redundant: bool,
+    shift: dict[str, int],
 ) -> LeafLayer:
     d = len(down)
     add = buf.add
@@ -187,9 +195,11 @@ def _emit_eor(
         reach: list[list[Rack]] = [[] for _ in leaf_ids]
         t = 0
         for rack, ids in items:
+            dx = shift.get(rack.id, 0)
             for sid in ids:
                 red = sid if always_redundant else ""
-                for nic in ports:
+                for nic0 in ports:
+                    nic = nic0 + dx
                     port, lane = down[t % d]
                     q = t // d
                     add(sid, nic, 0, leaf_ids[q], port, lane, speed, "server-leaf", red)

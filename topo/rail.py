@@ -134,6 +134,7 @@ def build_rail(
     nodes: list[tuple[str, Rack]] = []
     if att:
         nodes = [(sid, rack) for rack, ids in att.racks for sid in ids]
+    shift = att.shift if att else {}
     n_su = math.ceil(len(nodes) / su)
     up_speed = None
     if att and down:
@@ -195,11 +196,12 @@ def build_rail(
                 switch_device(x, "leaf", leaf, name, group=su_names[u], zone=zone) for x in ids
             )
             plane_leaves.extend(ids)
-            for q, (sid, _) in enumerate(unit):
+            for q, (sid, rack) in enumerate(unit):
                 port, lane = down[q]
                 red = sid if planes > 1 else ""
+                dx = shift.get(rack.id, 0)
                 for r in range(rails):
-                    nic = att.ports[r * planes + j]
+                    nic = att.ports[r * planes + j] + dx
                     add(sid, nic, 0, ids[r], port, lane, s, "server-leaf", red)
         pod_zones: list[str] = []
         if tiering.tiers == 3:

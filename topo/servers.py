@@ -48,15 +48,18 @@ class Attached:
     Attributes:
         racks: ``(rack, server ids)`` for every rack with at least one attached server, in
             rack-id order; server ids in id order.
-        ports: NIC port numbers every attached server uses, in NIC order.
+        ports: NIC port numbers the servers of the first model attached use, in NIC order.
         speed: their speed, Gb/s.
-        model: the (first) server model attached, for messages.
+        model: the first server model attached, for messages.
+        shift: by rack id, what to add to ``ports`` for the servers of that rack (models
+            may list the group at different places: ports 9-10 on one, 1-2 on another).
     """
 
     racks: tuple[tuple[Rack, tuple[str, ...]], ...]
     ports: tuple[int, ...]
     speed: int
     model: str
+    shift: dict[str, int]
 
     @property
     def count(self) -> int:
@@ -226,15 +229,15 @@ def attach_servers(
         The attachment (possibly with no rack), or None (with a problem recorded) when no
         server model has the group or the models disagree on its ports or speed.
     """
-    shape: tuple[int, int, int] | None = None  # first port, count, speed
+    shape: tuple[int, int] | None = None  # count, speed
+    first_port: dict[str, int] = {}
     first_model: Server | None = None
-    has: set[str] = set()
     for model in dict.fromkeys(models):
         found = model.nic_group(nics)
         if found is None:
             continue
-        has.add(model.id)
         first, count, speed = found
+        first_port[model.id] = first
         if server_ports is not None and server_ports > count:
             what = f"{count} NIC ports" if nics is None else f"{count} {nics!r} NIC ports"
             problems.append(
@@ -247,15 +250,14 @@ def attach_servers(
         elif server_ports is not None:
             count = server_ports
         if shape is None:
-            shape, first_model = (first, count, speed), model
-        elif shape != (first, count, speed):
+            shape, first_model = (count, speed), model
+        elif shape != (count, speed):
             assert first_model is not None
             problems.append(
                 Problem(
                     f"{location}.nics",
                     f"servers {first_model.id!r} and {model.id!r} differ on this network: "
-                    f"ports {shape[0]}-{shape[0] + shape[1] - 1} at {shape[2]}G against "
-                    f"ports {first}-{first + count - 1} at {speed}G",
+                    f"{shape[0]} x {shape[1]}G against {count} x {speed}G NIC ports",
                     model.id,
                 )
             )
@@ -271,6 +273,12 @@ def attach_servers(
             )
         )
         return None
-    kept = tuple((rs.rack, tuple(d.id for d in rs.servers)) for rs in layout if rs.model.id in has)
-    first, count, speed = shape
-    return Attached(kept, tuple(range(first, first + count)), speed, first_model.id)
+    kept = tuple(
+        (rs.rack, tuple(d.id for d in rs.servers)) for rs in layout if rs.model.id in first_port
+    )
+    base = first_port[first_model.id]
+    shift = {
+        rs.rack.id: first_port[rs.model.id] - base for rs in layout if rs.model.id in first_port
+    }
+    count, speed = shape
+    return Attached(kept, tuple(range(base, base + count)), speed, first_model.id, shift)
