@@ -126,7 +126,7 @@ class _DataFabric(_Frozen):
     nics: str | None = Field(
         None,
         description="NIC group of the servers this fabric connects (see the server models' "
-        "`nics`); default each server's first group.",
+        "`nics`); default the first group of the first server model.",
     )
     server_ports: int | None = Field(
         None, ge=1, description="NIC ports of each server used by this fabric; default all."

@@ -221,7 +221,8 @@ def attach_servers(
     Args:
         layout: every rack's servers (from :func:`layout_servers`).
         models: the server groups' models (checked even when no rack holds them).
-        nics: NIC group name; None for each server's first group.
+        nics: NIC group name; None for the first group of the first server model (servers
+            of other models join when they have a group of that name).
         server_ports: use only the first this many ports of the group.
         location: the network's location for messages, e.g. ``fabrics.1``.
 
@@ -232,8 +233,9 @@ def attach_servers(
     shape: tuple[int, int] | None = None  # count, speed
     first_port: dict[str, int] = {}
     first_model: Server | None = None
+    wanted = nics if nics is not None or not models else models[0].nics[0].name
     for model in dict.fromkeys(models):
-        found = model.nic_group(nics)
+        found = model.nic_group(wanted)
         if found is None:
             continue
         first, count, speed = found

@@ -24,16 +24,17 @@ def check_fabric(f: Fabric) -> None:
     split = {(d, p) for d, p, lane in used if lane > 0}
     assert not whole & split
     for x in f.links:
-        if x.tier != "leaf-peer":
+        if x.tier not in ("leaf-peer", "device-mgmt"):
             assert RANK[devices[x.a.device].role] < RANK[devices[x.b.device].role], x
     ids = [x.id for x in f.links]
     assert len(set(ids)) == len(ids)
     # even striping: within a pod every leaf-spine pair, within a core group every
     # spine-core pair, has the same number of links, and every pair exists
-    for tier, lower, upper in (("leaf-spine", "leaf", "spine"), ("spine-core", "spine", "core")):
+    nets = sorted({x.fabric for x in f.links})
+    for net, tier in ((n, t) for n in nets for t in ("leaf-spine", "spine-core", "mgmt-agg")):
         pairs: dict[tuple[str, str], int] = defaultdict(int)
         for x in f.links:
-            if x.tier == tier:
+            if x.tier == tier and x.fabric == net:
                 pairs[x.a.device, x.b.device] += 1
         if not pairs:
             continue

@@ -1,0 +1,116 @@
+"""Rail-optimized GPU fabrics against hand-worked examples, and their bad inputs."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from layouts.generate import regular_hall
+from topo.catalog import builtin_catalog
+from topo.errors import FabricError
+from topo.fabric import build_fabric
+from topo.scenario import CoreIntent, RailIntent, RailLeafIntent, ServerIntent, SpineIntent
+
+CATALOG = builtin_catalog()
+IB = "ib-64x400g-1u"
+
+
+def hall(rows: int = 2, per_row: int = 10):
+    """Rows of ``per_row`` 50 kW racks, position 5 a network rack: 4 GPU nodes a rack."""
+    return regular_hall(rows=rows, racks_per_row=per_row, power_kw=50, network_positions=(5,))
+
+
+def rail(su: int = 32, **kw) -> RailIntent:
+    return RailIntent(
+        su_nodes=su,
+        leaf=RailLeafIntent(model=kw.pop("leaf", IB)),
+        spine=SpineIntent(model=kw.pop("spine", IB), count=kw.pop("spines", None)),
+        core=CoreIntent(model=kw.pop("core", None)),
+        **kw,
+    )
+
+
+GPU = ServerIntent(model="gpu-8x400g-8u", per_rack=4)
+
+
+def test_four_scalable_units_under_sixteen_spines(fabric_ok):
+    """128 nodes (4 SU x 32) x 8 rails: 32 rail leaves of 32 down + 32 up ports; 32
+    leaves x 32 uplinks over 64-port spines: 16 spines, 2 links per pair (by hand)."""
+    f = build_fabric(rail(), GPU, hall(4, 9), CATALOG)  # 4 rows x 8 compute racks x 4
+    assert Counter(d.role for d in f.devices) == {"server": 128, "leaf": 32, "spine": 16}
+    assert Counter(x.tier for x in f.links) == {"server-leaf": 1024, "leaf-spine": 1024}
+    # NIC i of node q of SU u -> rail-i leaf of SU u, down port q
+    node = [x for x in f.links if x.a.device == "srv-A01-01"]
+    assert [(x.a.port, x.b.device, x.b.port) for x in node] == [
+        (i, f"su01-rail{i}", 1) for i in range(1, 9)
+    ]
+    su2 = [x for x in f.links if x.a.device == "srv-B01-01"]  # node 33: first of SU 2
+    assert {x.b.device for x in su2} == {f"su02-rail{i}" for i in range(1, 9)}
+    leaves = [d for d in f.devices if d.role == "leaf"]
+    assert all(d.rack is None and d.zone == f"fabric:{d.group}" for d in leaves)
+    zones = f.zone_index()
+    assert zones["fabric:su01"][0] == "A05" and zones["fabric:su04"][0] == "D05"
+    assert any("16 spines" in n and "2 links per leaf-spine pair" in n for n in f.notes)
+    fabric_ok(f)
+
+
+def test_partial_last_unit_and_three_tiers(fabric_ok):
+    """40 SUs of 16 nodes (8U, 4 a rack): 320 rail leaves > 64 spine ports -> 3 tiers;
+    pods of 32 leaves = 4 SUs (spines split 32 down / 32 up), 10 pods."""
+    floor = regular_hall(rows=17, racks_per_row=11, power_kw=50, network_positions=(6,))
+    f = build_fabric(rail(16), ServerIntent(model="gpu-8x400g-8u", per_rack=4), floor, CATALOG)
+    roles = Counter(d.role for d in f.devices)
+    nodes = 17 * 10 * 4
+    assert roles["server"] == nodes and roles["leaf"] == 43 * 8
+    assert f.parts[0].tiers == 3
+    pods = Counter(d.group for d in f.devices if d.role == "spine")
+    assert len(pods) == 11
+    assert any("has 8 of 16 nodes" in n for n in f.notes)
+    fabric_ok(f)
+
+
+def test_rails_must_match_the_nic_count():
+    with pytest.raises(FabricError) as exc:
+        build_fabric(rail(rails=4), GPU, hall(), CATALOG)
+    (p,) = exc.value.problems
+    assert p.location == "fabric.rails" and p.value == 4
+    assert "server 'gpu-8x400g-8u' has 8 NIC ports; rails must be 8" in p.message
+
+
+def test_scalable_unit_larger_than_a_rail_leaf():
+    with pytest.raises(FabricError, match=r"fabric\.su_nodes: 40 nodes per scalable unit, but "
+                       r"rail leaf 'ib-64x400g-1u' has 32 down ports at 400G at "
+                       r"oversubscription 1; at most 32"):  # fmt: skip
+        build_fabric(rail(40), GPU, hall(), CATALOG)
+
+
+def test_rail_leaf_lacking_the_nic_speed():
+    with pytest.raises(FabricError, match=r"fabric\.leaf\.model: rail leaf "
+                       r"'tor-48x25g-8x100g' has no down port at 400G"):  # fmt: skip
+        build_fabric(rail(leaf="tor-48x25g-8x100g"), GPU, hall(), CATALOG)
+
+
+def test_unknown_nic_group_names_the_groups():
+    with pytest.raises(FabricError, match=r"fabric\.nics: no server has a NIC group 'backend'; "
+                       r"the servers have 'compute', 'frontend', 'storage'"):  # fmt: skip
+        build_fabric(rail(nics="backend"), GPU, hall(), CATALOG)
+
+
+def test_two_planes_split_each_node_across_copies(fabric_ok):
+    """A 16-port node in 2 planes of 8 rails: port 2r+1 to plane 1, 2r+2 to plane 2."""
+    intent = rail(16, planes=2, nics="compute", server_ports=None)
+    over = ServerIntent(model="gpu16", per_rack=4)
+    from topo.catalog import CatalogOverrides, NicGroup, Server, merge_catalog
+
+    gpu16 = Server(id="gpu16", name="16 x 400G", height_u=8, power_w=10200,
+                   nics=(NicGroup(name="compute", count=16, speed_gbps=400),))  # fmt: skip
+    cat = merge_catalog(CATALOG, CatalogOverrides(servers=(gpu16,)))
+    f = build_fabric(intent, over, hall(1), cat)
+    node = [x for x in f.links if x.a.device == "srv-A01-01"]
+    assert [(x.a.port, x.b.device) for x in node[:3]] == [
+        (1, "p1-su01-rail1"), (3, "p1-su01-rail2"), (5, "p1-su01-rail3"),
+    ]  # fmt: skip
+    assert ("p2-su01-rail1", 2) in {(x.b.device, x.a.port) for x in node}
+    assert {x.redundancy for x in node} == {"srv-A01-01"}
+    fabric_ok(f)
