@@ -129,6 +129,7 @@ def place_devices(
     catalog: Catalog,
     *,
     spine_racks: tuple[str, ...] | None = None,
+    reserve_u: int = 0,
 ) -> Placement:
     """Place every device of ``fabric`` in a rack, at a rack unit.
 
@@ -138,6 +139,8 @@ def place_devices(
         catalog: the catalog the fabric was built from (heights and power are read from
             the devices themselves; kept for the optimizing placements to come).
         spine_racks: racks the spines may use; default every rack with role ``network``.
+        reserve_u: units kept free at the top of every rack for devices placed later
+            (the management switch of each rack).
 
     Returns:
         A :class:`~topo.model.Placement` with every device placed, sorted by id, method
@@ -170,6 +173,10 @@ def place_devices(
     problems: list[Problem] = []
     notes: list[str] = []
     fills = {r.id: _RackFill(r) for r in floor.racks}
+    if reserve_u:
+        for fill in fills.values():
+            top = fill.rack.height_u
+            fill.taken[max(1, top - reserve_u + 1) : top + 1] = b"\x01" * min(reserve_u, top)
     placed: list[Device] = []
     zones = fabric.zone_index()
 

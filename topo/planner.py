@@ -32,7 +32,7 @@ from topo.network import add_management, build_network
 from topo.placement import place_devices
 from topo.plan import Plan, tray_fill
 from topo.routing import RackRoute, SolverInfo, shortest_routes
-from topo.scenario import Scenario, SpineLeafIntent
+from topo.scenario import ManagementIntent, Scenario, SpineLeafIntent
 
 __all__ = ["plan", "validate_scenario"]
 
@@ -71,7 +71,11 @@ def _fabric_and_placement(
     say("placing devices")
     legacy = scenario.fabric if isinstance(scenario.fabric, SpineLeafIntent) else None
     spine_racks = legacy.spine.racks if legacy is not None else None
-    placement = place_devices(fabric, floor, catalog, spine_racks=spine_racks)
+    # keep the top unit of every rack free for its management switch(es)
+    reserve = sum(
+        1 for n in scenario.networks if isinstance(n, ManagementIntent) and n.switch.per == "rack"
+    )
+    placement = place_devices(fabric, floor, catalog, spine_racks=spine_racks, reserve_u=reserve)
     full = add_management(scenario, fabric, placement.devices, floor, catalog)
     if full is not fabric:
         say("placing management switches")

@@ -1,0 +1,80 @@
+"""Plan a rail-optimized cluster of 16,384 GPUs end to end and report time, memory, cables.
+
+    PYTHONPATH=. python bench/rail_cluster.py [--rows 32] [--mgmt]
+
+The hall comes from ``layouts.generate.regular_hall``: ``rows`` rows of 18 racks at 50 kW,
+positions 09-10 network racks, a cross tray every 9 racks; 16 compute racks a row hold 4
+eight-GPU nodes each (32 rows: 2,048 nodes, 16,384 GPUs). The compute fabric is
+rail-optimized InfiniBand NDR (64 x 400G switches) in scalable units of 32 nodes; at this
+size it needs three tiers. ``--mgmt`` adds a per-rack management network.
+
+Prints the wall time of each stage and in all, the peak resident memory of the process,
+and the cable counts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sys
+import time
+
+from layouts.generate import regular_hall
+from topo.planner import plan
+from topo.scenario import parse_scenario
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rows", type=int, default=32)
+    ap.add_argument("--mgmt", action="store_true", help="add a management network")
+    args = ap.parse_args()
+    floor = regular_hall(
+        name="BENCH", rows=args.rows, racks_per_row=18, power_kw=50.0, cold_aisle=1.8,
+        margin=2.4, network_positions=(9, 10), cross_every=9, backbone_width=0.9,
+    )  # fmt: skip
+    fabrics: list[dict] = [
+        {
+            "name": "compute",
+            "kind": "rail-optimized",
+            "nics": "compute",
+            "su_nodes": 32,
+            "leaf": {"model": "ib-64x400g-1u"},
+            "spine": {"model": "ib-64x400g-1u"},
+        }
+    ]
+    if args.mgmt:
+        fabrics.append(
+            {"name": "oob", "kind": "management", "switch": {"model": "mgmt-48x1g-4x10g"}}
+        )
+    scenario = parse_scenario(
+        {
+            "name": "rail-cluster",
+            "floor": floor.model_dump(),
+            "servers": {"model": "gpu-8x400g-8u", "per_rack": 4},
+            "fabrics": fabrics,
+        }
+    )
+    marks: list[tuple[str, float]] = []
+    t0 = time.perf_counter()
+    result = plan(scenario, progress=lambda msg: marks.append((msg, time.perf_counter())))
+    wall = time.perf_counter() - t0
+    s = result.summary
+    gpus = 8 * s["devices"]["server"]
+    for (msg, t), nxt in zip(marks, [*marks[1:], ("end", t0 + wall)], strict=True):
+        print(f"  {msg:<28} {nxt[1] - t:7.2f} s")
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    if sys.platform == "darwin":  # bytes there, kilobytes on Linux
+        peak_mb /= 1024
+    print(f"GPUs {gpus:,}  nodes {s['devices']['server']:,}  racks {len(floor.racks)}")
+    print(f"devices {s['devices']}")
+    for name, f in s["fabrics"].items():
+        print(f"fabric {name}: {f['kind']}, {f['tiers']} tiers, cables {f['cables_by_tier']}")
+    print(
+        f"cables {s['cables']:,}  unrouted {s['unrouted']}  max tray fill {s['max_tray_fill']:.1%}"
+    )
+    print(f"wall time {wall:.2f} s  peak memory {peak_mb:,.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
