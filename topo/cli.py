@@ -200,6 +200,11 @@ def _print_summary(s: dict[str, object]) -> None:
     by_tier = s["cables_by_tier"]
     assert isinstance(by_tier, dict)
     t.add_row("cables by tier", ", ".join(f"{k} {v}" for k, v in by_tier.items()))
+    fabrics = s.get("fabrics")
+    if isinstance(fabrics, dict) and len(fabrics) > 1:
+        for name, f in fabrics.items():
+            tiers = ", ".join(f"{k} {v}" for k, v in f["cables_by_tier"].items())
+            t.add_row(f"  {name}", f"{f['kind']}, {f['tiers']} tiers: {tiers}")
     by_media = s["cables_by_media"]
     assert isinstance(by_media, dict)
     t.add_row("cables by media", ", ".join(f"{k} {v}" for k, v in by_media.items()))

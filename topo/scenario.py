@@ -12,6 +12,18 @@ the servers that fill the compute racks, a fabric intent, catalog overrides and 
       spine: {model: sw-32x100g-1u}
     options: {seed: 0}
 
+Several networks over the same servers go under ``fabrics:`` instead (kinds
+``spine-leaf``, ``clos``, ``rail-optimized``, ``management``), each taking the NIC group of
+the servers it names with ``nics:``::
+
+    servers: [{model: gpu-8x400g-8u, per_rack: 4, racks: [A, B]}]
+    fabrics:
+      - {name: compute, kind: rail-optimized, su_nodes: 32,
+         leaf: {model: ib-64x400g-1u}, spine: {model: ib-64x400g-1u}}
+      - {name: storage, kind: clos, nics: storage,
+         leaf: {model: sw-64x400g-1u, placement: end-of-row}, spine: {model: sw-64x400g-1u}}
+      - {name: oob, kind: management, switch: {model: mgmt-48x1g-4x10g, per: rack}}
+
 :func:`load_scenario` reads YAML or JSON and reports every problem found (unknown keys,
 wrong types, malformed syntax) as a :class:`~topo.errors.ScenarioError`; it never lets a
 pydantic or YAML traceback reach the user.

@@ -151,3 +151,17 @@ def test_rail_leaves_pinned_to_a_full_rack_name_it_with_the_shortfall():
     assert (
         "do not fit in racks 'A05': they need 4U and 3.0 kW, the racks have 4U and 0.2 kW" in text
     )
+
+
+def test_schema_stays_valid_and_accepts_both_scenario_shapes():
+    jsonschema = pytest.importorskip("jsonschema")
+    import yaml
+
+    from topo.scenario import Scenario
+
+    schema = Scenario.model_json_schema()
+    jsonschema.Draft202012Validator.check_schema(schema)
+    for path in EXAMPLES:
+        jsonschema.validate(yaml.safe_load(path.read_text()), schema)
+    kinds = schema["$defs"]["RailIntent"]["properties"]["kind"]
+    assert kinds["const"] == "rail-optimized"
