@@ -257,7 +257,11 @@ class Scenario(_Frozen):
         Annotated[Floor, Tag("Floor")] | Annotated[str, Tag("str")],
         Discriminator(lambda v: "str" if isinstance(v, str) else "Floor"),
     ] = Field(description="Inline floor, the name of a shipped layout, or a path to a floor file.")
-    servers: ServerIntent | tuple[ServerIntent, ...]
+    servers: Annotated[
+        Annotated[ServerIntent, Tag("ServerIntent")]
+        | Annotated[tuple[ServerIntent, ...], Tag("tuple")],
+        Discriminator(lambda v: "tuple" if isinstance(v, list | tuple) else "ServerIntent"),
+    ] = Field(description="One server group, or a list of groups each naming its racks.")
     fabric: FabricIntent | None = Field(None, description="The scenario's one network.")
     fabrics: tuple[FabricIntent, ...] = Field(
         (), description="Several networks over the same servers; instead of `fabric`."

@@ -109,7 +109,8 @@ def test_schema_is_json_schema_of_the_scenario():
     assert result.exit_code == 0
     schema = json.loads(result.output)
     assert schema["type"] == "object"
-    assert {"floor", "servers", "fabric"} <= set(schema["required"])
+    assert {"floor", "servers"} <= set(schema["required"])
+    assert {"fabric", "fabrics"} <= set(schema["properties"])  # one network, or several
 
 
 def test_console_script_reports_without_traceback(tmp_path):

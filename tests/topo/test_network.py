@@ -81,8 +81,8 @@ def test_breakout_legs_of_one_cage_share_media_and_length(pod_plan):
     """The 800G storage spine serves 400G leaf uplinks as 2 legs per cage."""
     legs: dict[tuple[str, str], set[tuple[str, int]]] = {}
     for c in pod_plan.cables:
-        if c.b_device.startswith("storage-spine") and "/" in c.b_port:
-            legs.setdefault((c.b_device, c.b_port.split("/")[0]), set()).add((c.media, c.stock_mm))
+        if c.b_device.startswith("storage-spine") and "." in c.b_port:
+            legs.setdefault((c.b_device, c.b_port.split(".")[0]), set()).add((c.media, c.stock_mm))
     assert legs and all(len(v) == 1 for v in legs.values())
 
 
