@@ -123,17 +123,10 @@ def test_racks_that_cannot_hold_one_server_are_named():
         plan(parse_scenario(sc))
 
 
-@pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])
-def test_every_example_plans(path):
-    result = plan(load_scenario(path))
-    s = result.summary
-    assert s["unrouted"] == 0 and s["cables"] > 0
-    assert set(s["fabrics"]) == {n.name for n in result.scenario.networks}
-
-
 def test_ai_pod_example_is_a_rail_pod_with_three_networks():
     result = plan(load_scenario(Path(__file__).parents[2] / "examples" / "ai-pod.yaml"))
     s = result.summary
+    assert set(s["fabrics"]) == {"compute", "storage", "oob"} and s["unrouted"] == 0
     assert s["fabrics"]["compute"]["devices"] == {"leaf": 32, "server": 128, "spine": 16}
     assert s["fabrics"]["compute"]["cables_by_tier"] == {"leaf-spine": 1024, "server-leaf": 1024}
     assert Counter(d.role for d in result.placement.devices)["mgmt"] > 30
