@@ -235,7 +235,8 @@ def _build_clos(
     """Spine-leaf and clos: the leaf layer, then the tiers above it."""
     leaf, spine, core = switches["leaf"], switches["spine"], switches["core"]
     legacy = isinstance(intent, SpineLeafIntent)
-    planes = 1 if legacy else intent.planes
+    clos = intent if isinstance(intent, ClosIntent) else None
+    planes = clos.planes if clos is not None else 1
     att = attach_servers(layout, models, intent.nics, intent.server_ports, loc, problems)
     p_all = len(att.ports) if att else 0
     if att and p_all % planes:
@@ -308,7 +309,7 @@ def _build_clos(
             )
             spine_down = tuple(slots(cages(spine, roles=("down", "any")), up_speed))
             tiering = Tiering(2, up_speed, ((0, leaves),), count, m, spine_down)
-        elif leaves:
+        elif leaves and clos is not None:
             tiering = size_tiers(
                 leaves=leaves,
                 unit=per_rack,
@@ -316,16 +317,16 @@ def _build_clos(
                 speed=up_speed,
                 spine=spine,
                 core=core,
-                tiers=intent.tiers,
-                spine_count=intent.spine.count,
-                core_count=intent.core.count,
+                tiers=clos.tiers,
+                spine_count=clos.spine.count,
+                core_count=clos.core.count,
                 hosts=att.count if att else 0,
                 hosts_per_unit=max(1, len(down) // max(1, p)) * per_rack,
                 location=loc,
                 problems=problems,
             )
     spine_cands = _zone_racks(floor, intent.spine.racks, f"{loc}.spine.racks", problems)
-    core_pin = None if legacy else intent.core.racks
+    core_pin = clos.core.racks if clos is not None else None
     core_cands = _zone_racks(floor, core_pin, f"{loc}.core.racks", problems)
     if problems:
         raise FabricError(problems)

@@ -26,7 +26,7 @@ from topo.catalog import Catalog
 from topo.errors import CatalogError, FabricError, Problem, TopoError
 from topo.fabric import build_on_layout, resolve_switches
 from topo.mgmt import build_management
-from topo.model import Device, Fabric
+from topo.model import Device, Fabric, FabricInfo, Link
 from topo.scenario import ManagementIntent, Scenario
 from topo.servers import layout_servers, server_models
 
@@ -81,11 +81,11 @@ def build_network(scenario: Scenario, floor: Floor, catalog: Catalog) -> Fabric:
             resolve_switches(net, catalog, _where(scenario, i)[0])
         except CatalogError as exc:
             problems.extend(exc.problems)
-    for i, net in enumerate(scenario.networks):
-        if isinstance(net, ManagementIntent):
+    for i, mnet in enumerate(scenario.networks):
+        if isinstance(mnet, ManagementIntent):
             loc = _where(scenario, i)[0]
-            for model, key in ((net.switch.model, "switch"),) + (
-                ((net.aggregation.model, "aggregation"),) if net.aggregation else ()
+            for model, key in ((mnet.switch.model, "switch"),) + (
+                ((mnet.aggregation.model, "aggregation"),) if mnet.aggregation else ()
             ):
                 try:
                     catalog.switch(model, f"{loc}.{key}.model")
@@ -137,12 +137,12 @@ def merge_fabrics(
     devices: list[Device] = list(servers)
     seen = {d.id: "" for d in servers}
     problems: list[Problem] = []
-    links = []
+    links: list[Link] = []
     nic_owner: dict[tuple[str, int], str] = {}
     clashes: set[tuple[str, str]] = set()
     notes: list[str] = []
     zones: list[tuple[str, tuple[str, ...]]] = []
-    infos = []
+    infos: list[FabricInfo] = []
     for f in parts:
         for d in f.devices:
             if d.id in seen:

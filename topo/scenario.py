@@ -133,7 +133,10 @@ class CoreIntent(_Frozen):
     )
 
 
-class _DataFabric(_Frozen):
+class SpineLeafIntent(_Frozen):
+    """A 2-tier leaf-spine (folded Clos) fabric."""
+
+    kind: Literal["spine-leaf"] = "spine-leaf"
     name: str = Field("fabric", min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
     nics: str | None = Field(
         None,
@@ -152,17 +155,11 @@ class _DataFabric(_Frozen):
         le=64,
         description="Down/up bandwidth ratio for leaves whose ports are not pinned to a role.",
     )
+    leaf: LeafIntent
     spine: SpineIntent
 
 
-class SpineLeafIntent(_DataFabric):
-    """A 2-tier leaf-spine (folded Clos) fabric."""
-
-    kind: Literal["spine-leaf"] = "spine-leaf"
-    leaf: LeafIntent
-
-
-class ClosIntent(_DataFabric):
+class ClosIntent(_Frozen):
     """A folded Clos of 2 or 3 tiers sized from the switch radix.
 
     Two tiers while the spines can reach every leaf; beyond that, pods of leaves and
@@ -171,7 +168,26 @@ class ClosIntent(_DataFabric):
     """
 
     kind: Literal["clos"] = "clos"
+    name: str = Field("fabric", min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    nics: str | None = Field(
+        None,
+        description="NIC group of the servers this fabric connects (see the server models' "
+        "`nics`); default the first group of the first server model.",
+    )
+    server_ports: int | None = Field(
+        None, ge=1, description="NIC ports of each server used by this fabric; default all."
+    )
+    uplink_speed_gbps: int | None = Field(
+        None, gt=0, description="Leaf-spine link speed; default the fastest the leaf offers."
+    )
+    oversubscription: float = Field(
+        1.0,
+        gt=0,
+        le=64,
+        description="Down/up bandwidth ratio for leaves whose ports are not pinned to a role.",
+    )
     leaf: LeafIntent
+    spine: SpineIntent
     core: CoreIntent = CoreIntent()
     tiers: Literal[2, 3] | None = Field(None, description="Pin the tiers; default the fewest.")
     planes: int = Field(1, ge=1, le=16, description="Independent copies of the fabric.")
@@ -186,16 +202,35 @@ class RailLeafIntent(_Frozen):
     )
 
 
-class RailIntent(_DataFabric):
+class RailIntent(_Frozen):
     """A rail-optimized GPU fabric: NIC ``i`` of every node of a scalable unit goes to the
     unit's rail-``i`` leaf; leaves meet under spines (and cores when needed)."""
 
     kind: Literal["rail-optimized"] = "rail-optimized"
+    name: str = Field("fabric", min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    nics: str | None = Field(
+        None,
+        description="NIC group of the servers this fabric connects (see the server models' "
+        "`nics`); default the first group of the first server model.",
+    )
+    server_ports: int | None = Field(
+        None, ge=1, description="NIC ports of each server used by this fabric; default all."
+    )
+    uplink_speed_gbps: int | None = Field(
+        None, gt=0, description="Leaf-spine link speed; default the fastest the leaf offers."
+    )
+    oversubscription: float = Field(
+        1.0,
+        gt=0,
+        le=64,
+        description="Down/up bandwidth ratio for leaves whose ports are not pinned to a role.",
+    )
     rails: int | None = Field(
         None, ge=1, le=64, description="Rails (NICs per node); default the NIC group's count."
     )
     su_nodes: int = Field(ge=1, le=4096, description="Nodes per scalable unit.")
     leaf: RailLeafIntent
+    spine: SpineIntent
     core: CoreIntent = CoreIntent()
     tiers: Literal[2, 3] | None = Field(None, description="Pin the tiers; default the fewest.")
     planes: int = Field(1, ge=1, le=16, description="Independent copies of the fabric.")
