@@ -106,7 +106,7 @@ class LeafIntent(_Frozen):
         ge=0,
         le=8,
         description="Peer links between the two leaves of each dual-homing pair (leaves 1-2, "
-        "3-4 of a rack), taken from the leaf's last uplinks; default 2 when per_rack > 1.",
+        "3-4 of a rack, top-of-rack only), taken from the leaf's last uplinks; default none.",
     )
 
 
