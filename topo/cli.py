@@ -3,12 +3,15 @@
     topo plan [SCENARIO] [-o DIR]   plan a scenario (default: the shipped default scenario)
     topo draw PLAN_DIR|SCENARIO -o FILE.svg|FILE.png [--cable ID]... [--rack R] [--tier T]
                                     draw a plan's floor, highlighting chosen cables' routes
+    topo batch SWEEP [-o DIR]       plan every variant of a sweep in parallel and compare them
     topo validate SCENARIO          check a scenario, print every problem found
     topo layouts                    list the shipped floor layouts
     topo schema                     print the JSON Schema of the scenario format
 
 A user's mistake (bad file, impossible floor, impossible intent) prints one line per
 problem on standard error and exits with status 2; no traceback, no partial output.
+``topo batch`` exits with status 1 when some variant failed or timed out, and 130 when
+interrupted (Ctrl-C), after writing the summary of what finished.
 """
 
 from __future__ import annotations
@@ -42,6 +45,8 @@ out_console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
 
 EXIT_USER_ERROR = 2
+EXIT_SOME_FAILED = 1
+EXIT_INTERRUPTED = 130
 
 
 def _fail(exc: TopoError) -> typer.Exit:
@@ -217,6 +222,202 @@ def _print_summary(s: dict[str, object]) -> None:
     assert isinstance(solver, dict)
     t.add_row("solver", f"{solver['method']} {solver['status']}, gap {solver['gap']:.2%}")
     out_console.print(t)
+
+
+@app.command("batch")
+def batch_cmd(
+    sweep: Annotated[Path, typer.Argument(help="Sweep file (YAML or JSON).", show_default=False)],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the outputs.")] = Path(
+        "runs"
+    ),
+    workers: Annotated[
+        int | None,
+        typer.Option("--workers", "-j", min=1, help="Local worker processes. Default: CPUs."),
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler", help="Run on the Dask cluster of this scheduler (tcp://HOST:8786)."
+        ),
+    ] = None,
+    timeout: Annotated[
+        float | None,
+        typer.Option("--timeout", min=0.001, help="Seconds a variant may take. Default: no limit."),
+    ] = None,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Keep variants already planned for the same scenario.")
+    ] = False,
+    sort: Annotated[
+        str | None,
+        typer.Option("--sort", help="Metric to sort by ('-metric' descending). Default: cost_usd."),
+    ] = None,
+    pareto: Annotated[
+        str | None,
+        typer.Option(
+            "--pareto", help="Two metrics for the Pareto front. Default: cost_usd,optics_power_w."
+        ),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or table.")] = (
+        False
+    ),
+) -> None:
+    """Plan every variant of a sweep in parallel; write summary.csv and compare.svg."""
+    from topo.batch import check_metrics, run_batch
+    from topo.sweep import expand_sweep, load_sweep
+
+    try:
+        try:
+            sw = load_sweep(sweep)
+            sort_by = sort or sw.sort
+            pair = tuple(m.strip() for m in pareto.split(",")) if pareto else sw.pareto
+            problems = check_metrics(sort_by, pair)
+            if problems:
+                raise TopoError(problems)
+            variants = expand_sweep(sw, base_dir=sweep.parent)
+            axes = list(sw.axes) if sw.axes is not None else None
+            runner = _batch_runner(scheduler, workers)
+        except TopoError as exc:
+            raise _fail(exc) from None
+        try:
+            with _BatchProgressBar(quiet, len(variants)) as bar:
+                result = run_batch(
+                    variants,
+                    out,
+                    axes=axes or (),
+                    runner=runner,
+                    timeout=timeout,
+                    resume=resume,
+                    sort=sort_by,
+                    pareto=pair,  # type: ignore[arg-type]
+                    title=sw.name,
+                    progress=bar,
+                )
+        except TopoError as exc:
+            raise _fail(exc) from None
+        finally:
+            runner.close()
+    except KeyboardInterrupt:
+        err_console.print("interrupted", style="bold red")
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+    if not quiet:
+        _print_batch(result, sort_by, pair, names=sw.variants is not None)
+    failed = result.failed
+    for r in failed[:20]:
+        err_console.print(f"[red]{r.status}[/red] {r.name}: {r.error}", soft_wrap=True)
+    if len(failed) > 20:
+        err_console.print(f"[red]failed[/red] ... and {len(failed) - 20} more")
+    if not quiet:
+        out_console.print(f"wrote {', '.join(str(p) for p in result.files)}")
+    if result.interrupted:
+        err_console.print("interrupted: the summary lists what finished", style="bold red")
+        raise typer.Exit(EXIT_INTERRUPTED)
+    if failed:
+        raise typer.Exit(EXIT_SOME_FAILED)
+
+
+def _batch_runner(scheduler: str | None, workers: int | None):  # type: ignore[no-untyped-def]
+    from topo.workers import dask_runner, local_runner
+
+    if scheduler:
+        return dask_runner(scheduler)
+    return local_runner(workers)
+
+
+class _BatchProgressBar:
+    """A rich progress bar on standard error: done, running, failed, time left."""
+
+    def __init__(self, quiet: bool, total: int) -> None:
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        from topo.batch import BatchProgress
+
+        self._progress = Progress(
+            TextColumn("{task.description:<10}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("running {task.fields[running]}"),
+            TextColumn("[red]failed {task.fields[failed]}"),
+            TimeElapsedColumn(),
+            TextColumn("left"),
+            TimeRemainingColumn(),
+            console=err_console,
+            disable=quiet,
+        )
+        self._task = None
+        outer = self
+
+        class _Progress(BatchProgress):
+            def phase(self, label: str, total: int) -> None:
+                outer._phase(label, total)
+
+            def update(self, *, done: int, running: int, failed: int) -> None:
+                outer._update(done, running, failed)
+
+        self.reporter = _Progress()
+
+    def __enter__(self):  # type: ignore[no-untyped-def]
+        self._progress.__enter__()
+        return self.reporter
+
+    def __exit__(self, *exc: object) -> None:
+        self._progress.__exit__(None, None, None)
+
+    def _phase(self, label: str, total: int) -> None:
+        self._task = self._progress.add_task(label, total=total, running=0, failed=0)
+
+    def _update(self, done: int, running: int, failed: int) -> None:
+        if self._task is not None:
+            self._progress.update(self._task, completed=done, running=running, failed=failed)
+
+
+def _print_batch(result, sort: str, pareto: tuple[str, str], *, names: bool) -> None:  # type: ignore[no-untyped-def]
+    from topo.compare import summary_table
+
+    axes = list(result.axes)
+    header, rows = summary_table(result.results, axes=axes, sort=sort, pareto=pareto)
+    keep = [*(["variant"] if names or not axes else []), *axes, "status", "pareto", "cost_usd",
+            "total_length_m", "max_tray_fill", "cables", "optics_power_w", "seconds"]  # fmt: skip
+    idx = [header.index(c) for c in keep]
+    n_ok = sum(r.status == "ok" for r in result.results)
+    resumed = sum(r.resumed for r in result.results)
+    title = f"{n_ok} of {len(result.results)} variants planned"
+    if resumed:
+        title += f" ({resumed} kept from an earlier run)"
+    t = Table(title=title, title_justify="left")
+    labels = {"pareto": "front", "cost_usd": "cost $", "total_length_m": "length m",
+              "max_tray_fill": "max fill", "optics_power_w": "optics W"}  # fmt: skip
+    for c in keep:
+        numeric = c not in ("variant", "status", "pareto", *axes)
+        t.add_column(labels.get(c, c.rsplit(".", 1)[-1] if c in axes else c),
+                     justify="right" if numeric else "left", overflow="fold",
+                     no_wrap=numeric)  # fmt: skip
+    for row in rows:
+        cells = [row[i] for i in idx]
+        cells = [_cell(c, v) for c, v in zip(keep, cells, strict=True)]
+        style = None if row[header.index("status")] == "ok" else "red"
+        t.add_row(*cells, style=style)
+    out_console.print(t)
+
+
+def _cell(column: str, value: str) -> str:
+    if not value:
+        return value
+    if column == "pareto":
+        return "*"
+    if column == "cost_usd":
+        return f"{float(value):,.0f}"
+    if column == "max_tray_fill":
+        return f"{float(value):.1%}"
+    if column in ("total_length_m", "optics_power_w"):
+        return f"{float(value):,.1f}"
+    return value
 
 
 @app.command("validate")
