@@ -393,16 +393,27 @@ def _print_batch(result, sort: str, pareto: tuple[str, str], *, names: bool) -> 
     t = Table(title=title, title_justify="left")
     labels = {"pareto": "front", "cost_usd": "cost $", "total_length_m": "length m",
               "max_tray_fill": "max fill", "optics_power_w": "optics W"}  # fmt: skip
-    for c in keep:
-        numeric = c not in ("variant", "status", "pareto", *axes)
-        t.add_column(labels.get(c, c.rsplit(".", 1)[-1] if c in axes else c),
-                     justify="right" if numeric else "left", overflow="fold",
-                     no_wrap=numeric)  # fmt: skip
-    for row in rows:
-        cells = [row[i] for i in idx]
-        cells = [_cell(c, v) for c, v in zip(keep, cells, strict=True)]
+    shown = [[_cell(c, row[i]) for c, i in zip(keep, idx, strict=True)] for row in rows]
+    heads = [labels.get(c, c.rsplit(".", 1)[-1] if c in axes else c) for c in keep]
+    widths = [max([len(h), *(len(r[k]) for r in shown)]) + 3 for k, h in enumerate(heads)]
+    dropped: set[int] = set()
+    for c in ("seconds", "total_length_m", "cables", "max_tray_fill"):
+        if sum(w for k, w in enumerate(widths) if k not in dropped) <= out_console.width:
+            break
+        dropped.add(keep.index(c))
+    cols = [k for k in range(len(keep)) if k not in dropped]
+    for k in cols:
+        numeric = keep[k] not in ("variant", "status", "pareto", *axes)
+        t.add_column(
+            heads[k],
+            justify="right" if numeric else "left",
+            overflow="fold",
+            no_wrap=numeric,
+            min_width=None if numeric else min(widths[k] - 3, 16),
+        )
+    for row, cells in zip(rows, shown, strict=True):
         style = None if row[header.index("status")] == "ok" else "red"
-        t.add_row(*cells, style=style)
+        t.add_row(*(cells[k] for k in cols), style=style)
     out_console.print(t)
 
 

@@ -62,7 +62,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from layouts.errors import TopoError
-from topo.errors import Problem, ScenarioError, problems_from_validation
+from topo.errors import Problem, ScenarioError
 from topo.scenario import Scenario, parse_scenario, read_data
 
 __all__ = [
@@ -207,9 +207,7 @@ def parse_sweep(data: Any, *, source: str = "") -> Sweep:
     try:
         sweep = Sweep.model_validate(data)
     except ValidationError as exc:
-        problems = problems_from_validation(exc)
-        problems = [_sweep_problem(p) for p in problems]
-        raise SweepError(problems) from None
+        raise SweepError(_sweep_problems(exc)) from None
     if sweep.axes is None and sweep.variants is None:
         problems.append(Problem("", "a sweep needs 'axes' or 'variants'"))
     if sweep.axes is not None and sweep.variants is not None:
@@ -219,10 +217,28 @@ def parse_sweep(data: Any, *, source: str = "") -> Sweep:
     return sweep
 
 
-def _sweep_problem(p: Problem) -> Problem:
-    # pydantic names the 'set' field by its Python name in some messages
-    loc = re.sub(r"(^|\.)assign(\.|$)", r"\1set\2", p.location)
-    return Problem(loc, p.message, p.value)
+_UNION_TAG = re.compile(r"^(str|int|float|bool|(dict|list|tuple)\[.*\])$")
+
+
+def _sweep_problems(exc: ValidationError) -> list[Problem]:
+    """One problem per pydantic error; dotted axis paths are kept whole in locations."""
+    out: list[Problem] = []
+    for err in exc.errors(include_url=False):
+        parts = [str(p) for p in err["loc"] if not _UNION_TAG.match(str(p))]
+        parts = ["set" if p == "assign" else p for p in parts]
+        location = ".".join(parts)
+        if err["type"] == "extra_forbidden":
+            problem = Problem(location, f"unknown key {parts[-1]!r}", parts[-1])
+        elif err["type"] == "missing":
+            problem = Problem(location, f"missing required key {parts[-1]!r}")
+        else:
+            value = err.get("input")
+            shown = value if isinstance(value, str | int | float | bool) else None
+            msg = err["msg"] if shown is None else f"{err['msg']} (got {shown!r})"
+            problem = Problem(location, msg, shown)
+        if problem not in out:
+            out.append(problem)
+    return out
 
 
 def load_sweep(path: str | Path) -> Sweep:
@@ -310,7 +326,7 @@ def check_path(path: str) -> str | None:
         >>> check_path("fabric.leaf.model") is None
         True
         >>> check_path("fabric.leaf.modle")
-        "no such field in the scenario (fabric.leaf has: model, placement, per_rack)"
+        'no such field in the scenario (fabric.leaf has: model, placement, per_rack)'
     """
     parts = path.split(".")
     if not path or any(not p for p in parts):

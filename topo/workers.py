@@ -25,6 +25,7 @@ import contextlib
 import multiprocessing as mp
 import os
 import signal
+import sys
 import threading
 import time
 import uuid
@@ -117,12 +118,34 @@ def _worker_main(conn: Connection) -> None:
             conn.send(("error", f"cannot send the result back: {_error_text(exc)}"))
 
 
+@contextlib.contextmanager
+def _main_module_hidden() -> Iterator[None]:
+    """Start processes without them importing the parent's ``__main__`` again.
+
+    A new worker would otherwise run the caller's script (or a test runner's) once more
+    before its first job; jobs only ever name functions of importable modules.
+    """
+    main = sys.modules.get("__main__")
+    if main is None:
+        yield
+        return
+    saved = {k: main.__dict__[k] for k in ("__file__", "__spec__") if k in main.__dict__}
+    main.__dict__.pop("__file__", None)
+    main.__dict__["__spec__"] = None
+    try:
+        yield
+    finally:
+        main.__dict__.pop("__spec__", None)
+        main.__dict__.update(saved)
+
+
 class _Worker:
     def __init__(self, ctx: Any) -> None:
         parent, child = ctx.Pipe(duplex=True)
         self.conn: Connection = parent
         self.process = ctx.Process(target=_worker_main, args=(child,), daemon=True)
-        self.process.start()
+        with _main_module_hidden():
+            self.process.start()
         child.close()
 
     def stop(self, *, kill: bool) -> None:
@@ -329,7 +352,7 @@ class DaskRunner:
             if on_start and i < self.slots:
                 on_start(job.key)
         waiting = list(jobs)[self.slots :]
-        for fut in as_completed(list(self._outstanding)):
+        for fut in as_completed(list(self._outstanding), loop=self._client.loop):
             job = self._outstanding.pop(fut)
             try:
                 status, value, seconds = fut.result()
