@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -390,26 +391,28 @@ def _print_batch(result, sort: str, pareto: tuple[str, str], *, names: bool) -> 
     title = f"{n_ok} of {len(result.results)} variants planned"
     if resumed:
         title += f" ({resumed} kept from an earlier run)"
-    t = Table(title=title, title_justify="left")
+    t = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD)
     labels = {"pareto": "front", "cost_usd": "cost $", "total_length_m": "length m",
               "max_tray_fill": "max fill", "optics_power_w": "optics W"}  # fmt: skip
     shown = [[_cell(c, row[i]) for c, i in zip(keep, idx, strict=True)] for row in rows]
     heads = [labels.get(c, c.rsplit(".", 1)[-1] if c in axes else c) for c in keep]
-    widths = [max([len(h), *(len(r[k]) for r in shown)]) + 3 for k, h in enumerate(heads)]
+    words = [max(len(w) for w in h.split()) for h in heads]
+    widths = [max([words[k], *(len(r[k]) for r in shown)]) + 3 for k in range(len(keep))]
     dropped: set[int] = set()
     for c in ("seconds", "total_length_m", "cables", "max_tray_fill"):
-        if sum(w for k, w in enumerate(widths) if k not in dropped) <= out_console.width:
+        if sum(w for k, w in enumerate(widths) if k not in dropped) < out_console.width:
             break
         dropped.add(keep.index(c))
     cols = [k for k in range(len(keep)) if k not in dropped]
+    fits = sum(widths[k] for k in cols) < out_console.width
     for k in cols:
         numeric = keep[k] not in ("variant", "status", "pareto", *axes)
         t.add_column(
             heads[k],
             justify="right" if numeric else "left",
             overflow="fold",
-            no_wrap=numeric,
-            min_width=None if numeric else min(widths[k] - 3, 16),
+            no_wrap=numeric and fits,
+            min_width=None if numeric or not fits else min(widths[k] - 3, 16),
         )
     for row, cells in zip(rows, shown, strict=True):
         style = None if row[header.index("status")] == "ok" else "red"

@@ -411,15 +411,23 @@ def compare_svg(
             f'<circle cx="{px(vx):.1f}" cy="{py(vy):.1f}" {style}>'
             f"<title>{escape(tip)}</title></circle>"
         )
-    boxes: list[tuple[float, float, float, float]] = []
-    for r in front:
+    # labels: every front point; the others too when there are few, where they fit
+    boxes: list[tuple[float, float, float, float]] = [
+        (px(vx) - 6, py(vy) - 6, 12, 12) for vx, vy, _r in points
+    ]
+    others = [p[2] for p in points if p[2].name not in front_names] if len(points) <= 12 else []
+    for r in [*front, *others]:
         X, Y = px(metric_value(r, x) or 0), py(metric_value(r, y) or 0)
         text = _short(r.name)
         w = len(text) * _CHAR_W
-        spot = _label_spot(X, Y, w, boxes, pw, ph)
+        on = r.name in front_names
+        spot = _label_spot(X, Y, w, boxes, pw, ph, force=on)
+        if spot is None:
+            continue
         boxes.append(spot)
         lx, ly = spot[0], spot[1] + 11
-        add(f'<text x="{lx:.1f}" y="{ly:.1f}" fill="#7c2d12">{escape(text)}</text>')
+        colour = "#7c2d12" if on else "#616e7c"
+        add(f'<text x="{lx:.1f}" y="{ly:.1f}" fill="{colour}">{escape(text)}</text>')
 
     # legend
     lx = _LEFT + pw - 190
@@ -456,8 +464,11 @@ def _label_spot(
     boxes: list[tuple[float, float, float, float]],
     pw: float,
     ph: float,
-) -> tuple[float, float, float, float]:
-    """Top-left corner and size of a label beside point (X, Y) that overlaps no other."""
+    *,
+    force: bool,
+) -> tuple[float, float, float, float] | None:
+    """Top-left corner and size of a label beside point (X, Y) that overlaps no other;
+    with ``force``, the first place inside the plot when none is clear, else None."""
     h = 13.0
     candidates = [
         (X + 8, Y - h - 4),
@@ -481,6 +492,8 @@ def _label_spot(
     for bx, by in candidates:
         if fits(bx, by):
             return (bx, by, w, h)
+    if not force:
+        return None
     bx, by = candidates[0]
     bx = min(max(bx, _LEFT), _LEFT + pw - w)
     return (bx, by, w, h)
