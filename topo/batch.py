@@ -22,7 +22,7 @@ Interrupted (Ctrl-C), it stops the workers, marks the variants not yet finished
     runs/
       summary.csv            one row per variant, sorted by the chosen metric
       compare.svg            the variants on two metrics, Pareto front highlighted
-      <variant>/             plan.json, cables.csv, bom.csv, trays.csv (as `topo plan`),
+      <variant>/             every file `topo plan` writes (plan.json, cables.csv, ...),
                              scenario.json (the variant's scenario, floor inline:
                              `topo plan <variant>/scenario.json` plans it again),
                              variant.json (status, figures, error; written last)

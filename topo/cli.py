@@ -270,10 +270,11 @@ def batch_cmd(
         try:
             sw = load_sweep(sweep)
             sort_by = sort or sw.sort
-            pair = tuple(m.strip() for m in pareto.split(",")) if pareto else sw.pareto
-            problems = check_metrics(sort_by, pair)
+            names = [m.strip() for m in pareto.split(",")] if pareto else list(sw.pareto)
+            problems = check_metrics(sort_by, names)
             if problems:
                 raise TopoError(problems)
+            pair = (names[0], names[1])
             variants = expand_sweep(sw, base_dir=sweep.parent)
             axes = list(sw.axes) if sw.axes is not None else None
             runner = _batch_runner(scheduler, workers)
@@ -289,7 +290,7 @@ def batch_cmd(
                     timeout=timeout,
                     resume=resume,
                     sort=sort_by,
-                    pareto=pair,  # type: ignore[arg-type]
+                    pareto=pair,
                     title=sw.name,
                     progress=bar,
                 )
@@ -332,6 +333,7 @@ class _BatchProgressBar:
             BarColumn,
             MofNCompleteColumn,
             Progress,
+            TaskID,
             TextColumn,
             TimeElapsedColumn,
             TimeRemainingColumn,
@@ -351,7 +353,7 @@ class _BatchProgressBar:
             console=err_console,
             disable=quiet,
         )
-        self._task = None
+        self._task: TaskID | None = None
         outer = self
 
         class _Progress(BatchProgress):

@@ -502,8 +502,12 @@ def _base_data(sweep: Sweep, sweep_dir: Path) -> dict[str, Any]:
 
 
 def canonical_json(scenario: Scenario) -> str:
-    """A scenario as canonical JSON: sorted keys, two-space indent, final newline."""
-    doc = scenario.model_dump(mode="json", by_alias=True)
+    """A scenario as canonical JSON: sorted keys, two-space indent, final newline.
+
+    Keys the scenario left unset stay out, so the scenario read back is the one a user
+    would have written (and ``topo plan`` exports it the same way).
+    """
+    doc = scenario.model_dump(mode="json", by_alias=True, exclude_unset=True)
     return json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
