@@ -21,8 +21,9 @@ or, instead of ``axes``, an explicit list of named variants::
       - name: eor-wide-trays
         set: {fabric.leaf.placement: end-of-row, floor.trays.*.width: 0.45}
 
-A path step into a list takes an index (``floor.trays.0.width``), an element's ``id``
-(``floor.trays.T-A.width``) or ``*`` for every element. A path into ``floor`` when the floor
+A path step into a list takes an index (``floor.trays.0.width``), an element's ``id`` or
+``name`` (``floor.trays.T-A.width``, ``fabrics.compute.oversubscription``) or ``*`` for
+every element. A path into ``floor`` when the floor
 is a shipped layout name or a file reads that floor first, so ``floor.trays.*.width``
 works on ``floor: enterprise-hall``. A ``floor`` value that is a file path is read relative
 to the sweep file.
@@ -300,7 +301,10 @@ def _step(tp: Any, part: str) -> list[Any]:
                     out.extend(args)
                 continue
             elem = args[0] if args else Any
-            has_id = any(_is_model(e) and "id" in e.model_fields for e in _options(elem))
+            has_id = any(
+                _is_model(e) and ("id" in e.model_fields or "name" in e.model_fields)
+                for e in _options(elem)
+            )
             if part.isdigit() or part == "*" or has_id:
                 out.append(elem)
         elif origin is dict:
@@ -325,8 +329,8 @@ def check_path(path: str) -> str | None:
     Example:
         >>> check_path("fabric.leaf.model") is None
         True
-        >>> check_path("fabric.leaf.modle")
-        'no such field in the scenario (fabric.leaf has: model, placement, per_rack)'
+        >>> check_path("fabric.leaf.modle")[:48]
+        'no such field in the scenario (fabric.leaf has: '
     """
     parts = path.split(".")
     if not path or any(not p for p in parts):
@@ -378,7 +382,7 @@ def _assign(node: Any, parts: list[str], value: Any, done: str) -> None:
         elif part.isdigit():
             targets = [int(part)] if int(part) < len(node) else []
         else:
-            targets = [i for i, e in enumerate(node) if isinstance(e, dict) and e.get("id") == part]
+            targets = [i for i, e in enumerate(node) if isinstance(e, dict) and part in _ids(e)]
         if not targets:
             raise _PathError(f"{done} has no element {part!r} ({len(node)} in the base scenario)")
         for i in targets:
@@ -388,6 +392,11 @@ def _assign(node: Any, parts: list[str], value: Any, done: str) -> None:
                 node[i] = copy.deepcopy(value)
     else:
         raise _PathError(f"{done} is {node!r}, not an object with fields")
+
+
+def _ids(element: dict[str, Any]) -> tuple[Any, ...]:
+    """What a list element may be selected by in a path: its ``id`` or its ``name``."""
+    return tuple(str(element[k]) for k in ("id", "name") if k in element)
 
 
 def _looks_like_path(ref: str) -> bool:

@@ -14,7 +14,11 @@ from topo.exports import plan_to_json
 from topo.planner import plan, validate_scenario
 from topo.scenario import load_scenario, parse_scenario
 
-EXAMPLES = sorted((Path(__file__).parents[2] / "examples").glob("*.yaml"))
+EXAMPLES = sorted(
+    p
+    for p in (Path(__file__).parents[2] / "examples").glob("*.yaml")
+    if not p.name.startswith("sweep-")  # sweeps, not scenarios: see test_batch.py
+)
 
 POD = {
     "name": "pod",

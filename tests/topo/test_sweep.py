@@ -137,6 +137,15 @@ def test_paths_reach_into_a_shipped_layout_by_index_id_and_star():
     assert idx.trays[0].depth == 0.15
 
 
+def test_list_elements_are_selected_by_name():
+    base = small_base()
+    fabric = base.pop("fabric")
+    base["fabrics"] = [fabric | {"name": "compute"}]
+    (v,) = expand({"base": base, "axes": {"fabrics.compute.oversubscription": [3]}})
+    assert v.name == "oversubscription=3"
+    assert v.scenario.fabrics[0].oversubscription == 3
+
+
 def test_floor_axis_takes_layout_names(tmp_path):
     variants = expand(
         {"base": yaml.safe_load(EXAMPLE.read_text()), "axes": {"floor": ["enterprise-hall"]}}
@@ -178,9 +187,9 @@ def test_unknown_field_paths_are_named_with_the_fields_that_exist():
             },
         }
     )
-    assert problems[0] == (
+    assert problems[0].startswith(
         "axes.fabric.leaf.modle: no such field in the scenario "
-        "(fabric.leaf has: model, placement, per_rack)"
+        "(fabric.leaf has: model, placement, per_rack"
     )
     assert problems[1].startswith("axes.servers.count: no such field")
     assert "fabric.oversubscription is a single value" in problems[2]
@@ -275,6 +284,7 @@ def test_check_path_accepts_every_kind_of_step():
         "floor.rows.0.roles.5",
         "catalog.switches.sw-x.cost_usd",
         "options.seed",
+        "fabrics.compute.oversubscription",
     ):
         assert check_path(path) is None, path
     assert check_path("floor..x") is not None
