@@ -7,6 +7,7 @@
     topo validate SCENARIO          check a scenario, print every problem found
     topo layouts                    list the shipped floor layouts
     topo schema                     print the JSON Schema of the scenario format
+    topo serve [--host H] [--port P]   serve the HTTP API (settings from TOPO_* variables)
 
 A user's mistake (bad file, impossible floor, impossible intent) prints one line per
 problem on standard error and exits with status 2; no traceback, no partial output.
@@ -481,6 +482,38 @@ def schema_cmd() -> None:
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "topo scenario"
     sys.stdout.write(json.dumps(schema, indent=2, sort_keys=True) + "\n")
+
+
+@app.command("serve")
+def serve_cmd(
+    host: Annotated[
+        str, typer.Option(help="Address to listen on; 0.0.0.0 for every interface.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8080,
+    log_level: Annotated[
+        str, typer.Option(help="uvicorn log level: critical, error, warning, info, debug.")
+    ] = "info",
+) -> None:
+    """Serve the HTTP API (docs at /docs); settings come from TOPO_* environment variables."""
+    # the web stack is imported here only, so the planner never depends on it
+    from pydantic import ValidationError
+
+    try:
+        import uvicorn
+
+        from api.config import Settings
+        from api.main import create_app
+
+        settings = Settings()
+    except ImportError as exc:
+        err_console.print(f"[red]error[/red] the HTTP API needs the {exc.name!r} package")
+        raise typer.Exit(EXIT_USER_ERROR) from None
+    except ValidationError as exc:
+        for err in exc.errors(include_url=False):
+            name = "TOPO_" + "_".join(str(p) for p in err["loc"]).upper()
+            err_console.print(f"[red]error[/red] {name}: {err['msg']}", soft_wrap=True)
+        raise typer.Exit(EXIT_USER_ERROR) from None
+    uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level)
 
 
 def main() -> None:

@@ -1,0 +1,127 @@
+"""The HTTP API application: :func:`create_app` builds it, :data:`app` is one for uvicorn.
+
+::
+
+    topo serve --port 8080          # or: uvicorn api.main:app --port 8080
+
+Start-up opens the plan store (creating its tables), marks failed every plan an earlier
+server left queued or running, and starts the plan workers; shut-down stops them and marks
+their unfinished plans failed. Settings come from the environment (:mod:`api.config`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+import topo
+from api.config import Settings
+from api.deps import API_KEY
+from api.errors import install_error_handlers
+from api.jobs import PlanRunner
+from api.limits import BodySizeLimit
+from api.routes import catalog, error_responses, health, layouts, plans, scenarios
+from api.schemas import topo_components
+from api.store import PlanStore
+
+__all__ = ["app", "create_app"]
+
+log = logging.getLogger("topo.api")
+
+INTERRUPTED = "the server stopped while this plan was queued or running; post it again"
+
+_DESCRIPTION = """\
+Plan data-centre cabling over HTTP: post a scenario (floor layout + network intent, as
+JSON or YAML), get back a plan with its cable schedule, bill of materials and tray-fill
+report. Plans are stored; identical scenarios are answered from the stored plan.
+
+Every error answer lists each problem with its location in the scenario
+(`fabric.spine.model`), the offending value and a message.
+"""
+
+_TAGS = [
+    {"name": "plans", "description": "Plans as resources, with their output files."},
+    {"name": "scenarios", "description": "Checking a scenario without planning it."},
+    {"name": "layouts", "description": "Shipped floor layouts a scenario may name."},
+    {"name": "catalog", "description": "Switches, servers and media a scenario may name."},
+    {"name": "health", "description": "Liveness, open without an API key."},
+]
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The API application, configured by ``settings`` (default: from the environment).
+
+    Example:
+        >>> from fastapi.testclient import TestClient
+        >>> app = create_app(Settings(db_path="/tmp/topo-doctest.db"))
+        >>> with TestClient(app) as client:                       # doctest: +SKIP
+        ...     client.get("/v1/layouts").json()[0]["name"]
+        'ai-hall'
+    """
+    settings = settings if settings is not None else Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        store = PlanStore(settings.database_url_or_default())
+        stale = store.fail_unfinished(INTERRUPTED)
+        if stale:
+            log.warning("marked %d unfinished plan(s) of an earlier server failed", stale)
+        runner = PlanRunner(
+            store, workers=settings.workers, time_limit_s=settings.solver_time_limit_s
+        )
+        runner.warm_up()
+        app.state.store, app.state.runner = store, runner
+        try:
+            yield
+        finally:
+            runner.shutdown(INTERRUPTED)
+            store.close()
+
+    app = FastAPI(
+        title="topo",
+        version=topo.__version__,
+        summary="Cable and network topology planning for data centres.",
+        description=_DESCRIPTION,
+        openapi_tags=_TAGS,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.include_router(health.router)
+    for module in (plans, scenarios, layouts, catalog):
+        app.include_router(
+            module.router,
+            prefix="/v1",
+            dependencies=[API_KEY],
+            responses=error_responses(401, 413),
+        )
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title,
+                version=app.version,
+                summary=app.summary,
+                description=app.description,
+                routes=app.routes,
+                tags=app.openapi_tags,
+            )
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            clash = set(components) & set(topo_components())
+            assert not clash, f"API schema names clash with topo's: {sorted(clash)}"
+            components.update(topo_components())
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app
+
+
+app = create_app()
+"""The application configured from the environment, for ``uvicorn api.main:app``."""
