@@ -101,7 +101,11 @@ def problems_from_validation(exc: ValidationError, *, prefix: str = "") -> list[
     out: list[Problem] = []
     seen: set[tuple[str, str]] = set()
     for err in exc.errors(include_url=False):
-        parts = [str(p) for p in err["loc"] if _loc_part_kept(p)]
+        loc = err["loc"]
+        parts = [str(p) for p in loc if _loc_part_kept(p)]
+        if err["type"] in ("extra_forbidden", "missing") and loc and not _loc_part_kept(loc[-1]):
+            # the key itself is the last part, whatever it looks like ("Rack", "my key")
+            parts.append(str(loc[-1]))
         location = ".".join([prefix, *parts]) if prefix else ".".join(parts)
         value = err.get("input")
         if err["type"] == "extra_forbidden":

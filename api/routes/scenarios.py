@@ -5,12 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from api.body import JSON_TYPES, YAML_TYPES
-from api.deps import DocumentDep
+from api.deps import ScenarioDep
 from api.routes import error_responses
 from api.schemas import SCENARIO_REF, ProblemPublic, ValidationReport, scenario_examples
-from topo.errors import Problem, TopoError
+from topo.errors import Problem
 from topo.planner import validate_scenario
-from topo.scenario import parse_scenario
 
 __all__ = ["router"]
 
@@ -38,14 +37,14 @@ def _report(problems: list[Problem]) -> ValidationReport:
     response_model=ValidationReport,
     summary="Find every problem in a scenario",
     openapi_extra={"requestBody": _BODY},
-    responses=error_responses(400, 415),
+    responses=error_responses(400, 415, 422),
 )
-def validate(document: DocumentDep) -> ValidationReport:
-    """Every problem found in a scenario (format, floor geometry, catalog references,
-    fabric intent, rack space), each with its location, without planning it. A body that
-    is not well-formed JSON or YAML is a 400; anything else is a report."""
-    try:
-        scenario = parse_scenario(document)
-    except TopoError as exc:
-        return _report(list(exc.problems))
+def validate(scenario: ScenarioDep) -> ValidationReport:
+    """Every problem found in a scenario without planning it: floor geometry, catalog
+    references, fabric intent, rack space, each with its location.
+
+    A body that does not match the scenario format at all (unknown keys, wrong types) is
+    answered 422 listing every mismatch, as POST /v1/plans would; one that does is
+    answered 200 with the report.
+    """
     return _report(validate_scenario(scenario))
