@@ -123,7 +123,6 @@ def create_plan(
     the Location header. A scenario identical to one planned before is answered 200 from
     the stored plan, unless `reuse=false`.
     """
-    resolve_floor(scenario, allow_paths=False)  # an unknown layout or a path: 422 at once
     data, digest = canonical(scenario)
     if reuse:
         prior = store.find_reusable(digest, topo.__version__)
@@ -131,6 +130,8 @@ def create_plan(
             response.status_code = 200 if prior.status == "done" else 202
             response.headers["Location"] = _location(prior.id)
             return plan_public(prior)
+    # an unknown layout or a file path is a 422 at once, before anything is stored
+    resolve_floor(scenario, allow_paths=False)
     record = store.create(
         name=scenario.name, digest=digest, scenario=data, topo_version=topo.__version__
     )
