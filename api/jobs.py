@@ -29,7 +29,7 @@ from multiprocessing.process import BaseProcess
 from typing import Any
 
 from api.store import PlanStore
-from api.worker import plan_in_child
+from api.worker import plan_in_child, ready
 
 __all__ = ["MEDIA_TYPES", "Job", "PlanRunner", "media_type_of"]
 
@@ -100,12 +100,16 @@ class PlanRunner:
         self._lock = threading.Lock()
         self._stopping = False
 
-    def warm_up(self) -> None:
-        """Start the fork server now, so that the first plan does not wait for it."""
-        if self._ctx.get_start_method() == "forkserver":
-            from multiprocessing import forkserver
-
-            forkserver.ensure_running()
+    def warm_up(self, timeout_s: float = 120) -> None:
+        """Start a no-op child and wait for it: the fork server is then up with topo
+        imported, so that the first plan does not wait a second for it."""
+        process = self._ctx.Process(target=ready, daemon=True)  # type: ignore[attr-defined]
+        process.start()
+        process.join(timeout_s)
+        if process.is_alive():  # pragma: no cover - a machine too loaded to fork
+            process.kill()
+            process.join()
+        process.close()
 
     def submit(self, plan_id: str, data: dict[str, Any]) -> Job:
         """Queue the stored plan ``plan_id`` of scenario ``data`` (JSON data)."""

@@ -26,7 +26,7 @@ from topo.exports import render_plan
 from topo.planner import plan
 from topo.scenario import parse_scenario
 
-__all__ = ["plan_in_child", "plan_outcome"]
+__all__ = ["plan_in_child", "plan_outcome", "ready"]
 
 
 def plan_outcome(data: dict[str, Any], progress: Any = None) -> tuple[str, Any]:
@@ -50,6 +50,10 @@ def plan_outcome(data: dict[str, Any], progress: Any = None) -> tuple[str, Any]:
         return "problems", [p.to_dict() for p in exc.problems]
     except Exception:
         return "crash", traceback.format_exc()
+
+
+def ready() -> None:
+    """A child that does nothing: starting one proves children can be started."""
 
 
 def plan_in_child(conn: Connection, data: dict[str, Any]) -> None:
