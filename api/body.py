@@ -112,9 +112,11 @@ def _parse_json(text: str) -> Any:
 def canonical(scenario: Scenario) -> tuple[dict[str, Any], str]:
     """The scenario as canonical JSON data, and the SHA-256 of its compact sorted JSON.
 
-    Two bodies that say the same thing (YAML or JSON, keys in any order, defaults spelt
-    out or not) give the same digest.
+    Two bodies that say the same thing (YAML or JSON, keys in any order, comments or
+    not) give the same digest. Only the keys the body sets are kept, as ``topo plan``
+    keeps them in the plan's ``scenario.yaml``; so a default spelt out is a different
+    scenario from one left unsaid, and planning the data gives the CLI's bytes.
     """
-    data = scenario.model_dump(mode="json")
+    data = scenario.model_dump(mode="json", exclude_unset=True)
     text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return data, hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -40,6 +40,7 @@ MEDIA_TYPES = {
     ".json": "application/json",
     ".svg": "image/svg+xml",
     ".txt": "text/plain; charset=utf-8",
+    ".yaml": "application/yaml",
 }
 """Media type of an output file, by suffix; anything else is served as octet-stream."""
 
