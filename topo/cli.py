@@ -222,7 +222,19 @@ def _print_summary(s: dict[str, object]) -> None:
     t.add_row("optics power", f"{s['optics_power_w']:,} W")
     solver = s["solver"]
     assert isinstance(solver, dict)
-    t.add_row("solver", f"{solver['method']} {solver['status']}, gap {solver['gap']:.2%}")
+    t.add_row(
+        "solver",
+        f"{solver['method']} {solver['status']}, {solver['objective']} gap {solver['gap']:.2%} "
+        f"(bound: {solver['bound_source']}), {solver['seconds']:.1f} s",
+    )
+    if s.get("trays_over_limit"):
+        t.add_row("trays over limit", f"{s['trays_over_limit']} ({s['overflow_mm2']:,} mm² over)")
+    placement = s.get("placement")
+    if isinstance(placement, dict) and "saving_pct" in placement:
+        t.add_row(
+            "placement",
+            f"{placement['method']}, {placement['saving_pct']:.1f}% less cabling than naive",
+        )
     out_console.print(t)
 
 

@@ -6,9 +6,10 @@ Every export (CSV, JSON, drawings, API answers) is a view of a :class:`Plan`. Th
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
@@ -20,10 +21,11 @@ from topo.cables import Cable
 from topo.catalog import Catalog
 from topo.errors import Problem
 from topo.model import Fabric, Placement
+from topo.placement_opt import PlacementReport
 from topo.routing import SolverInfo
 from topo.scenario import Scenario
 
-__all__ = ["Plan", "SegmentFill", "tray_fill"]
+__all__ = ["TRAY_WIDTHS_MM", "Plan", "SegmentFill", "tray_fill", "widening_problems"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +99,9 @@ class Plan:
     lower_bound_mm: int
     problems: tuple[Problem, ...]
     notes: tuple[str, ...] = ()
+    lower_bound_cost_cents: int = 0
+    placement_report: PlacementReport | None = None
+    shared_segments: dict[str, tuple[int, ...]] = field(default_factory=dict)
 
     @cached_property
     def total_length_mm(self) -> int:
@@ -107,10 +112,28 @@ class Plan:
         return tuple(f for f in self.fills if f.over)
 
     @property
-    def gap(self) -> float:
+    def length_gap(self) -> float:
+        """(total length - bound) / bound."""
         if self.lower_bound_mm <= 0:
             return 0.0
         return (self.total_length_mm - self.lower_bound_mm) / self.lower_bound_mm
+
+    @cached_property
+    def cable_cost_cents(self) -> int:
+        return sum(c.cost_cents for c in self.cables if c.status == "ok")
+
+    @property
+    def cost_gap(self) -> float:
+        """(cable cost - cost bound) / cost bound."""
+        if self.lower_bound_cost_cents <= 0:
+            return 0.0
+        b = self.lower_bound_cost_cents
+        return (self.cable_cost_cents - b) / b
+
+    @property
+    def gap(self) -> float:
+        """Relative gap of the objective the solver minimised (cost or length)."""
+        return self.cost_gap if self.solver.objective == "cost" else self.length_gap
 
     @cached_property
     def switch_cost_cents(self) -> int:
@@ -123,7 +146,7 @@ class Plan:
         ok = [c for c in self.cables if c.status == "ok"]
         by_tier = Counter(c.tier for c in self.cables)
         by_media = Counter(c.media for c in ok)
-        cable_cost = sum(c.cost_cents for c in ok)
+        cable_cost = self.cable_cost_cents
         return {
             "scenario": self.scenario.name,
             "devices": dict(sorted(devices.items())),
@@ -142,13 +165,21 @@ class Plan:
             "switch_cost_usd": round(self.switch_cost_cents / 100, 2),
             "optics_power_w": round(sum(c.power_w for c in ok), 1),
             "fabrics": self._by_fabric(),
+            "lower_bound_cost_usd": round(self.lower_bound_cost_cents / 100, 2),
+            "overflow_mm2": round(sum(f.over_mm2 for f in self.overflows), 1),
             "solver": {
                 "status": self.solver.status,
                 "method": self.solver.method,
+                "objective": self.solver.objective,
                 "gap": round(self.gap, 6),
+                "length_gap": round(self.length_gap, 6),
+                "cost_gap": round(self.cost_gap, 6),
                 "bound_source": self.solver.bound_source,
+                "iterations": self.solver.iterations,
+                "time_limit_hit": self.solver.time_limit_hit,
                 "seconds": round(self.solver.seconds, 3),
             },
+            "placement": self._placement_summary(),
         }
 
     def _by_fabric(self) -> dict[str, Any]:
@@ -188,18 +219,96 @@ class Plan:
             }
         return out
 
+    def _placement_summary(self) -> dict[str, Any]:
+        r = self.placement_report
+        out: dict[str, Any] = {"method": self.placement.method}
+        if r is not None:
+            unit = "m" if r.objective == "length" else "usd"
+            out.update(
+                {
+                    "free_devices": r.free_devices,
+                    f"naive_{unit}": round(r.naive, 2),
+                    f"chosen_{unit}": round(r.chosen, 2),
+                    "saving_pct": round(r.saving_pct, 3),
+                }
+            )
+        return out
+
     @cached_property
     def diagnostics(self) -> tuple[Problem, ...]:
         """Problems worth a user's attention: unroutable cables, overfull trays."""
         out = list(self.problems)
         for f in self.overflows:
             s = f.segment
+            mean = f.cable_area_mm2 / f.cables if f.cables else 0.0
+            extra = math.ceil(f.over_mm2 / mean - 1e-9) if mean else 0
             out.append(
                 Problem(
                     f"trays.{s.id}",
                     f"tray segment {s.id!r} would be {f.fill:.0%} full, limit "
-                    f"{s.fill_limit:.0%}: {f.cables} cables, {f.over_mm2:.0f} mm² over",
+                    f"{s.fill_limit:.0%}: {f.cables} cables, {f.over_mm2:.0f} mm² over "
+                    f"(about {extra} cables too many)",
                     round(f.fill, 4),
                 )
             )
+        out.extend(widening_problems(self.floor, self.overflows))
+        segs = self.pathways.segments
+        for key, shared in sorted(self.shared_segments.items()):
+            names = ", ".join(repr(segs[i].id) for i in shared[:8])
+            more = f" and {len(shared) - 8} more" if len(shared) > 8 else ""
+            out.append(
+                Problem(
+                    f"redundancy.{key}",
+                    f"redundant links {key!r} share tray segments {names}{more}: "
+                    "no route keeps them apart",
+                    len(shared),
+                )
+            )
         return tuple(out)
+
+
+TRAY_WIDTHS_MM = (150, 300, 450, 600, 750, 900)
+"""Standard tray widths a widening suggestion picks from."""
+
+
+def widening_problems(floor: Floor, overflows: Sequence[SegmentFill]) -> list[Problem]:
+    """One suggestion per overflowing tray: the standard width that would hold its worst
+    segment at the same depth and fill limit (or how much area is missing past 900 mm).
+
+    Example:
+        >>> from layouts.model import Floor, Tray
+        >>> from layouts.pathways import Segment
+        >>> t = Tray(id="T-B", path=((0, 0), (5, 0)), width=0.3, depth=0.1)
+        >>> fl = Floor(outline=((0, 0), (6, 0), (6, 1), (0, 1)), trays=(t,))
+        >>> s = Segment("T-B.001", 0, "T-B", 0, 5000, t.area_mm2, 0.4, (0, 0), (5, 0), 2.7)
+        >>> [p.message for p in widening_problems(fl, [SegmentFill(s, 2000, 14000.0)])]
+        ["widen 'T-B' from 300 mm to 450 mm: its fullest segment 'T-B.001' holds 14000 mm² of cable, 12000 mm² allowed"]
+    """  # noqa: E501
+    trays = {t.id: t for t in floor.trays}
+    worst: dict[str, SegmentFill] = {}
+    for f in overflows:
+        cur = worst.get(f.segment.tray)
+        if cur is None or f.cable_area_mm2 > cur.cable_area_mm2:
+            worst[f.segment.tray] = f
+    out = []
+    for tray_id, f in sorted(worst.items()):
+        t = trays[tray_id]
+        s = f.segment
+        width = round(t.width * 1000)
+        need_mm = f.cable_area_mm2 / (s.fill_limit * t.depth * 1000)
+        fits = [w for w in TRAY_WIDTHS_MM if w >= need_mm - 1e-9 and w > width]
+        head = (
+            f"widen {tray_id!r} from {width} mm to {fits[0]} mm"
+            if fits
+            else f"{tray_id!r} needs {need_mm:.0f} mm of width at {round(t.depth * 1000)} mm "
+            f"depth, more than a {TRAY_WIDTHS_MM[-1]} mm tray: add a parallel tray"
+        )
+        out.append(
+            Problem(
+                f"trays.{tray_id}",
+                f"{head}: its fullest segment {s.id!r} holds {f.cable_area_mm2:.0f} mm² of "
+                f"cable, {s.capacity_mm2:.0f} mm² allowed",
+                fits[0] if fits else round(need_mm),
+            )
+        )
+    return out

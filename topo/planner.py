@@ -4,10 +4,11 @@ Stages, each a pure function of the ones before it::
 
     Floor ──────────> PathwayGraph   layouts.pathways.pathways_from_floor
     FabricIntents ──> Fabric         topo.network.build_network (every data network)
-    Fabric + Floor ─> Placement      topo.placement.place_devices
+    Fabric + Floor ─> Placement      topo.placement.place_devices (naive yardstick), then
+                                     topo.placement_opt.optimize_placement
     Placement ──────> Fabric         topo.network.add_management (management networks,
                                      then their switches are placed around the rest)
-    Placement + graph > routes       topo.routing.shortest_routes
+    Placement + graph > routes       topo.optimizer.route_cables (capacity-aware, bound)
     routes + Catalog > Cables        topo.cables.make_cables
     all ────────────> Plan           topo.plan.Plan
 
@@ -16,25 +17,31 @@ Stages, each a pure function of the ones before it::
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+
+import numpy as np
 
 from layouts.errors import TopoError
 from layouts.model import Floor
-from layouts.pathways import pathways_from_floor
+from layouts.pathways import PathwayGraph, pathways_from_floor
 from layouts.validate import validate_floor
-from topo.cables import make_cables
+from topo.cables import RACK_UNIT_MM, Cable, _breakout_lengths, inrack_mm, make_cables
 from topo.catalog import Catalog, builtin_catalog, merge_catalog
+from topo.costs import MediaTable, media_table
 from topo.errors import LayoutError, Problem
 from topo.floors import floor_of
-from topo.model import Fabric, Placement
+from topo.model import Device, Fabric, Link, Placement
 from topo.network import add_management, build_network
+from topo.optimizer import CableDemand, RouteOptions, RoutingResult, route_cables
 from topo.placement import place_devices
-from topo.plan import Plan, tray_fill
-from topo.routing import RackRoute, SolverInfo, shortest_routes
-from topo.scenario import ManagementIntent, Scenario, SpineLeafIntent
+from topo.placement_opt import PlacementReport, optimize_placement
+from topo.plan import Plan, SegmentFill, tray_fill
+from topo.routing import SolverInfo
+from topo.scenario import ManagementIntent, Options, Scenario, SpineLeafIntent
 
-__all__ = ["plan", "validate_scenario"]
+__all__ = ["plan", "plan_fabric", "validate_scenario"]
 
 Progress = Callable[[str], None]
 
@@ -62,27 +69,73 @@ def validate_scenario(scenario: Scenario) -> list[Problem]:
     return problems
 
 
+def _spine_racks(scenario: Scenario) -> tuple[str, ...] | None:
+    legacy = scenario.fabric if isinstance(scenario.fabric, SpineLeafIntent) else None
+    return legacy.spine.racks if legacy is not None else None
+
+
+def _place_switches(
+    scenario: Scenario,
+    fabric: Fabric,
+    floor: Floor,
+    catalog: Catalog,
+    graph: PathwayGraph,
+    naive: Placement,
+    say: Progress,
+    reserve_u: int = 0,
+) -> tuple[Placement, PlacementReport | None]:
+    """The naive placement, or the optimized one if the options ask for it."""
+    options = scenario.options
+    if options.placement != "optimize":
+        return naive, None
+    say("placing switches")
+    return optimize_placement(
+        fabric,
+        floor,
+        graph,
+        catalog,
+        naive,
+        spine_racks=_spine_racks(scenario),
+        reserve_u=reserve_u,
+        objective=options.objective,
+        slack_m=options.slack_m,
+        dress_m=options.dress_m,
+        threads=options.threads,
+        seed=options.seed,
+    )
+
+
 def _fabric_and_placement(
-    scenario: Scenario, floor: Floor, catalog: Catalog, say: Progress = lambda _msg: None
-) -> tuple[Fabric, Placement]:
+    scenario: Scenario,
+    floor: Floor,
+    catalog: Catalog,
+    say: Progress = lambda _msg: None,
+    graph: PathwayGraph | None = None,
+) -> tuple[Fabric, Placement, PlacementReport | None]:
     """Build every network and place every device (management networks last, around the
-    devices already placed)."""
+    devices already placed). With a pathway graph, the free switches of the data
+    networks are placed by the optimizer (if the options ask for it) before the
+    management networks are added."""
     fabric = build_network(scenario, floor, catalog)
     say("placing devices")
-    legacy = scenario.fabric if isinstance(scenario.fabric, SpineLeafIntent) else None
-    spine_racks = legacy.spine.racks if legacy is not None else None
+    spine_racks = _spine_racks(scenario)
     # keep the top unit of every rack free for its management switch(es)
     reserve = sum(
         1 for n in scenario.networks if isinstance(n, ManagementIntent) and n.switch.per == "rack"
     )
     placement = place_devices(fabric, floor, catalog, spine_racks=spine_racks, reserve_u=reserve)
+    report = None
+    if graph is not None:
+        placement, report = _place_switches(
+            scenario, fabric, floor, catalog, graph, placement, say, reserve
+        )
     full = add_management(scenario, fabric, placement.devices, floor, catalog)
     if full is not fabric:
         say("placing management switches")
         again = place_devices(full, floor, catalog, spine_racks=spine_racks)
         placement = Placement(again.devices, placement.method, placement.notes + again.notes)
         fabric = full
-    return fabric, placement
+    return fabric, placement, report
 
 
 def plan(scenario: Scenario, *, progress: Progress | None = None) -> Plan:
@@ -110,58 +163,106 @@ def plan(scenario: Scenario, *, progress: Progress | None = None) -> Plan:
     if floor_problems:
         raise LayoutError(floor_problems)
     catalog = _catalog(scenario)
-    say("building fabric")
-    fabric, placement = _fabric_and_placement(scenario, floor, catalog, say)
-    devices = placement.device_index()
     say("building pathways")
     graph = pathways_from_floor(floor)
+    say("building fabric")
+    fabric, placement, report = _fabric_and_placement(scenario, floor, catalog, say, graph)
+    return _route_and_finish(scenario, floor, catalog, graph, fabric, placement, report, say)
+
+
+def plan_fabric(
+    scenario: Scenario,
+    fabric: Fabric,
+    *,
+    floor: Floor | None = None,
+    catalog: Catalog | None = None,
+    progress: Progress | None = None,
+) -> Plan:
+    """Plan a fabric built by code (a benchmark, a tool) on the scenario's floor.
+
+    Runs every stage after the fabric is built: placement, pathways, routing, cables,
+    bounds. ``floor`` and ``catalog`` default to the scenario's (the floor is then
+    checked first); the scenario's network intents are not used.
+    """
+    say = progress or (lambda _msg: None)
+    if floor is None:
+        floor = floor_of(scenario)
+        floor_problems = validate_floor(floor)
+        if floor_problems:
+            raise LayoutError(floor_problems)
+    if catalog is None:
+        catalog = _catalog(scenario)
+    say("placing devices")
+    naive = place_devices(fabric, floor, catalog, spine_racks=_spine_racks(scenario))
+    say("building pathways")
+    graph = pathways_from_floor(floor)
+    placement, report = _place_switches(scenario, fabric, floor, catalog, graph, naive, say)
+    return _route_and_finish(scenario, floor, catalog, graph, fabric, placement, report, say)
+
+
+def _route_and_finish(
+    scenario: Scenario,
+    floor: Floor,
+    catalog: Catalog,
+    graph: PathwayGraph,
+    fabric: Fabric,
+    placement: Placement,
+    report: PlacementReport | None,
+    say: Progress,
+) -> Plan:
+    """Route, choose media, compute fill and bounds, and assemble the plan."""
+    options = scenario.options
+    devices = placement.device_index()
 
     say("routing cables")
-    t0 = time.perf_counter()
-    rack_pairs = {}
-    for link in fabric.links:
-        ra, rb = devices[link.a.device].rack, devices[link.b.device].rack
-        if ra != rb:
-            rack_pairs[link.id] = (ra, rb)
-    pair_routes = shortest_routes(graph, rack_pairs.values())  # type: ignore[arg-type]
-    routes: dict[str, RackRoute | None] = {
-        lid: pair_routes[pair]
-        for lid, pair in rack_pairs.items()  # type: ignore[index]
+    demands = _demands(fabric, devices, floor, options.dress_m)
+    slack = None if options.slack_m is None else round(options.slack_m * 1000)
+    tables = {
+        speed: media_table(catalog.media_for(speed), slack)
+        for speed in sorted({d.speed_gbps for d in demands})
     }
-    seconds = time.perf_counter() - t0
+    route_opts = RouteOptions(
+        objective=options.objective,
+        effort=options.effort,
+        time_limit_s=options.time_limit_s,
+        seed=options.seed,
+    )
+    result = route_cables(
+        graph, demands, tables, options=route_opts, method=options.routing, progress=say
+    )
 
     say("choosing media and lengths")
-    cables, problems = make_cables(
-        fabric.links,
-        devices,
-        floor,
-        routes,
-        catalog,
-        slack_m=scenario.options.slack_m,
-        dress_m=scenario.options.dress_m,
-    )
-    say("computing tray fill")
+    cables, problems = _cables(fabric, devices, floor, result, catalog, options)
     area_of = {m.id: m.area_mm2 for m in catalog.media}
+    # the router estimated each cable's cross-section from its shortest route; if the
+    # media finally chosen differ and a tray overflows because of it, route once more
+    # with the final cross-sections
+    est = {d.link: a for d, a in zip(demands, result.area_mm2, strict=True)}
+    changed = {
+        c.link: area_of[c.media]
+        for c in cables
+        if c.media and c.link in est and abs(area_of[c.media] - est[c.link]) > 1e-9
+    }
     fills = tray_fill(graph, cables, area_of)
-    # with shortest paths for every cable the plan's length is its own lower bound:
-    # no route between two racks is shorter than the shortest one
-    bound = sum(c.length_mm for c in cables if c.status == "ok")
-    over = any(f.over for f in fills)
-    over_count = sum(1 for f in fills if f.over)
-    solver = SolverInfo(
-        status="UNKNOWN" if over else "OPTIMAL",
-        method="shortest-path",
-        bound_source="shortest-paths",
-        seconds=seconds,
-        notes=(
-            (
-                f"shortest paths overfill {over_count} tray segments; capacity-aware routing "
-                "was not run",
-            )
-            if over
-            else ()
-        ),
+    if changed and options.routing == "optimize" and any(f.over for f in fills):
+        say("re-routing with the final cross-sections")
+        result = route_cables(
+            graph,
+            demands,
+            tables,
+            options=route_opts,
+            method="optimize",
+            area_override=changed,
+            progress=say,
+        )
+        cables, problems = _cables(fabric, devices, floor, result, catalog, options)
+        fills = tray_fill(graph, cables, area_of)
+
+    say("computing bounds")
+    length_lb, cost_lb = _bounds(
+        cables, fabric.links, devices, demands, result, dict(tables), catalog, options
     )
+    solver = _final_status(result.solver, cables, fills, length_lb, cost_lb)
     return Plan(
         scenario=scenario.model_copy(update={"floor": floor}),
         floor=floor,
@@ -172,7 +273,138 @@ def plan(scenario: Scenario, *, progress: Progress | None = None) -> Plan:
         cables=cables,
         fills=fills,
         solver=solver,
-        lower_bound_mm=bound,
+        lower_bound_mm=length_lb,
         problems=problems,
         notes=fabric.notes + placement.notes + solver.notes,
+        lower_bound_cost_cents=cost_lb,
+        placement_report=report,
+        shared_segments=result.shared,
     )
+
+
+def _demands(
+    fabric: Fabric, devices: dict[str, Device], floor: Floor, dress_m: float
+) -> list[CableDemand]:
+    """The links between two racks, with the length that does not depend on the route."""
+    racks = floor.rack_index
+    dress = round(dress_m * 1000)
+    at: dict[str, tuple[str, int]] = {}
+    for d in devices.values():
+        assert d.rack is not None and d.u is not None, d.id
+        at[d.id] = (d.rack, inrack_mm(racks[d.rack].height_u, d.u, dress))
+    out = []
+    for link in fabric.links:
+        (ra, run_a), (rb, run_b) = at[link.a.device], at[link.b.device]
+        if ra != rb:
+            out.append(
+                CableDemand(link.id, ra, rb, link.speed_gbps, run_a + run_b, link.redundancy)
+            )
+    return out
+
+
+def _cables(
+    fabric: Fabric,
+    devices: dict[str, Device],
+    floor: Floor,
+    result: RoutingResult,
+    catalog: Catalog,
+    options: Options,
+) -> tuple[tuple[Cable, ...], tuple[Problem, ...]]:
+    return make_cables(
+        fabric.links,
+        devices,
+        floor,
+        result.routes,
+        catalog,
+        slack_m=options.slack_m,
+        dress_m=options.dress_m,
+    )
+
+
+def _bounds(
+    cables: Sequence[Cable],
+    links: Sequence[Link],
+    devices: dict[str, Device],
+    demands: Sequence[CableDemand],
+    result: RoutingResult,
+    tables: dict[int, MediaTable],
+    catalog: Catalog,
+    options: Options,
+) -> tuple[int, int]:
+    """Lower bounds on total length (mm) and cable cost (cents) over the plan's good
+    cables.
+
+    Each link needs at least its in-rack runs plus its shortest route (exact inside one
+    rack); the legs of a breakout cage are sized as the cables are, to the longest leg
+    of their assembly; the least slack and the cost follow from the media table. The
+    router's priced bound replaces the shortest routes where it is stronger.
+    """
+    index = {d.link: i for i, d in enumerate(demands)}
+    dress = round(options.dress_m * 1000)
+    slack = None if options.slack_m is None else round(options.slack_m * 1000)
+    measured: list[tuple[str, int, tuple[int, ...], int]] = []
+    for link in links:
+        i = index.get(link.id)
+        if i is not None:
+            sp = float(result.sp_mm[i])
+            if np.isfinite(sp):
+                measured.append(("ok", 0, (), demands[i].base_mm + int(sp)))
+            else:
+                measured.append(("unrouted", 0, (), 0))
+        else:
+            da, db = devices[link.a.device], devices[link.b.device]
+            assert da.u is not None and db.u is not None
+            measured.append(("ok", 0, (), round(abs(da.u - db.u) * RACK_UNIT_MM) + dress))
+    sized = _breakout_lengths(links, measured)
+    shortest = priced = 0.0
+    cents = 0
+    any_routed = False
+    for k, (link, c) in enumerate(zip(links, cables, strict=True)):
+        if c.status != "ok":
+            continue
+        speed = link.speed_gbps
+        if speed not in tables:
+            tables[speed] = media_table(catalog.media_for(speed), slack)
+        t = tables[speed]
+        j = int(t.interval(sized[k]))
+        if j >= len(t.breaks):  # cannot happen for a cable that got media
+            continue
+        least = sized[k] + 2 * int(t.slack_mm[j:].min())
+        shortest += least
+        cents += int(t.cost_cents[j])
+        i = index.get(link.id)
+        if i is None:
+            priced += least
+        else:
+            priced += float(result.lagrange_lb_mm[i])
+            any_routed = True
+    if any_routed:
+        priced += result.lagrange_offset_mm
+    return math.floor(max(shortest, priced) + 1e-6), cents
+
+
+def _final_status(
+    solver: SolverInfo,
+    cables: Sequence[Cable],
+    fills: Sequence[SegmentFill],
+    length_lb: int,
+    cost_lb: int,
+) -> SolverInfo:
+    """The router's status, checked against the final cables: a plan that meets its
+    bound is optimal; one that overflows after media selection is not feasible."""
+    status, notes = solver.status, list(solver.notes)
+    over = sum(1 for f in fills if f.over)
+    if over and status in ("OPTIMAL", "FEASIBLE"):
+        status = "UNKNOWN"
+        notes.append(f"{over} tray segments overflow once the media are final")
+    elif status == "FEASIBLE":
+        ok = [c for c in cables if c.status == "ok"]
+        value = (
+            sum(c.cost_cents for c in ok)
+            if solver.objective == "cost"
+            else sum(c.length_mm for c in ok)
+        )
+        bound = cost_lb if solver.objective == "cost" else length_lb
+        if value <= bound:
+            status = "OPTIMAL"
+    return replace(solver, status=status, notes=tuple(notes))

@@ -63,9 +63,13 @@ class SolverInfo:
     Attributes:
         status: ``OPTIMAL``, ``FEASIBLE``, ``INFEASIBLE`` (nothing fits: overflow
             minimised) or ``UNKNOWN``.
-        method: the algorithm, e.g. ``shortest-path``.
+        method: the algorithm, e.g. ``shortest-path``, ``column-generation``.
         bound_source: what proves the lower bound, e.g. ``shortest-paths``.
         seconds: wall time spent routing.
+        objective: what was minimised, ``cost`` or ``length``.
+        iterations: rounds of the optimizer (0 when shortest paths sufficed).
+        time_limit_hit: the wall-clock safety net stopped the solve (results may then
+            differ from run to run).
     """
 
     status: str
@@ -73,6 +77,9 @@ class SolverInfo:
     bound_source: str
     seconds: float = 0.0
     notes: tuple[str, ...] = field(default=())
+    objective: str = "length"
+    iterations: int = 0
+    time_limit_hit: bool = False
 
 
 def _cover_sources(pairs: Iterable[tuple[str, str]]) -> list[str]:

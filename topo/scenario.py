@@ -273,7 +273,34 @@ DataFabricIntent = SpineLeafIntent | ClosIntent | RailIntent
 
 
 class Options(_Frozen):
+    """How topo plans: what it minimises, how hard it tries, and reproducibility.
+
+    The optimizer stops on work limits (``effort``), not on the clock, so the same
+    scenario and seed give the same bytes; ``time_limit_s`` is only a safety net, and
+    the plan says when it fired.
+    """
+
     seed: int = Field(0, ge=0, description="Seed for every randomised choice.")
+    objective: Literal["cost", "length"] = Field(
+        "cost", description="Minimise cable cost (media, optics, stock) or total length."
+    )
+    routing: Literal["optimize", "shortest"] = Field(
+        "optimize",
+        description="'optimize': fit the trays' fill limits with a proven bound; "
+        "'shortest': every cable on its shortest tray route, whatever the fill.",
+    )
+    placement: Literal["optimize", "naive"] = Field(
+        "optimize",
+        description="'optimize': choose the racks of spines and other free switches to "
+        "minimise cabling; 'naive': fill the network racks in id order.",
+    )
+    effort: Literal["low", "normal", "high"] = Field(
+        "normal", description="Work limit of the optimizer: rounds and tolerance."
+    )
+    time_limit_s: float = Field(
+        300.0, gt=0, le=86400, description="Wall-clock safety net for the optimizer, seconds."
+    )
+    threads: int = Field(1, ge=1, le=64, description="Worker threads for CP-SAT.")
     slack_m: float | None = Field(
         None, ge=0, le=20, description="Slack at each cable end; default the media's."
     )

@@ -1,0 +1,1051 @@
+"""Capacity-aware cable routing with a proven lower bound.
+
+:func:`route_cables` chooses a tray route for every cable between two racks so that no
+tray segment goes past its fill limit, keeping total length (and the media cost a
+route forces) low, and proves how far from the best possible the answer can be.
+
+Steps:
+
+1. **Orient and group.** Every cable runs from a *source* rack (a small cover of the rack
+   pairs, network racks first) to a *sink* rack. Its cross-section is estimated from
+   the media it gets on its shortest route (:class:`~topo.costs.MediaTable`). Cables that
+   leave one source with one cross-section form a *group*: one single-source flow.
+2. **Redundancy.** Links sharing a redundancy key get fixed, segment-disjoint routes
+   where the trays allow (:mod:`topo.diversity`).
+3. **Shortest paths.** One batched Dijkstra per cross-section. If every group fits on
+   its shortest-path tree, that is the answer, and it is optimal.
+4. **Column generation.** Otherwise a master LP (:mod:`topo.colgen`, GLOP) mixes
+   shortest-path trees of each group; its tray duals ``pi`` price the segments and each
+   group's next tree is a shortest-path tree under ``length + area * pi``. Every round
+   also yields a Lagrangian lower bound (below). Stops when the LP is solved to the
+   effort's tolerance, after the effort's rounds, or at the wall-clock safety net.
+5. **Rounding and repair.** Each group's cables are split over its trees by the LP
+   weights (largest remainder, sink by sink). Groups that still cross an overfull
+   segment are re-routed one at a time by OR-Tools min-cost flow with hard residual
+   capacities (overflow arcs at a prohibitive price, so it always answers and, if
+   nothing fits, overflows as little as it can).
+6. **Polish.** Cables move back to their shortest route wherever capacity allows; inside
+   each rack pair the shortest routes go to the cables whose media or stock would cost
+   most on a longer one (a detour past the DAC's reach costs optics).
+
+The objective. The LP and the repairs minimise route length; the objective ``cost``
+decides which cables take the longer routes (those whose media and stock cost least
+more for it), and the plan reports its gap against the cost bound (each link's cost on
+its shortest route). A cable whose route would call for a thicker media than its
+shortest route's is routed again with that cross-section (at most three times).
+
+The bound. For any prices ``p >= 0`` on the segments, every plan that fits satisfies::
+
+    total route length >= sum over cables of  min over routes (length + area * p)
+                          - sum over segments of  p * capacity
+
+(add ``p * (load - capacity) <= 0`` to the length). Each term is one Dijkstra per group.
+A cable whose media would become *thinner* on a longer route (a DAC pushed to an AOC)
+is counted with the smaller of its own term and ``max(T, shortest with the thinner
+area)``, ``T`` the route length at which it changes media, so the bound holds whatever
+the media. With ``p = 0`` the bound is the sum of shortest routes, valid for any plan
+(even one that overflows). The best prices found are reported.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+import numpy as np
+
+from layouts.pathways import PathwayGraph
+from topo.colgen import Master
+from topo.costs import MediaTable
+from topo.diversity import diverse_paths
+from topo.flows import FlowGraph, group_min_cost_flow, tree_loads, tree_paths
+from topo.routing import RackRoute, SolverInfo, _cover_sources
+
+__all__ = ["EFFORT", "CableDemand", "RouteOptions", "RoutingResult", "route_cables"]
+
+Objective = Literal["cost", "length"]
+Effort = Literal["low", "normal", "high"]
+
+
+@dataclass(frozen=True, slots=True)
+class CableDemand:
+    """A cable to route between two racks.
+
+    Attributes:
+        link: the link id.
+        a, b: its racks (different).
+        base_mm: the length that does not depend on the route: both in-rack runs with
+            their dressing allowance (not the drops, the route or the slack).
+        redundancy: the link's redundancy key ('' for none).
+    """
+
+    link: str
+    a: str
+    b: str
+    speed_gbps: int
+    base_mm: int
+    redundancy: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class _Effort:
+    rounds: int  # column-generation rounds
+    tolerance: float  # relative LP gap at which column generation stops
+    repairs: int  # repair passes over the groups
+
+
+EFFORT: dict[str, _Effort] = {
+    "low": _Effort(15, 1e-3, 1),
+    "normal": _Effort(80, 1e-4, 3),
+    "high": _Effort(400, 1e-7, 8),
+}
+"""Work limits by effort: they, not the clock, stop the solver, so results repeat."""
+
+
+@dataclass(frozen=True, slots=True)
+class RouteOptions:
+    """How hard to try and what to minimise (see :class:`topo.scenario.Options`)."""
+
+    objective: Objective = "cost"
+    effort: Effort = "normal"
+    time_limit_s: float | None = 300.0
+    seed: int = 0
+
+
+@dataclass(frozen=True, eq=False)
+class RoutingResult:
+    """Routes by link, how they were found, and per-cable bounds.
+
+    Attributes:
+        routes: route by link id, A end first; None where no tray path joins the racks.
+        solver: status, method, bound source, time.
+        length_lb_mm: per demand (in the order given), a lower bound on its cable's
+            needed length from shortest routes alone (valid for any plan); NaN if
+            unrouted.
+        lagrange_lb_mm: per demand, its term of the priced bound.
+        lagrange_offset_mm: the priced bound's ``- sum p * capacity`` (0 if unused); the
+            priced bound of a set of cables is the sum of their terms plus this.
+        cost_lb_cents: per demand, the least its link can cost (shortest route).
+        area_mm2: per demand, the cross-section the router assumed (0 if unrouted).
+        sp_mm: per demand, its shortest route (drops included), mm; inf if unrouted.
+        shared: segment indices that redundant links had to share, by redundancy key.
+    """
+
+    routes: dict[str, RackRoute | None]
+    solver: SolverInfo
+    length_lb_mm: np.ndarray
+    lagrange_lb_mm: np.ndarray
+    lagrange_offset_mm: float
+    cost_lb_cents: np.ndarray
+    area_mm2: np.ndarray
+    sp_mm: np.ndarray
+    shared: dict[str, tuple[int, ...]] = field(default_factory=dict)
+
+
+# -- problem setup ----------------------------------------------------------------------
+
+
+@dataclass(eq=False)
+class _Problem:
+    """Every routable cable as parallel arrays (index = demand index)."""
+
+    fg: FlowGraph
+    sources: list[str]  # source racks
+    src_nodes: np.ndarray  # node of each source
+    routable: np.ndarray  # bool: has a tray path
+    flip: np.ndarray  # bool: the cable's A end is the sink
+    src: np.ndarray  # source index
+    sink: np.ndarray  # sink node
+    sp: np.ndarray  # shortest route length, mm (inf if none)
+    area: np.ndarray  # cross-section routed with, mm² (0 for no media)
+    area_sp: np.ndarray  # cross-section on the shortest route (what the bound uses)
+    area_min: np.ndarray  # thinnest it could become on a longer route
+    may_thicken: np.ndarray  # bool: a longer route could give it a thicker media
+    thinner_at: np.ndarray  # route length at which it becomes thinner (inf if never)
+    slack_lb: np.ndarray  # least total slack (both ends), mm
+    cost_lb: np.ndarray  # link cost on its shortest route, cents
+    base: np.ndarray
+    table: list[MediaTable]  # per demand
+    pred0: np.ndarray  # shortest-path trees by source
+    group: np.ndarray  # group index (-1 if not routable)
+    group_src: np.ndarray  # per group: source index
+    group_area: np.ndarray  # per group: cross-section
+
+
+def _setup(
+    fg: FlowGraph,
+    demands: Sequence[CableDemand],
+    tables: Mapping[int, MediaTable],
+    area_override: Mapping[str, float] | None,
+) -> _Problem:
+    g = fg.graph
+    d = len(demands)
+    servable = [c.a in g.drops and c.b in g.drops for c in demands]
+    pairs = sorted({(c.a, c.b) for c, ok in zip(demands, servable, strict=True) if ok})
+    sources = _cover_sources(pairs) if pairs else []
+    row_of = {r: i for i, r in enumerate(sources)}
+    src_nodes = np.array([g.drops[r].node for r in sources], dtype=np.int64)
+    if len(src_nodes):
+        dist0, pred0 = fg.dijkstra(fg.mm.astype(np.float64), src_nodes)
+    else:
+        dist0, pred0 = np.zeros((0, fg.n)), np.zeros((0, fg.n), dtype=np.int32)
+    flip = np.zeros(d, dtype=bool)
+    src = np.full(d, -1, dtype=np.int64)
+    sink = np.full(d, -1, dtype=np.int64)
+    for i, (c, ok) in enumerate(zip(demands, servable, strict=True)):
+        if not ok:
+            continue
+        if c.a in row_of:
+            src[i], sink[i] = row_of[c.a], g.drops[c.b].node
+        else:
+            src[i], sink[i], flip[i] = row_of[c.b], g.drops[c.a].node, True
+    sp = np.full(d, np.inf)
+    has = src >= 0
+    sp[has] = dist0[src[has], sink[has]]
+    routable = np.isfinite(sp)
+    base = np.array([c.base_mm for c in demands], dtype=np.int64)
+    area = np.zeros(d)
+    area_min = np.zeros(d)
+    thinner = np.full(d, np.inf)
+    thicken = np.zeros(d, dtype=bool)
+    slack_lb = np.zeros(d)
+    cost_lb = np.zeros(d, dtype=np.int64)
+    table = [tables[c.speed_gbps] for c in demands]
+    by_table: dict[int, list[int]] = {}
+    for i in np.nonzero(routable)[0].tolist():
+        by_table.setdefault(id(table[i]), []).append(i)
+    for idx_list in by_table.values():
+        idx = np.array(idx_list, dtype=np.int64)
+        t = table[idx_list[0]]
+        n_int = len(t.breaks)
+        need = base[idx] + sp[idx].astype(np.int64)
+        i0 = t.interval(need)
+        ok = i0 < n_int
+        j = np.minimum(i0, max(n_int - 1, 0))
+        slack_suffix = np.minimum.accumulate(t.slack_mm[::-1])[::-1] if n_int else t.slack_mm
+        if n_int:
+            area[idx] = np.where(ok, t.area_mm2[j], 0.0)
+            area_min[idx] = np.where(ok, t.min_area_after[j], 0.0)
+            max_after = np.maximum.accumulate(t.area_mm2[::-1])[::-1]
+            thicken[idx] = ok & (max_after[j] > t.area_mm2[j] + 1e-9)
+            nt = t.next_thinner[j]
+            at = np.where(nt < n_int, t.breaks[np.maximum(nt - 1, 0)] + 1 - base[idx], np.inf)
+            thinner[idx] = np.where(ok, at, np.inf)
+            slack_lb[idx] = np.where(ok, 2 * slack_suffix[j], 0)
+            cost_lb[idx] = np.where(ok, t.cost_cents[j], 0)
+    area_sp = area.copy()
+    if area_override:
+        for i, c in enumerate(demands):
+            if routable[i] and c.link in area_override and area[i] > 0:
+                area[i] = max(area[i], area_override[c.link])
+    # groups: one source, one cross-section (no-media cables carry no area: group 0 area)
+    keys = sorted({(int(src[i]), float(area[i])) for i in np.nonzero(routable)[0].tolist()})
+    gid = {k: n for n, k in enumerate(keys)}
+    group = np.full(d, -1, dtype=np.int64)
+    for i in np.nonzero(routable)[0].tolist():
+        group[i] = gid[(int(src[i]), float(area[i]))]
+    return _Problem(
+        fg,
+        sources,
+        src_nodes,
+        routable,
+        flip,
+        src,
+        sink,
+        sp,
+        area,
+        area_sp,
+        area_min,
+        thicken,
+        thinner,
+        slack_lb,
+        cost_lb,
+        base,
+        table,
+        pred0,
+        group,
+        np.array([k[0] for k in keys], dtype=np.int64),
+        np.array([k[1] for k in keys], dtype=np.float64),
+    )
+
+
+# -- assignments: for each group, sink -> [(edge path, cables)] --------------------------
+
+_Pieces = dict[int, list[tuple[np.ndarray, int]]]
+
+
+def _seg_area(fg: FlowGraph, pieces: Sequence[_Pieces], areas: np.ndarray) -> np.ndarray:
+    """Cable area on every segment from every group's pieces."""
+    chunks, weights = [], []
+    for g, by_sink in enumerate(pieces):
+        a = float(areas[g])
+        if a <= 0:
+            continue
+        for plist in by_sink.values():
+            for edges, cnt in plist:
+                s = fg.seg[edges]
+                s = s[s >= 0]
+                chunks.append(s)
+                weights.append(np.full(len(s), a * cnt))
+    out = np.zeros(len(fg.capacity))
+    if chunks:
+        out += np.bincount(
+            np.concatenate(chunks), weights=np.concatenate(weights), minlength=len(fg.capacity)
+        )
+    return out
+
+
+def _tree_columns(
+    fg: FlowGraph, pred: np.ndarray, demand: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per tree: cables on each segment and total length (mm)."""
+    load, edge, _ = tree_loads(fg, pred, demand)
+    k, n = pred.shape
+    s = fg.seg[np.maximum(edge, 0)]
+    m = (edge >= 0) & (s >= 0) & (load > 0)
+    rows = np.broadcast_to(np.arange(k)[:, None], (k, n))
+    counts = np.zeros((k, len(fg.capacity)), dtype=np.float64)
+    np.add.at(counts, (rows[m], s[m]), load[m])
+    length = np.where(edge >= 0, load * fg.mm[np.maximum(edge, 0)], 0.0).sum(axis=1)
+    return np.rint(counts).astype(np.int32), length
+
+
+def _systematic_split(total: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Split ``total[t]`` whole cables over columns in proportion to ``weights``.
+
+    Cumulative (systematic) rounding along the sinks: column ``k`` gets the rounded
+    running share of what the earlier columns left, so over any run of consecutive
+    sinks (racks in id order: along a row, across neighbouring rows) each column is
+    within about a cable of its fractional share. Per-sink rounding would let the
+    errors of a row's racks add up on the row tray.
+
+    Example:
+        >>> _systematic_split(np.array([1, 1, 1, 1]), np.array([0.5, 0.5])).tolist()
+        [[1, 0, 1, 0], [0, 1, 0, 1]]
+    """
+    w = np.clip(np.asarray(weights, dtype=np.float64), 0.0, None)
+    w = w / w.sum()
+    remaining = np.asarray(total, dtype=np.int64).copy()
+    out = np.zeros((len(w), len(remaining)), dtype=np.int64)
+    rest = 1.0
+    for k in range(len(w) - 1):
+        share = min(1.0, w[k] / rest) if rest > 1e-12 else 0.0
+        cum = np.floor(share * np.cumsum(remaining) + 0.5).astype(np.int64)
+        n = np.clip(np.diff(cum, prepend=0), 0, remaining)
+        out[k] = n
+        remaining = remaining - n
+        rest -= w[k]
+    out[-1] = remaining
+    return out
+
+
+# -- the router -------------------------------------------------------------------------
+
+
+def route_cables(
+    graph: PathwayGraph,
+    demands: Sequence[CableDemand],
+    tables: Mapping[int, MediaTable],
+    *,
+    options: RouteOptions = RouteOptions(),
+    method: Literal["optimize", "shortest"] = "optimize",
+    area_override: Mapping[str, float] | None = None,
+    progress: Callable[[str], None] | None = None,
+    _attempt: int = 0,
+) -> RoutingResult:
+    """Route every cable between racks; see the module docstring for the steps.
+
+    Args:
+        graph: the pathway graph.
+        demands: the cables, each between two different racks.
+        tables: the media table of every speed the demands use.
+        options: objective, effort, wall-clock safety net.
+        method: ``optimize`` (capacity-aware) or ``shortest`` (every cable on its
+            shortest route, whatever the fill).
+        area_override: cross-section by link id, replacing the estimate (used to
+            re-route once the media are final).
+        progress: called with a short message as the solve goes on.
+
+    Returns:
+        The routes and what is known about their quality. Never raises for an
+        infeasible instance: overflow is minimised and reported by the plan.
+    """
+    t0 = time.perf_counter()
+    say = progress or (lambda _m: None)
+    effort = EFFORT[options.effort]
+    fg = FlowGraph.of(graph)
+    pb = _setup(fg, demands, tables, area_override)
+    n_seg = len(fg.capacity)
+    cap = fg.capacity
+    notes: list[str] = []
+
+    # fixed cables: redundancy sets, and cables no media reaches (they carry no area)
+    fixed_paths: dict[int, np.ndarray] = {}
+    shared: dict[str, tuple[int, ...]] = {}
+    if method == "optimize":
+        sets: dict[str, list[int]] = {}
+        for i, c in enumerate(demands):
+            if c.redundancy and pb.routable[i]:
+                sets.setdefault(c.redundancy, []).append(i)
+        multi = sorted((k, v) for k, v in sets.items() if len(v) > 1)
+        if multi:
+            say(f"routing {sum(len(v) for _, v in multi)} redundant links apart")
+            members = [
+                [(int(pb.src_nodes[pb.src[i]]), int(pb.sink[i])) for i in v] for _, v in multi
+            ]
+            for (key, idx), (paths, common) in zip(multi, diverse_paths(fg, members), strict=True):
+                for i, p in zip(idx, paths, strict=True):
+                    fixed_paths[i] = p
+                if common:
+                    shared[key] = common
+    fixed_load = np.zeros(n_seg)
+    for i, p in fixed_paths.items():
+        s = fg.seg[p]
+        np.add.at(fixed_load, s[s >= 0], pb.area[i])
+
+    n_groups = len(pb.group_src)
+    free = pb.routable & (pb.area > 0)
+    for i in fixed_paths:
+        free[i] = False
+    # free cables per (group, sink)
+    sinks_of: list[dict[int, list[int]]] = [{} for _ in range(n_groups)]
+    for i in np.nonzero(free)[0].tolist():
+        sinks_of[pb.group[i]].setdefault(int(pb.sink[i]), []).append(i)
+
+    def sp_pieces() -> list[_Pieces]:
+        out: list[_Pieces] = []
+        for g in range(n_groups):
+            by_sink = sinks_of[g]
+            sinks = np.array(sorted(by_sink), dtype=np.int64)
+            paths = tree_paths(fg, pb.pred0[pb.group_src[g]], sinks) if len(sinks) else []
+            out.append(
+                {t: [(p, len(by_sink[t]))] for t, p in zip(sinks.tolist(), paths, strict=True)}
+            )
+        return out
+
+    # shortest paths for everything, and their fill
+    say("routing: shortest paths")
+    pieces = sp_pieces()
+    load = fixed_load + _seg_area(fg, pieces, pb.group_area)
+    over = load > cap + 1e-6
+    method_name = "shortest-path"
+    status = "OPTIMAL"
+    bound_source = "shortest-paths"
+    iterations = 0
+    hit_clock = False
+    best_pi = np.zeros(n_seg)
+    lagrange_terms = np.where(pb.routable, pb.sp, np.nan)
+    offset = 0.0
+
+    if method == "shortest":
+        status = "UNKNOWN" if over.any() else "OPTIMAL"
+        if over.any():
+            notes.append(
+                f"shortest routes overfill {int(over.sum())} tray segments; the optimizer "
+                "was not run (routing method 'shortest')"
+            )
+    elif over.any():
+        method_name = "column-generation"
+        fixed_m = sum(float(fg.mm[p].sum()) for i, p in fixed_paths.items() if pb.area[i] > 0)
+        fixed_m = (fixed_m + float(pb.sp[pb.routable & (pb.area <= 0)].sum())) / 1000
+        pieces, best_pi, iterations, hit_clock, lp_note = _optimize(
+            fg, pb, sinks_of, fixed_load, fixed_m, pieces, effort, options, t0, say
+        )
+        notes.extend(lp_note)
+        load = fixed_load + _seg_area(fg, pieces, pb.group_area)
+        over = load > cap + 1e-6
+        if over.any():
+            say(f"routing: moving cables off {int(over.sum())} overfull segments")
+            load = _reroute_greedy(fg, pb, pieces, load, best_pi, effort.repairs)
+            over = load > cap + 1e-6
+        if over.any():
+            pieces = _repair(fg, pb, sinks_of, fixed_load, pieces, effort.repairs, best_pi, say)
+            load = fixed_load + _seg_area(fg, pieces, pb.group_area)
+            over = load > cap + 1e-6
+        if not over.any():
+            pieces, load = _polish_to_shortest(fg, pb, sinks_of, pieces, load)
+            lagrange_terms, offset = _best_priced_bound(fg, pb, best_pi)
+            bound_source = "lagrangian (column-generation duals)"
+        elif _infeasible(fg, pb, best_pi):
+            status = "INFEASIBLE"
+            notes.append(
+                f"the cables cannot fit the trays: {int(over.sum())} segments overflow "
+                "(total overflow minimised)"
+            )
+        else:
+            status = "UNKNOWN"
+            notes.append(f"no routing that fits was found: {int(over.sum())} segments overflow")
+    if fixed_paths and status == "OPTIMAL":
+        status = "FEASIBLE"  # redundant links may have been routed apart at a cost
+
+    routes = _routes(fg, pb, demands, sinks_of, pieces, fixed_paths, options.objective)
+    length_lb = np.where(pb.routable, pb.base + pb.sp + pb.slack_lb, np.nan)
+    lag_lb = np.where(pb.routable, pb.base + lagrange_terms + pb.slack_lb, np.nan)
+    if status == "OPTIMAL" and method_name == "column-generation":
+        status = "FEASIBLE"  # the planner calls it optimal if it meets its bound
+    seconds = time.perf_counter() - t0
+    if hit_clock:
+        notes.append(
+            f"wall-clock safety net of {options.time_limit_s:g} s fired; results may differ "
+            "from run to run"
+        )
+    solver = SolverInfo(
+        status=status,
+        method=method_name,
+        bound_source=bound_source,
+        seconds=seconds,
+        notes=tuple(notes),
+        objective=options.objective,
+        iterations=iterations,
+        time_limit_hit=hit_clock,
+    )
+    result = RoutingResult(
+        routes,
+        solver,
+        length_lb,
+        lag_lb,
+        offset,
+        pb.cost_lb.copy(),
+        pb.area.copy(),
+        pb.sp.copy(),
+        shared,
+    )
+    if method == "optimize" and status != "INFEASIBLE" and _attempt < _RECHECKS:
+        thicker = _thicker_media(fg, pb, demands, routes)
+        if thicker:
+            say(f"routing: {len(thicker)} cables change to thicker media on their routes")
+            merged = dict(area_override or {})
+            merged.update(thicker)
+            again = route_cables(
+                graph,
+                demands,
+                tables,
+                options=options,
+                method=method,
+                area_override=merged,
+                progress=progress,
+                _attempt=_attempt + 1,
+            )
+            return replace(
+                again,
+                solver=replace(
+                    again.solver,
+                    seconds=time.perf_counter() - t0,
+                    iterations=again.solver.iterations + solver.iterations,
+                ),
+            )
+    return result
+
+
+_RECHECKS = 3
+"""Times the router re-routes with the cross-sections of the media the routes lead to."""
+
+
+def _thicker_media(
+    fg: FlowGraph,
+    pb: _Problem,
+    demands: Sequence[CableDemand],
+    routes: Mapping[str, RackRoute | None],
+) -> dict[str, float]:
+    """Cables whose media on their route are thicker than routed with, if that overfills
+    a segment: their link ids and the thicker cross-sections."""
+    n = len(demands)
+    if not pb.may_thicken.any():
+        return {}
+    total = np.zeros(n, dtype=np.int64)
+    has = np.zeros(n, dtype=bool)
+    for i in np.nonzero(pb.may_thicken)[0].tolist():
+        r = routes.get(demands[i].link)
+        if r is not None and pb.area[i] > 0:
+            total[i], has[i] = r.total_mm, True
+    actual = pb.area.copy()
+    by_table: dict[int, list[int]] = {}
+    for i in np.nonzero(has)[0].tolist():
+        by_table.setdefault(id(pb.table[i]), []).append(i)
+    for idx_list in by_table.values():
+        idx = np.array(idx_list)
+        t = pb.table[idx_list[0]]
+        k = t.interval(pb.base[idx] + total[idx])
+        ok = k < len(t.breaks)
+        actual[idx] = np.where(ok, t.area_mm2[np.minimum(k, len(t.breaks) - 1)], actual[idx])
+    grow = has & (actual > pb.area + 1e-9)
+    if not grow.any():
+        return {}
+    chunks, weights = [], []
+    for i, c in enumerate(demands):
+        r = routes.get(c.link)
+        if r is not None and pb.area[i] > 0:
+            chunks.append(np.asarray(r.segments, dtype=np.int64))
+            weights.append(np.full(len(r.segments), actual[i]))
+    load = (
+        np.bincount(
+            np.concatenate(chunks), weights=np.concatenate(weights), minlength=len(fg.capacity)
+        )
+        if chunks
+        else np.zeros(len(fg.capacity))
+    )
+    if not (load > fg.capacity + 1e-6).any():
+        return {}
+    return {demands[i].link: float(actual[i]) for i in np.nonzero(grow)[0].tolist()}
+
+
+def _optimize(
+    fg: FlowGraph,
+    pb: _Problem,
+    sinks_of: list[dict[int, list[int]]],
+    fixed_load: np.ndarray,
+    fixed_m: float,
+    sp: list[_Pieces],
+    effort: _Effort,
+    options: RouteOptions,
+    t0: float,
+    say: Callable[[str], None],
+) -> tuple[list[_Pieces], np.ndarray, int, bool, list[str]]:
+    """Column generation, then rounding; returns pieces, best prices, rounds, clock hit."""
+    cap = fg.capacity
+    n = fg.n
+    lp_groups = [g for g in range(len(pb.group_src)) if sinks_of[g]]
+    areas = pb.group_area[lp_groups]
+    names = [s.id for s in fg.graph.segments]
+    master = Master(areas, cap - fixed_load, names)
+    dem = np.zeros((len(lp_groups), n))
+    for j, g in enumerate(lp_groups):
+        for t, idx in sinks_of[g].items():
+            dem[j, t] = len(idx)
+    preds: list[list[np.ndarray]] = [[] for _ in lp_groups]
+    # the shortest-path trees start every group
+    pred_sp = pb.pred0[pb.group_src[lp_groups]]
+    counts, length = _tree_columns(fg, pred_sp, dem)
+    sp_load = fixed_load + (counts * areas[:, None]).sum(axis=0)
+    master.add_rows(np.nonzero(sp_load > cap + 1e-6)[0])
+    for j in range(len(lp_groups)):
+        master.add_column(j, length[j] / 1000, counts[j])
+        preds[j].append(pred_sp[j])
+    # every routable cable counts in the bound, grouped by (source, area)
+    priced = pb.routable & (pb.area > 0)
+    all_groups = np.unique(pb.group[priced])
+    cnt_all = np.zeros((len(pb.group_src), n))
+    np.add.at(cnt_all, (pb.group[priced], pb.sink[priced]), 1.0)
+    no_area = pb.routable & (pb.area <= 0)
+    sp_no_area = float(pb.sp[no_area].sum()) / 1000
+    classes: dict[float, list[int]] = {}
+    for g in all_groups.tolist():
+        classes.setdefault(float(pb.group_area[g]), []).append(g)
+    lp_index = {g: j for j, g in enumerate(lp_groups)}
+    best_lb, best_pi = -np.inf, np.zeros(len(cap))
+    hit_clock = False
+    rounds = 0
+    sol = master.solve()
+    for rounds in range(1, effort.rounds + 1):
+        missing = np.empty(0, dtype=np.int64)
+        pi = sol.pi
+        price = np.where(fg.seg >= 0, pi[np.maximum(fg.seg, 0)], 0.0) * 1000  # mm / mm²
+        lb = sp_no_area - float((pi * cap).sum())
+        new_cols: list[tuple[int, np.ndarray]] = []
+        for a, gs in sorted(classes.items()):
+            w = fg.mm + a * price
+            dist, pred = fg.dijkstra(w, pb.src_nodes[pb.group_src[gs]])
+            for r, g in enumerate(gs):
+                lb += float((cnt_all[g] * np.where(cnt_all[g] > 0, dist[r], 0)).sum()) / 1000
+                j = lp_index.get(g)
+                if j is None:
+                    continue
+                rc = float((dem[j] * np.where(dem[j] > 0, dist[r], 0)).sum()) / 1000 - sol.mu[j]
+                if rc < -1e-7 * max(1.0, abs(sol.mu[j])):
+                    new_cols.append((j, pred[r]))
+        if lb > best_lb:
+            best_lb, best_pi = lb, pi.copy()
+        ub = sol.objective_m + fixed_m
+        gap = (ub - best_lb) / max(best_lb, 1e-9) if np.isfinite(best_lb) else np.inf
+        # rows for segments the LP overfills but has no row for yet
+        lp_load = master.loads(sol.lam) + fixed_load
+        missing = np.nonzero(
+            (lp_load > cap + 1e-6) & ~np.isin(np.arange(len(cap)), list(master.rows))
+        )[0]
+        if new_cols:
+            js = [j for j, _ in new_cols]
+            p = np.stack([pr for _, pr in new_cols])
+            c, ln = _tree_columns(fg, p, dem[js])
+            for k, j in enumerate(js):
+                master.add_column(j, ln[k] / 1000, c[k])
+                preds[j].append(p[k])
+        master.add_rows(missing)
+        say(
+            f"routing: round {rounds}, LP {sol.objective_m:,.0f} m, bound "
+            f"{best_lb:,.0f} m, {len(master.rows)} trays priced"
+        )
+        if not new_cols and not len(missing):
+            break
+        if len(missing) == 0 and gap <= effort.tolerance and sol.overflow_mm2 <= 1e-6:
+            break
+        if options.time_limit_s is not None and time.perf_counter() - t0 > options.time_limit_s:
+            hit_clock = True
+            break
+        sol = master.solve()
+    # the final LP must respect every segment, not only the priced ones
+    for _ in range(20):
+        sol = master.solve()
+        lp_load = master.loads(sol.lam) + fixed_load
+        missing = np.nonzero(
+            (lp_load > cap + 1e-6) & ~np.isin(np.arange(len(cap)), list(master.rows))
+        )[0]
+        if not len(missing):
+            break
+        master.add_rows(missing)
+    notes = []
+    # rounding: split each group's cables over its trees by the LP weights
+    out: list[_Pieces] = [dict(p) for p in sp]
+    for j, g in enumerate(lp_groups):
+        lam = sol.lam[j]
+        use = np.nonzero(lam > 1e-9)[0]
+        if len(use) == 1 and use[0] == 0:
+            continue  # the shortest-path tree alone
+        sinks = np.array(sorted(sinks_of[g]), dtype=np.int64)
+        total = np.array([len(sinks_of[g][t]) for t in sinks.tolist()], dtype=np.int64)
+        split = _systematic_split(total, lam[use])
+        by_sink: _Pieces = {int(t): [] for t in sinks.tolist()}
+        for r, k in enumerate(use.tolist()):
+            m = split[r] > 0
+            if not m.any():
+                continue
+            paths = tree_paths(fg, preds[j][k], sinks[m])
+            for t, cnt, path in zip(sinks[m].tolist(), split[r][m].tolist(), paths, strict=True):
+                by_sink[t].append((path, int(cnt)))
+        out[g] = {t: _merge(v) for t, v in by_sink.items()}
+    return out, best_pi, rounds, hit_clock, notes
+
+
+def _merge(pieces: list[tuple[np.ndarray, int]]) -> list[tuple[np.ndarray, int]]:
+    """Join pieces that follow the same path."""
+    seen: dict[bytes, int] = {}
+    out: list[tuple[np.ndarray, int]] = []
+    for path, cnt in pieces:
+        key = path.tobytes()
+        if key in seen:
+            k = seen[key]
+            out[k] = (out[k][0], out[k][1] + cnt)
+        else:
+            seen[key] = len(out)
+            out.append((path, cnt))
+    return out
+
+
+def _reroute_greedy(
+    fg: FlowGraph,
+    pb: _Problem,
+    pieces: list[_Pieces],
+    load: np.ndarray,
+    pi: np.ndarray,
+    rounds: int,
+) -> np.ndarray:
+    """Move cables off overfull segments, a few at a time, onto priced shortest routes
+    through segments with room (hard residual capacities). Cheap; fixes rounding.
+
+    For each group crossing an overfull segment, one Dijkstra from its source under
+    ``length + area * pi`` with the segments that cannot take one more of its cables
+    closed; then, sink by sink, as many cables as the new route has room for move over
+    until the overfull segments are within their limits. Updates ``pieces`` and returns
+    the new loads.
+    """
+    cap = fg.capacity
+    price = np.where(fg.seg >= 0, pi[np.maximum(fg.seg, 0)], 0.0) * 1000
+    closed_w = float(fg.mm.sum()) * 1e3
+    on_seg = fg.seg >= 0
+    for _ in range(rounds):
+        over = load > cap + 1e-6
+        if not over.any():
+            break
+        # groups and sinks with cables on overfull segments
+        hits: dict[int, list[int]] = {}
+        for g, by_sink in enumerate(pieces):
+            if pb.group_area[g] <= 0:
+                continue
+            for t, plist in by_sink.items():
+                if any(over[fg.seg[p][fg.seg[p] >= 0]].any() for p, _ in plist):
+                    hits.setdefault(g, []).append(t)
+        if not hits:
+            break
+        for g in sorted(hits, key=lambda g: (-pb.group_area[g], g)):
+            over = load > cap + 1e-6
+            if not over.any():
+                break
+            a = float(pb.group_area[g])
+            w = fg.mm + a * price
+            full = on_seg.copy()
+            full[on_seg] = (cap - load)[fg.seg[on_seg]] < a - 1e-6
+            w = np.where(full, closed_w, w)
+            _, pred = fg.dijkstra(w, [int(pb.src_nodes[pb.group_src[g]])])
+            sinks = np.array(hits[g], dtype=np.int64)
+            alts = tree_paths(fg, pred[0], sinks)
+            for t, alt in zip(sinks.tolist(), alts, strict=True):
+                s_alt = fg.seg[alt]
+                s_alt = s_alt[s_alt >= 0]
+                if len(s_alt) and (cap[s_alt] - load[s_alt] < a - 1e-6).any():
+                    continue  # no room on the best open route
+                kept: list[tuple[np.ndarray, int]] = []
+                moved = 0
+                for path, cnt in pieces[g][t]:
+                    s_p = fg.seg[path]
+                    s_p = s_p[s_p >= 0]
+                    excess = load[s_p] - cap[s_p]
+                    if (excess <= 1e-6).all() or np.array_equal(path, alt):
+                        kept.append((path, cnt))
+                        continue
+                    need = int(np.ceil((excess.max() - 1e-6) / a))
+                    room = (cap[s_alt] - load[s_alt]).min() if len(s_alt) else np.inf
+                    k = int(min(cnt, need, np.floor((room + 1e-6) / a)))
+                    if k > 0:
+                        np.subtract.at(load, s_p, a * k)
+                        np.add.at(load, s_alt, a * k)
+                        moved += k
+                    if cnt - k:
+                        kept.append((path, cnt - k))
+                if moved:
+                    kept.append((alt, moved))
+                    pieces[g][t] = _merge(kept)
+    return load
+
+
+def _repair(
+    fg: FlowGraph,
+    pb: _Problem,
+    sinks_of: list[dict[int, list[int]]],
+    fixed_load: np.ndarray,
+    pieces: list[_Pieces],
+    passes: int,
+    pi: np.ndarray,
+    say: Callable[[str], None],
+) -> list[_Pieces]:
+    """Re-route groups by min-cost flow on residual capacity until nothing overflows.
+
+    Each pass re-routes the groups on overfull segments and, from the second pass on,
+    also those on full segments the LP priced (``pi > 0``), which often must make room:
+    those first, so they vacate what the overfull ones need. Unit costs are the LP's
+    ``length + area * pi``, so groups yield the segments the LP found scarce.
+    """
+    cap = fg.capacity
+    load = fixed_load + _seg_area(fg, pieces, pb.group_area)
+    price = np.where(fg.seg >= 0, pi[np.maximum(fg.seg, 0)], 0.0) * 1000
+    a_max = float(pb.group_area.max()) if len(pb.group_area) else 0.0
+    for p in range(passes):
+        over = load > cap + 1e-6
+        if not over.any():
+            break
+        hot = over | ((pi > 0) & (load > cap - a_max - 1e-6)) if p else over
+        say(f"routing: repair pass {p + 1}, {int(over.sum())} segments over")
+        order = []
+        for g, by_sink in enumerate(pieces):
+            a = pb.group_area[g]
+            if a <= 0 or not by_sink:
+                continue
+            on_hot = on_over = 0.0
+            for plist in by_sink.values():
+                for path, cnt in plist:
+                    s = fg.seg[path]
+                    s = s[s >= 0]
+                    on_hot += a * cnt * float(hot[s].sum())
+                    on_over += a * cnt * float(over[s].sum())
+            if on_hot > 0:
+                order.append((on_over > 0, -on_hot, g))
+        for _, _, g in sorted(order):
+            if not (load > cap + 1e-6).any():
+                break
+            mine = _seg_area(fg, [pieces[g]], pb.group_area[[g]])
+            residual = cap - (load - mine)
+            sinks = np.array(sorted(sinks_of[g]), dtype=np.int64)
+            dem = np.array([len(sinks_of[g][t]) for t in sinks.tolist()], dtype=np.int64)
+            src = int(pb.src_nodes[pb.group_src[g]])
+            a = float(pb.group_area[g])
+            cost = np.rint(fg.mm + a * price).astype(np.int64)
+            res, _ = group_min_cost_flow(fg, src, sinks, dem, a, residual, cost=cost)
+            pieces[g] = {t: _merge(v) for t, v in zip(sinks.tolist(), res, strict=True)}
+            load = load - mine + _seg_area(fg, [pieces[g]], pb.group_area[[g]])
+    return pieces
+
+
+def _polish_to_shortest(
+    fg: FlowGraph,
+    pb: _Problem,
+    sinks_of: list[dict[int, list[int]]],
+    pieces: list[_Pieces],
+    load: np.ndarray,
+) -> tuple[list[_Pieces], np.ndarray]:
+    """Move cables back to their shortest route wherever the trays have room."""
+    cap = fg.capacity
+    for g, by_sink in enumerate(pieces):
+        a = float(pb.group_area[g])
+        todo = [
+            t
+            for t, plist in by_sink.items()
+            if len(plist) > 1
+            or (plist and fg.mm[plist[0][0]].sum() > pb.sp[sinks_of[g][t][0]] + 0.5)
+        ]
+        if not todo:
+            continue
+        sps = tree_paths(fg, pb.pred0[pb.group_src[g]], np.array(todo, dtype=np.int64))
+        for t, spath in zip(todo, sps, strict=True):
+            s_sp = fg.seg[spath]
+            s_sp = s_sp[s_sp >= 0]
+            plist = sorted(by_sink[t], key=lambda pc: -float(fg.mm[pc[0]].sum()))
+            sp_len = float(fg.mm[spath].sum())
+            kept: list[tuple[np.ndarray, int]] = []
+            moved = 0
+            for path, cnt in plist:
+                if float(fg.mm[path].sum()) <= sp_len + 0.5:
+                    kept.append((path, cnt))
+                    continue
+                s_p = fg.seg[path]
+                s_p = s_p[s_p >= 0]
+                # room on the shortest route once these cables leave their own
+                trial = load.copy()
+                np.subtract.at(trial, s_p, a * cnt)
+                room = cap[s_sp] - trial[s_sp] + 1e-6
+                k = int(min(cnt, np.floor(room.min() / a))) if len(s_sp) else cnt
+                k = max(k, 0)
+                if k:
+                    np.subtract.at(load, s_p, a * k)
+                    np.add.at(load, s_sp, a * k)
+                    moved += k
+                if cnt - k:
+                    kept.append((path, cnt - k))
+            if moved:
+                kept.append((spath, moved))
+            by_sink[t] = _merge(kept)
+    return pieces, load
+
+
+def _best_priced_bound(fg: FlowGraph, pb: _Problem, pi: np.ndarray) -> tuple[np.ndarray, float]:
+    """The priced bound at ``pi`` (the LP's best prices)."""
+    return _priced_bound(fg, pb, pi)
+
+
+def _priced_bound(fg: FlowGraph, pb: _Problem, pi: np.ndarray) -> tuple[np.ndarray, float]:
+    """Per-cable terms of the priced bound and its ``- sum p * capacity`` (mm)."""
+    terms = np.where(pb.routable, pb.sp, np.nan)
+    if not (pi > 0).any():
+        return terms, 0.0
+    price = np.where(fg.seg >= 0, pi[np.maximum(fg.seg, 0)], 0.0) * 1000
+    idx = np.nonzero(pb.routable & (pb.area_sp > 0))[0]
+    src, sink = pb.src[idx], pb.sink[idx]
+    own_a, thin_a = pb.area_sp[idx], pb.area_min[idx]
+    thin = thin_a < own_a
+    # one Dijkstra row per (area, source) in use, under length + area * price
+    areas, inv = np.unique(np.concatenate([own_a, thin_a[thin]]), return_inverse=True)
+    srcs = np.concatenate([src, src[thin]])
+    n_src = len(pb.src_nodes)
+    combos, row = np.unique(inv * n_src + srcs, return_inverse=True)
+    dist = np.empty((len(combos), fg.n))
+    for k, a in enumerate(areas.tolist()):
+        sel = np.nonzero(combos // n_src == k)[0]
+        if len(sel):
+            dist[sel] = fg.dijkstra(fg.mm + a * price, pb.src_nodes[combos[sel] % n_src])[0]
+    own = dist[row[: len(idx)], sink]
+    if thin.any():
+        # a thinner media needs a route of length >= T: length + a_min * price is at
+        # least the thin distance, and at least T plus a_min times the least toll
+        t_src = np.unique(src[thin])
+        tolls = fg.dijkstra(price, pb.src_nodes[t_src])[0]
+        toll = tolls[np.searchsorted(t_src, src[thin]), sink[thin]]
+        d_thin = dist[row[len(idx) :], sink[thin]]
+        alt = np.maximum(d_thin, pb.thinner_at[idx[thin]] + thin_a[thin] * toll)
+        own[thin] = np.minimum(own[thin], alt)
+    terms[idx] = own
+    return terms, -float((pi * fg.capacity).sum()) * 1000
+
+
+def _infeasible(fg: FlowGraph, pb: _Problem, pi: np.ndarray) -> bool:
+    """Whether prices ``pi`` prove that no routing fits (a Farkas certificate).
+
+    Every routing puts ``sum_c area_c * price(route_c)`` of priced load on the trays; if
+    even the cheapest routes exceed ``sum p * capacity`` under the thinnest media each
+    cable could get, the trays cannot hold the cables.
+    """
+    if not (pi > 0).any():
+        return False
+    price = np.where(fg.seg >= 0, pi[np.maximum(fg.seg, 0)], 0.0)
+    eps = 1e-12
+    m = pb.routable & (pb.area_min > 0)
+    total = 0.0
+    groups: dict[tuple[int, float], list[int]] = {}
+    for i in np.nonzero(m)[0].tolist():
+        groups.setdefault((int(pb.src[i]), float(pb.area_min[i])), []).append(i)
+    srcs = sorted({k[0] for k in groups})
+    if not srcs:
+        return False
+    dist, _ = fg.dijkstra(price + eps, pb.src_nodes[srcs])
+    row = {s: r for r, s in enumerate(srcs)}
+    slop = eps * float(fg.mm.sum())
+    for (s, a), idx in groups.items():
+        dd = np.maximum(dist[row[s], pb.sink[idx]] - slop, 0.0)
+        total += a * float(dd.sum())
+    return total > float((pi * fg.capacity).sum()) * (1 + 1e-9) + 1e-6
+
+
+def _routes(
+    fg: FlowGraph,
+    pb: _Problem,
+    demands: Sequence[CableDemand],
+    sinks_of: list[dict[int, list[int]]],
+    pieces: list[_Pieces],
+    fixed_paths: dict[int, np.ndarray],
+    objective: Objective,
+) -> dict[str, RackRoute | None]:
+    """Give each cable a route: inside a rack pair, short routes to cost-sensitive cables."""
+    g = fg.graph
+    out: dict[str, RackRoute | None] = {c.link: None for c in demands}
+    made: dict[bytes, tuple[RackRoute, RackRoute]] = {}
+
+    flips = pb.flip.tolist()
+    links = [c.link for c in demands]
+
+    def both(i: int, path: np.ndarray) -> tuple[RackRoute, RackRoute]:
+        """The route along ``path`` from the source and back (made once per path)."""
+        key = path.tobytes()
+        if key not in made:
+            src_rack = pb.sources[pb.src[i]]
+            c = demands[i]
+            dst_rack = c.a if pb.flip[i] else c.b
+            da, db = g.drops[src_rack].length_mm, g.drops[dst_rack].length_mm
+            segs = fg.seg[path]
+            total = int(fg.mm[path].sum())
+            r = RackRoute(
+                src_rack, dst_rack, total - da - db, da, db, tuple(segs[segs >= 0].tolist())
+            )
+            made[key] = (r, r.reversed())
+        return made[key]
+
+    def route_of(i: int, path: np.ndarray) -> RackRoute:
+        fwd, back = both(i, path)
+        return back if flips[i] else fwd
+
+    for i, path in fixed_paths.items():
+        out[demands[i].link] = route_of(i, path)
+    for i in np.nonzero(pb.routable & (pb.area <= 0))[0].tolist():
+        if i not in fixed_paths:
+            out[demands[i].link] = route_of(
+                i, tree_paths(fg, pb.pred0[pb.src[i]], np.array([pb.sink[i]]))[0]
+            )
+    for grp, by_sink in enumerate(pieces):
+        for t, plist in by_sink.items():
+            cables = sinks_of[grp][t]
+            if len(plist) == 1:
+                fwd, back = both(cables[0], plist[0][0])
+                for i in cables:
+                    out[links[i]] = back if flips[i] else fwd
+                continue
+            paths = sorted(plist, key=lambda pc: (float(fg.mm[pc[0]].sum()), pc[0].tobytes()))
+            lens = [float(fg.mm[p].sum()) for p, _ in paths]
+            idx = np.array(cables, dtype=np.int64)
+            t_ = pb.table[cables[0]]
+            short = t_.cost(pb.base[idx] + int(lens[0]))
+            long = t_.cost(pb.base[idx] + int(lens[-1]))
+            # most to lose first; then the longest in-rack runs (closest to a reach limit)
+            order = np.lexsort((idx, -pb.base[idx], -(long - short)))
+            k = 0
+            for path, cnt in paths:
+                for i in idx[order[k : k + cnt]].tolist():
+                    out[demands[i].link] = route_of(i, path)
+                k += cnt
+    return out
