@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from layouts.model import RACK_UNIT_M, Floor
 from topo.catalog import Catalog, Media
 from topo.errors import CatalogError, Problem
-from topo.model import Device, Link
+from topo.model import Device, Endpoint, Link
 from topo.routing import RackRoute
 
 __all__ = ["Cable", "choose_media", "inrack_mm", "make_cables", "port_label"]
@@ -137,38 +137,69 @@ def make_cables(
     dress = round(dress_m * 1000)
     slack = None if slack_m is None else round(slack_m * 1000)
     media_by_speed: dict[int, tuple[Media, ...]] = {}
-    memo: dict[tuple[int, int], tuple[Media, int, int] | None] = {}
     cables: list[Cable] = []
     problems: list[Problem] = []
     width = max(6, len(str(len(links))))
 
+    # per device: the device, its in-rack run and its label prefix (computed once)
+    dev_info: dict[str, tuple[Device, int, str]] = {}
+    port_names: dict[tuple[int, int], str] = {}
+
+    def info(device_id: str) -> tuple[Device, int, str]:
+        got = dev_info.get(device_id)
+        if got is None:
+            d = devices[device_id]
+            assert d.rack is not None and d.u is not None, d.id
+            run = inrack_mm(racks[d.rack].height_u, d.u, dress)
+            got = dev_info[device_id] = (d, run, port_label(d.rack, d.u, ""))
+        return got
+
+    def port_of(e: Endpoint) -> str:
+        key = (e.port, e.lane)
+        name = port_names.get(key)
+        if name is None:
+            name = port_names[key] = e.port_name
+        return name
+
     # pass 1: the length each link needs before slack
     measured: list[tuple[str, int, tuple[int, ...], int]] = []
+    get_route = routes.get
     for link in links:
-        da, db = devices[link.a.device], devices[link.b.device]
-        assert da.rack is not None and da.u is not None, da.id
-        assert db.rack is not None and db.u is not None, db.id
-        route = routes.get(link.id)
+        (da, run_a, _), (db, run_b, _) = info(link.a.device), info(link.b.device)
+        assert da.u is not None and db.u is not None
         if da.rack == db.rack:
-            base = abs(da.u - db.u) * RACK_UNIT_MM
-            measured.append(("ok", 0, (), round(base) + dress))
-        elif route is None:
+            measured.append(("ok", 0, (), round(abs(da.u - db.u) * RACK_UNIT_MM) + dress))
+            continue
+        route = get_route(link.id)
+        if route is None:
             measured.append(("unrouted", 0, (), 0))
         else:
-            ra, rb = racks[da.rack], racks[db.rack]
-            base_mm = (
-                inrack_mm(ra.height_u, da.u, dress)
-                + inrack_mm(rb.height_u, db.u, dress)
-                + route.total_mm
-            )
+            base_mm = run_a + run_b + route.total_mm
             measured.append(("ok", route.tray_mm, route.segments, base_mm))
     sized = _breakout_lengths(links, measured)
 
+    # media choice by (speed, length): (media id, kind, need, stock, cost, power)
+    picked: dict[tuple[int, int], tuple[str, str, int, int, int, float] | None] = {}
+
+    def pick(speed: int, base_mm: int) -> tuple[str, str, int, int, int, float] | None:
+        key = (speed, base_mm)
+        if key not in picked:
+            choice = choose_media(media_by_speed[speed], base_mm, slack)
+            if choice is None:
+                picked[key] = None
+            else:
+                m, need, stock = choice
+                picked[key] = (
+                    m.id, m.kind, need, stock, m.link_cost_cents(stock), m.link_power_w
+                )  # fmt: skip
+        return picked[key]
+
     # pass 2: media, stock length and label
+    append = cables.append
     for n, link in enumerate(links, start=1):
-        da, db = devices[link.a.device], devices[link.b.device]
-        assert da.rack is not None and da.u is not None
-        assert db.rack is not None and db.u is not None
+        (da, _, pre_a), (db, _, pre_b) = info(link.a.device), info(link.b.device)
+        a_rack, b_rack, a_u, b_u = da.rack, db.rack, da.u, db.u
+        assert a_rack is not None and a_u is not None and b_rack is not None and b_u is not None
         speed = link.speed_gbps
         if speed not in media_by_speed:
             media_by_speed[speed] = catalog.media_for(speed)
@@ -177,15 +208,12 @@ def make_cables(
                     Problem("catalog.media", f"no media for {speed}G links (link {link.id!r})")
                 )
         status, route_mm, segs, base_mm = measured[n - 1]
-        a_port, b_port = link.a.port_name, link.b.port_name
-        a_lab = port_label(da.rack, da.u, a_port)
-        b_lab = port_label(db.rack, db.u, b_port)
+        a_port, b_port = port_of(link.a), port_of(link.b)
+        a_lab = pre_a + a_port
+        b_lab = pre_b + b_port
         choice = None
         if status == "ok":
-            key = (speed, sized[n - 1])
-            if key not in memo:
-                memo[key] = choose_media(media_by_speed[speed], sized[n - 1], slack)
-            choice = memo[key]
+            choice = pick(speed, sized[n - 1])
             if choice is None:
                 status = "no-media"
                 longest = max(media_by_speed[speed], key=lambda m: (m.max_length_mm, m.id))
@@ -203,47 +231,21 @@ def make_cables(
                 Problem(
                     f"links.{link.id}",
                     f"link {link.id!r} ({a_lab} to {b_lab}): no tray path between racks "
-                    f"{da.rack!r} and {db.rack!r}",
+                    f"{a_rack!r} and {b_rack!r}",
                 )
             )
         if choice is not None:
-            media, need, stock = choice
-            m_id, kind, cost, power = (
-                media.id,
-                media.kind,
-                media.link_cost_cents(stock),
-                (media.link_power_w),
-            )
+            m_id, kind, need, stock, cost, power = choice
         else:
             m_id, kind, need, stock, cost, power = "", "", base_mm, 0, 0, 0.0
-        cables.append(
+        # positional, in field order (see Cable): this loop runs once per link
+        append(
             Cable(
-                id=f"C{n:0{width}d}",
-                link=link.id,
-                label=f"{a_lab}/{b_lab}",
-                tier=link.tier,
-                fabric=link.fabric,
-                speed_gbps=speed,
-                a_rack=da.rack,
-                a_u=da.u,
-                a_device=da.id,
-                a_port=a_port,
-                b_rack=db.rack,
-                b_u=db.u,
-                b_device=db.id,
-                b_port=b_port,
-                media=m_id,
-                kind=kind,
-                route_mm=route_mm,
-                length_mm=need,
-                stock_mm=stock,
-                segments=segs,
-                cost_cents=cost,
-                power_w=power,
-                status=status,
-                redundancy=link.redundancy,
+                f"C{n:0{width}d}", link.id, f"{a_lab}/{b_lab}", link.tier, link.fabric, speed,
+                a_rack, a_u, da.id, a_port, b_rack, b_u, db.id, b_port, m_id, kind, route_mm,
+                need, stock, segs, cost, power, status, link.redundancy,
             )
-        )
+        )  # fmt: skip
     return tuple(cables), tuple(problems)
 
 
