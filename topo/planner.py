@@ -355,29 +355,29 @@ def _bounds(
             da, db = devices[link.a.device], devices[link.b.device]
             assert da.u is not None and db.u is not None
             measured.append(("ok", 0, (), round(abs(da.u - db.u) * RACK_UNIT_MM) + dress))
-    sized = _breakout_lengths(links, measured)
-    shortest = priced = 0.0
-    cents = 0
-    any_routed = False
-    for k, (link, c) in enumerate(zip(links, cables, strict=True)):
-        if c.status != "ok":
-            continue
-        speed = link.speed_gbps
+    sized = np.asarray(_breakout_lengths(links, measured), dtype=np.int64)
+    ok = np.array([c.status == "ok" for c in cables], dtype=bool)
+    speeds = np.array([link.speed_gbps for link in links], dtype=np.int64)
+    demand_of = np.array([index.get(link.id, -1) for link in links], dtype=np.int64)
+    least = np.zeros(len(links), dtype=np.int64)
+    cost = np.zeros(len(links), dtype=np.int64)
+    for speed in np.unique(speeds[ok]).tolist():
         if speed not in tables:
             tables[speed] = media_table(catalog.media_for(speed), slack)
         t = tables[speed]
-        j = int(t.interval(sized[k]))
-        if j >= len(t.breaks):  # cannot happen for a cable that got media
-            continue
-        least = sized[k] + 2 * int(t.slack_mm[j:].min())
-        shortest += least
-        cents += int(t.cost_cents[j])
-        i = index.get(link.id)
-        if i is None:
-            priced += least
-        else:
-            priced += float(result.lagrange_lb_mm[i])
-            any_routed = True
+        sel = np.nonzero(ok & (speeds == speed))[0]
+        j = t.interval(sized[sel])
+        has = j < len(t.breaks)  # always, for a cable that got media
+        sel, j = sel[has], j[has]
+        slack_after = np.minimum.accumulate(t.slack_mm[::-1])[::-1]
+        least[sel] = sized[sel] + 2 * slack_after[j]
+        cost[sel] = t.cost_cents[j]
+    shortest = float(least.sum())
+    cents = int(cost.sum())
+    routed = ok & (demand_of >= 0)
+    any_routed = bool(routed.any())
+    priced = float(least[ok & (demand_of < 0)].sum())
+    priced += float(result.lagrange_lb_mm[demand_of[routed]].sum())
     if any_routed:
         priced += result.lagrange_offset_mm
     return math.floor(max(shortest, priced) + 1e-6), cents
