@@ -233,7 +233,9 @@ def _print_summary(s: dict[str, object]) -> None:
     if isinstance(placement, dict) and "saving_pct" in placement:
         t.add_row(
             "placement",
-            f"{placement['method']}, {placement['saving_pct']:.1f}% less cabling than naive",
+            f"optimized, {placement['saving_pct']:.1f}% less cabling than naive"
+            if placement["method"] == "optimized"
+            else "naive (no placement of the free switches needs less cabling)",
         )
     out_console.print(t)
 
