@@ -6,6 +6,7 @@ Every export (CSV, JSON, drawings, API answers) is a view of a :class:`Plan`. Th
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import Counter
 from collections.abc import Sequence
@@ -59,16 +60,21 @@ def tray_fill(
         area_of: cable cross-section in mm² by media id.
     """
     n = len(graph.segments)
-    idx: list[int] = []
-    weight: list[float] = []
-    for c in cables:
-        if c.segments:
-            a = area_of[c.media] if c.media else 0.0
-            idx.extend(c.segments)
-            weight.extend([a] * len(c.segments))
-    ix = np.asarray(idx, dtype=np.int64)
+    routed = [c for c in cables if c.segments]
+    # every segment of every cable, in cable order, with the cable's cross-section
+    lens = np.fromiter((len(c.segments) for c in routed), dtype=np.int64, count=len(routed))
+    total = int(lens.sum())
+    ix = np.fromiter(
+        itertools.chain.from_iterable(c.segments for c in routed), dtype=np.int64, count=total
+    )
+    area = np.fromiter(
+        (area_of[c.media] if c.media else 0.0 for c in routed),
+        dtype=np.float64,
+        count=len(routed),
+    )
+    weight = np.repeat(area, lens)
     counts = np.bincount(ix, minlength=n) if len(ix) else np.zeros(n, dtype=np.int64)
-    areas = np.bincount(ix, weights=np.asarray(weight), minlength=n) if len(ix) else np.zeros(n)
+    areas = np.bincount(ix, weights=weight, minlength=n) if len(ix) else np.zeros(n)
     return tuple(
         SegmentFill(s, int(counts[s.index]), float(areas[s.index])) for s in graph.segments
     )
