@@ -17,6 +17,7 @@ re-exports it together with the network-specific errors.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -46,8 +47,17 @@ class Problem:
         return f"{self.location}: {self.message}" if self.location else self.message
 
     def to_dict(self) -> dict[str, object]:
+        """A JSON-safe mapping: a value JSON cannot hold (an object, an infinite or NaN
+        float) becomes its ``repr``.
+
+        Example:
+            >>> Problem("floor.trays.0", "tray '0' leaves the room", float("inf")).to_dict()
+            {'location': 'floor.trays.0', 'message': "tray '0' leaves the room", 'value': 'inf'}
+        """
         value = self.value
-        if value is not None and not isinstance(value, str | int | float | bool):
+        plain = value is None or isinstance(value, str | int | bool)
+        finite = isinstance(value, float) and math.isfinite(value)
+        if not (plain or finite):
             value = repr(value)
         return {"location": self.location, "message": self.message, "value": value}
 

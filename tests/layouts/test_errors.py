@@ -1,9 +1,12 @@
-"""Problems from pydantic validation errors keep the offending key, whatever its name."""
+"""Problems keep the offending key, whatever its name, and always serialise to JSON."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
+from layouts.errors import Problem
 from topo.errors import ScenarioError
 from topo.scenario import parse_scenario
 
@@ -21,3 +24,22 @@ def test_unknown_keys_are_named_even_when_they_look_like_markers(key):
     (problem,) = info.value.problems
     assert problem.location == f"servers.{key}"
     assert problem.message == f"unknown key {key!r}"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (float("inf"), "inf"),
+        (float("-inf"), "-inf"),
+        (float("nan"), "nan"),
+        (2.5, 2.5),
+        (3, 3),
+        ("A01", "A01"),
+        (None, None),
+        ((1, 2), "(1, 2)"),
+    ],
+)
+def test_problem_values_are_json_safe(value, expected):
+    d = Problem("floor.trays.0", "tray '0' leaves the room", value).to_dict()
+    assert d["value"] == expected
+    json.dumps(d, allow_nan=False)
