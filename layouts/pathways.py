@@ -200,11 +200,12 @@ def pathways_from_floor(floor: Floor) -> PathwayGraph:
         line = lines[t.id]
         acc = 0.0
         prev = t.path[0]
-        for v in t.path:
-            acc += math.dist(prev, v)
-            prev = v
-            splits[t.id].setdefault(round(acc * 1000), (float(v[0]), float(v[1])))
-        splits[t.id].setdefault(round(line.length * 1000), tuple(map(float, t.path[-1])))
+        for vertex in t.path:
+            acc += math.dist(prev, vertex)
+            prev = vertex
+            splits[t.id].setdefault(round(acc * 1000), (float(vertex[0]), float(vertex[1])))
+        last = t.path[-1]
+        splits[t.id].setdefault(round(line.length * 1000), (float(last[0]), float(last[1])))
 
     tree = shapely.STRtree([lines[t.id] for t in trays])
     for i, t in enumerate(trays):
@@ -225,8 +226,8 @@ def pathways_from_floor(floor: Floor) -> PathwayGraph:
                     coords = list(g.coords) if hasattr(g, "coords") else []
                     pts.extend([coords[0], coords[-1]] if coords else [])
             joined = False
-            for xy in pts:
-                ta, tb = add_split(t.id, xy), add_split(o.id, xy)
+            for pt in pts:
+                ta, tb = add_split(t.id, pt), add_split(o.id, pt)
                 dz = round(abs(t.elevation - o.elevation) * 1000)
                 risers.append(((t.id, ta), (o.id, tb), dz))
                 joined = True
@@ -237,8 +238,8 @@ def pathways_from_floor(floor: Floor) -> PathwayGraph:
                     if d <= tol and not (joined and d < 1e-9):
                         ts = add_split(src.id, end)
                         td = add_split(dst.id, end)
-                        dz = abs(src.elevation - dst.elevation)
-                        mm = max(1, round(math.hypot(d, dz) * 1000))
+                        rise = abs(src.elevation - dst.elevation)
+                        mm = max(1, round(math.hypot(d, rise) * 1000))
                         connectors.append(((src.id, ts), (dst.id, td), mm))
 
     drop_at: dict[str, tuple[str, int, float]] = {}
@@ -301,14 +302,11 @@ def pathways_from_floor(floor: Floor) -> PathwayGraph:
                     elevation=t.elevation,
                 )
             )
-    for (ta, pa), (tb, pb), mm in sorted(risers):
-        u, v = node_id[key_of[(ta, pa)]], node_id[key_of[(tb, pb)]]
-        if u != v:
-            add_edge(u, v, mm, "riser")
-    for (ta, pa), (tb, pb), mm in sorted(connectors):
-        u, v = node_id[key_of[(ta, pa)]], node_id[key_of[(tb, pb)]]
-        if u != v:
-            add_edge(u, v, mm, "connector")
+    for kind, joins in (("riser", risers), ("connector", connectors)):
+        for end_a, end_b, join_mm in sorted(joins):
+            u, v = node_id[key_of[end_a]], node_id[key_of[end_b]]
+            if u != v:
+                add_edge(u, v, join_mm, kind)
 
     drops: dict[str, Drop] = {}
     for r in racks:

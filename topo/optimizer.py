@@ -222,19 +222,19 @@ def _setup(
         n_int = len(t.breaks)
         need = base[idx] + sp[idx].astype(np.int64)
         i0 = t.interval(need)
-        ok = i0 < n_int
+        fits = i0 < n_int
         j = np.minimum(i0, max(n_int - 1, 0))
         slack_suffix = np.minimum.accumulate(t.slack_mm[::-1])[::-1] if n_int else t.slack_mm
         if n_int:
-            area[idx] = np.where(ok, t.area_mm2[j], 0.0)
-            area_min[idx] = np.where(ok, t.min_area_after[j], 0.0)
+            area[idx] = np.where(fits, t.area_mm2[j], 0.0)
+            area_min[idx] = np.where(fits, t.min_area_after[j], 0.0)
             max_after = np.maximum.accumulate(t.area_mm2[::-1])[::-1]
-            thicken[idx] = ok & (max_after[j] > t.area_mm2[j] + 1e-9)
+            thicken[idx] = fits & (max_after[j] > t.area_mm2[j] + 1e-9)
             nt = t.next_thinner[j]
             at = np.where(nt < n_int, t.breaks[np.maximum(nt - 1, 0)] + 1 - base[idx], np.inf)
-            thinner[idx] = np.where(ok, at, np.inf)
-            slack_lb[idx] = np.where(ok, 2 * slack_suffix[j], 0)
-            cost_lb[idx] = np.where(ok, t.cost_cents[j], 0)
+            thinner[idx] = np.where(fits, at, np.inf)
+            slack_lb[idx] = np.where(fits, 2 * slack_suffix[j], 0)
+            cost_lb[idx] = np.where(fits, t.cost_cents[j], 0)
     area_sp = area.copy()
     if area_override:
         for i, c in enumerate(demands):
@@ -649,12 +649,13 @@ def _optimize(
             dist, pred = fg.dijkstra(w, pb.src_nodes[pb.group_src[gs]])
             for r, g in enumerate(gs):
                 lb += float((cnt_all[g] * np.where(cnt_all[g] > 0, dist[r], 0)).sum()) / 1000
-                j = lp_index.get(g)
-                if j is None:
+                col = lp_index.get(g)
+                if col is None:
                     continue
-                rc = float((dem[j] * np.where(dem[j] > 0, dist[r], 0)).sum()) / 1000 - sol.mu[j]
-                if rc < -1e-7 * max(1.0, abs(sol.mu[j])):
-                    new_cols.append((j, pred[r]))
+                used = float((dem[col] * np.where(dem[col] > 0, dist[r], 0)).sum()) / 1000
+                rc = used - sol.mu[col]
+                if rc < -1e-7 * max(1.0, abs(sol.mu[col])):
+                    new_cols.append((col, pred[r]))
         if lb > best_lb:
             best_lb, best_pi = lb, pi.copy()
         ub = sol.objective_m + fixed_m
@@ -694,7 +695,7 @@ def _optimize(
         if not len(missing):
             break
         master.add_rows(missing)
-    notes = []
+    notes: list[str] = []
     # rounding: split each group's cables over its trees by the LP weights
     out: list[_Pieces] = [dict(p) for p in sp]
     for j, g in enumerate(lp_groups):

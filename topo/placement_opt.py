@@ -230,9 +230,9 @@ def optimize_placement(
         if got is None:
             ok = False
             break
-        for d, r in got.items():
-            choice[d] = r
-            dev = placed[d]
+        for dev_id, r in got.items():
+            choice[dev_id] = r
+            dev = placed[dev_id]
             room_u[r] -= dev.height_u
             room_w[r] -= dev.power_w
     naive_where = {d.id: placed[d.id].rack for d in free}
@@ -246,19 +246,19 @@ def optimize_placement(
     # each free device takes the highest free run of units in its rack, role then id order
     moved: dict[str, Device] = {}
     for d in sorted(free, key=lambda d: (_ROLE_ORDER.get(d.role, 3), d.id)):
-        r = choice[d.id]
-        top = _highest_run(taken[r], d.height_u)
+        rack_id = choice[d.id]
+        top = _highest_run(taken[rack_id], d.height_u)
         if top is None:  # units fragmented: keep the naive placement
             return naive, PlacementReport(
                 "naive", objective, len(free), naive_score, naive_score, seconds
             )
-        taken[r][top - d.height_u + 1 : top + 1] = b"\x01" * d.height_u
-        moved[d.id] = replace(d, rack=r, u=top)
+        taken[rack_id][top - d.height_u + 1 : top + 1] = b"\x01" * d.height_u
+        moved[d.id] = replace(d, rack=rack_id, u=top)
     devices = tuple(sorted((moved.get(d.id, d) for d in naive.devices), key=lambda d: d.id))
-    unit = "m" if objective == "length" else "USD"
+    measure = "m" if objective == "length" else "USD"
     note = (
-        f"optimized placement of {len(free)} switches: {chosen_score:,.1f} {unit} of cabling "
-        f"on their links against {naive_score:,.1f} {unit} placed naively "
+        f"optimized placement of {len(free)} switches: {chosen_score:,.1f} {measure} of cabling "
+        f"on their links against {naive_score:,.1f} {measure} placed naively "
         f"({100 * (naive_score - chosen_score) / naive_score:.1f}% less)"
     )
     notes = (*(n for n in naive.notes if "placed in racks" not in n), note)
