@@ -6,6 +6,8 @@
     GET    /v1/plans                    newest first, paged
     GET    /v1/plans/{id}               status, progress, summary, diagnostics
     GET    /v1/plans/{id}/cables.csv    the bytes `topo plan` writes (one route per file)
+    GET    /v1/plans/{id}/floor.svg     the drawing; ?cable=C000001&rack=A01&tier=leaf-spine
+                                        highlight routes as `topo draw` does
     DELETE /v1/plans/{id}               204
 """
 
@@ -240,7 +242,64 @@ def _download(name: str) -> Any:
     return download
 
 
+def _done(store: StoreDep, plan_id: str) -> StoredPlan:
+    record = _get(store, plan_id)
+    if record.status != "done":
+        raise NotReady(
+            Problem("status", f"plan {plan_id!r} is {record.status}; it has no files yet"
+                    if record.status in ("queued", "running")
+                    else f"plan {plan_id!r} failed; it has no files", record.status)
+        )  # fmt: skip
+    return record
+
+
+@router.get(
+    "/{plan_id}/floor.svg",
+    summary="Download floor.svg, optionally with cable routes highlighted",
+    response_class=Response,
+    responses={
+        200: {"description": "`floor.svg`", "content": _file_schema("floor.svg")},
+        **error_responses(404, 409, 422),
+    },
+)
+def download_floor_svg(
+    plan_id: PlanId,
+    store: StoreDep,
+    cable: Annotated[
+        list[str] | None,
+        Query(description="Highlight the route of this cable id (repeatable).", max_length=500),
+    ] = None,
+    rack: Annotated[
+        str | None, Query(description="Highlight every cable of this rack.", max_length=64)
+    ] = None,
+    tier: Annotated[
+        str | None, Query(description="Highlight every cable of this tier.", max_length=64)
+    ] = None,
+) -> Response:
+    """The plan's floor drawing. Without options: the same bytes `topo plan` writes. With
+    options: the drawing `topo draw --cable/--rack/--tier` makes, drawn from the plan
+    re-made from its stored scenario (planning is deterministic, so it is the same plan)."""
+    _done(store, plan_id)
+    headers = {"Content-Disposition": 'attachment; filename="floor.svg"'}
+    if not cable and rack is None and tier is None:
+        found = store.file(plan_id, "floor.svg")
+        if found is None:
+            raise NotFound(Problem("file", f"plan {plan_id!r} has no file 'floor.svg'"))
+        return Response(found.content, media_type=found.media_type, headers=headers)
+    from topo.drawing import plan_to_svg
+    from topo.scenario import parse_scenario
+
+    data = store.scenario_of(plan_id)
+    if data is None:
+        raise NotFound(Problem("id", f"no plan {plan_id!r}", plan_id))
+    plan = topo.plan(parse_scenario(data))
+    svg = plan_to_svg(plan, cables=tuple(cable or ()), rack=rack, tier=tier)
+    return Response(svg.encode("utf-8"), media_type=media_type_of("floor.svg"), headers=headers)
+
+
 for _name in DOWNLOADS:
+    if _name == "floor.svg":
+        continue
     router.add_api_route(
         f"/{{plan_id}}/{_name}",
         _download(_name),

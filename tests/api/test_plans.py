@@ -217,3 +217,24 @@ def test_unknown_plans_are_404_with_the_id(client, path):
     assert r.json()["problems"] == [
         {"location": "id", "message": "no plan 'nope'", "value": "nope"}
     ]
+
+
+def test_floor_svg_takes_the_draw_options(client, scenario_yaml, tmp_path: Path):
+    """`?cable=&rack=&tier=` give the bytes `topo draw` writes with the same options."""
+    body = client.post("/v1/plans", content=scenario_yaml, headers=YAML).json()
+    url = f"/v1/plans/{body['id']}/floor.svg"
+    plain = client.get(url)
+    assert plain.status_code == 200 and b"data-cable=" not in plain.content
+    out = tmp_path / "hl.svg"
+    args = ["draw", str(DEFAULT_SCENARIO), "-o", str(out), "--cable", "C000949", "--tier",
+            "leaf-spine", "--rack", "A05"]  # fmt: skip
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    r = client.get(url, params={"cable": "C000949", "tier": "leaf-spine", "rack": "A05"})
+    assert r.status_code == 200
+    assert r.headers["content-type"] == media_type_of("floor.svg")
+    assert b'data-cable="C000949"' in r.content
+    assert r.content == out.read_bytes()
+    bad = client.get(url, params={"cable": "C999999"})
+    assert bad.status_code == 422
+    assert "C999999" in bad.text
