@@ -674,8 +674,8 @@ def _optimize(
                 preds[j].append(p[k])
         master.add_rows(missing)
         say(
-            f"routing: round {rounds}, LP {sol.objective_m:,.0f} m, bound "
-            f"{best_lb:,.0f} m, {len(master.rows)} trays priced"
+            f"routing: round {rounds}, LP {sol.objective_m:,.0f}, bound {best_lb:,.0f} "
+            f"(m + overflow penalty), {len(master.rows)} trays priced"
         )
         if not new_cols and not len(missing):
             break
