@@ -216,15 +216,20 @@ def _file_schema(name: str) -> dict[str, Any]:
     return {media: {"schema": {"type": "string"}}}
 
 
+def _done(store: StoreDep, plan_id: str) -> StoredPlan:
+    record = _get(store, plan_id)
+    if record.status != "done":
+        raise NotReady(
+            Problem("status", f"plan {plan_id!r} is {record.status}; it has no files yet"
+                    if record.status in ("queued", "running")
+                    else f"plan {plan_id!r} failed; it has no files", record.status)
+        )  # fmt: skip
+    return record
+
+
 def _download(name: str) -> Any:
     def download(plan_id: PlanId, store: StoreDep) -> Response:
-        record = _get(store, plan_id)
-        if record.status != "done":
-            raise NotReady(
-                Problem("status", f"plan {plan_id!r} is {record.status}; it has no files yet"
-                        if record.status in ("queued", "running")
-                        else f"plan {plan_id!r} failed; it has no files", record.status)
-            )  # fmt: skip
+        record = _done(store, plan_id)
         found = store.file(plan_id, name)
         if found is None:
             raise NotFound(
@@ -240,17 +245,6 @@ def _download(name: str) -> Any:
     download.__name__ = "download_" + name.replace(".", "_").replace("-", "_")
     download.__doc__ = f"The plan's `{name}`: the same bytes `topo plan` writes."
     return download
-
-
-def _done(store: StoreDep, plan_id: str) -> StoredPlan:
-    record = _get(store, plan_id)
-    if record.status != "done":
-        raise NotReady(
-            Problem("status", f"plan {plan_id!r} is {record.status}; it has no files yet"
-                    if record.status in ("queued", "running")
-                    else f"plan {plan_id!r} failed; it has no files", record.status)
-        )  # fmt: skip
-    return record
 
 
 @router.get(
