@@ -11,8 +11,9 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 
-from layouts.model import Rack
+from layouts.model import Floor, Rack
 from topo.catalog import SwitchModel
+from topo.errors import Problem
 from topo.model import Device, Endpoint, Link
 
 __all__ = ["LinkBuffer", "centroid", "divisor_at_least", "nearest_racks", "switch_device"]
@@ -107,3 +108,24 @@ def nearest_racks(candidates: Sequence[Rack], point: tuple[float, float]) -> tup
         r.id
         for r in sorted(candidates, key=lambda r: (round(math.hypot(r.x - x, r.y - y), 3), r.id))
     )
+
+
+def pinned_racks(
+    floor: Floor,
+    pinned: tuple[str, ...] | None,
+    default: list[Rack],
+    location: str,
+    problems: list[Problem],
+) -> list[Rack]:
+    """Candidate racks for switches without a rack: the pinned ones (sorted by id), else
+    ``default``. Pinned ids not on the floor are added to ``problems`` at ``location``."""
+    if pinned is None:
+        return default
+    racks = floor.rack_index
+    unknown = sorted({r for r in pinned if r not in racks})
+    if unknown:
+        names = ", ".join(repr(r) for r in unknown)
+        problems.append(
+            Problem(location, f"racks {names} are not on floor {floor.name!r}", unknown[0])
+        )
+    return [racks[r] for r in sorted(set(pinned)) if r in racks]

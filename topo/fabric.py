@@ -54,8 +54,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from layouts.model import Floor, Rack
-from topo.building import LinkBuffer, centroid, nearest_racks
+from layouts.model import Floor
+from topo.building import LinkBuffer, centroid, nearest_racks, pinned_racks
 from topo.catalog import Catalog, Server, SwitchModel
 from topo.clos import Tiering, emit_tiers, size_tiers
 from topo.errors import CatalogError, FabricError, Problem
@@ -206,22 +206,6 @@ def build_on_layout(
     return _build_clos(intent, layout, models, floor, switches, location, prefix, problems)
 
 
-def _zone_racks(
-    floor: Floor, pinned: tuple[str, ...] | None, location: str, problems: list[Problem]
-) -> list[Rack]:
-    """Candidate racks for switches without a rack: the pinned ones, else network racks."""
-    racks = floor.rack_index
-    if pinned is None:
-        return [r for r in floor.racks if r.role == "network"]
-    unknown = sorted({r for r in pinned if r not in racks})
-    if unknown:
-        names = ", ".join(repr(r) for r in unknown)
-        problems.append(
-            Problem(location, f"racks {names} are not on floor {floor.name!r}", unknown[0])
-        )
-    return [racks[r] for r in sorted(set(pinned)) if r in racks]
-
-
 def _build_clos(
     intent: SpineLeafIntent | ClosIntent,
     layout: Sequence[RackServers],
@@ -325,9 +309,10 @@ def _build_clos(
                 location=loc,
                 problems=problems,
             )
-    spine_cands = _zone_racks(floor, intent.spine.racks, f"{loc}.spine.racks", problems)
+    net = [r for r in floor.racks if r.role == "network"]
+    spine_cands = pinned_racks(floor, intent.spine.racks, net, f"{loc}.spine.racks", problems)
     core_pin = clos.core.racks if clos is not None else None
-    core_cands = _zone_racks(floor, core_pin, f"{loc}.core.racks", problems)
+    core_cands = pinned_racks(floor, core_pin, net, f"{loc}.core.racks", problems)
     if problems:
         raise FabricError(problems)
     assert att is not None and up_speed is not None and tiering is not None

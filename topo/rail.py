@@ -29,7 +29,7 @@ import math
 from collections.abc import Sequence
 
 from layouts.model import Floor, Rack
-from topo.building import LinkBuffer, centroid, nearest_racks, switch_device
+from topo.building import LinkBuffer, centroid, nearest_racks, pinned_racks, switch_device
 from topo.catalog import Server, SwitchModel
 from topo.clos import emit_tiers, size_tiers
 from topo.errors import FabricError, Problem
@@ -159,9 +159,9 @@ def build_rail(
             problems=problems,
         )
     net = [r for r in floor.racks if r.role == "network"]
-    leaf_cands = _pinned(floor, intent.leaf.racks, net, f"{loc}.leaf.racks", problems)
-    spine_cands = _pinned(floor, intent.spine.racks, net, f"{loc}.spine.racks", problems)
-    core_cands = _pinned(floor, intent.core.racks, net, f"{loc}.core.racks", problems)
+    leaf_cands = pinned_racks(floor, intent.leaf.racks, net, f"{loc}.leaf.racks", problems)
+    spine_cands = pinned_racks(floor, intent.spine.racks, net, f"{loc}.spine.racks", problems)
+    core_cands = pinned_racks(floor, intent.core.racks, net, f"{loc}.core.racks", problems)
     if problems:
         raise FabricError(problems)
     assert att is not None and tiering is not None and up_speed is not None
@@ -241,22 +241,3 @@ def build_rail(
         zones=tuple(sorted(zones.items())),
         parts=(FabricInfo(name, intent.kind, tiering.tiers),),
     )
-
-
-def _pinned(
-    floor: Floor,
-    pinned: tuple[str, ...] | None,
-    default: list[Rack],
-    location: str,
-    problems: list[Problem],
-) -> list[Rack]:
-    if pinned is None:
-        return default
-    racks = floor.rack_index
-    unknown = sorted({r for r in pinned if r not in racks})
-    if unknown:
-        names = ", ".join(repr(r) for r in unknown)
-        problems.append(
-            Problem(location, f"racks {names} are not on floor {floor.name!r}", unknown[0])
-        )
-    return [racks[r] for r in sorted(set(pinned)) if r in racks]

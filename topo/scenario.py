@@ -133,10 +133,12 @@ class CoreIntent(_Frozen):
     )
 
 
-class SpineLeafIntent(_Frozen):
-    """A 2-tier leaf-spine (folded Clos) fabric."""
+class _DataFabric(_Frozen):
+    """What every data fabric intent says: its name, the server NICs it connects, the
+    leaf-spine speed and the oversubscription. Subclasses pin ``kind`` to a literal (it
+    keeps its place first in the field order)."""
 
-    kind: Literal["spine-leaf"] = "spine-leaf"
+    kind: str
     name: str = Field("fabric", min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
     nics: str | None = Field(
         None,
@@ -155,11 +157,17 @@ class SpineLeafIntent(_Frozen):
         le=64,
         description="Down/up bandwidth ratio for leaves whose ports are not pinned to a role.",
     )
+
+
+class SpineLeafIntent(_DataFabric):
+    """A 2-tier leaf-spine (folded Clos) fabric."""
+
+    kind: Literal["spine-leaf"] = "spine-leaf"
     leaf: LeafIntent
     spine: SpineIntent
 
 
-class ClosIntent(_Frozen):
+class ClosIntent(_DataFabric):
     """A folded Clos of 2 or 3 tiers sized from the switch radix.
 
     Two tiers while the spines can reach every leaf; beyond that, pods of leaves and
@@ -168,24 +176,6 @@ class ClosIntent(_Frozen):
     """
 
     kind: Literal["clos"] = "clos"
-    name: str = Field("fabric", min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
-    nics: str | None = Field(
-        None,
-        description="NIC group of the servers this fabric connects (see the server models' "
-        "`nics`); default the first group of the first server model.",
-    )
-    server_ports: int | None = Field(
-        None, ge=1, description="NIC ports of each server used by this fabric; default all."
-    )
-    uplink_speed_gbps: int | None = Field(
-        None, gt=0, description="Leaf-spine link speed; default the fastest the leaf offers."
-    )
-    oversubscription: float = Field(
-        1.0,
-        gt=0,
-        le=64,
-        description="Down/up bandwidth ratio for leaves whose ports are not pinned to a role.",
-    )
     leaf: LeafIntent
     spine: SpineIntent
     core: CoreIntent = CoreIntent()
@@ -202,29 +192,11 @@ class RailLeafIntent(_Frozen):
     )
 
 
-class RailIntent(_Frozen):
+class RailIntent(_DataFabric):
     """A rail-optimized GPU fabric: NIC ``i`` of every node of a scalable unit goes to the
     unit's rail-``i`` leaf; leaves meet under spines (and cores when needed)."""
 
     kind: Literal["rail-optimized"] = "rail-optimized"
-    name: str = Field("fabric", min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
-    nics: str | None = Field(
-        None,
-        description="NIC group of the servers this fabric connects (see the server models' "
-        "`nics`); default the first group of the first server model.",
-    )
-    server_ports: int | None = Field(
-        None, ge=1, description="NIC ports of each server used by this fabric; default all."
-    )
-    uplink_speed_gbps: int | None = Field(
-        None, gt=0, description="Leaf-spine link speed; default the fastest the leaf offers."
-    )
-    oversubscription: float = Field(
-        1.0,
-        gt=0,
-        le=64,
-        description="Down/up bandwidth ratio for leaves whose ports are not pinned to a role.",
-    )
     rails: int | None = Field(
         None, ge=1, le=64, description="Rails (NICs per node); default the NIC group's count."
     )
