@@ -26,7 +26,8 @@ from ortools.sat.python import cp_model
 from layouts.pathways import PathwayGraph
 from topo.costs import MediaTable
 from topo.flows import FlowGraph, _decompose
-from topo.optimizer import CableDemand, _setup
+from topo.optimizer import CableDemand
+from topo.problem import setup_problem
 from topo.routing import RackRoute
 
 __all__ = ["ExactResult", "exact_routes"]
@@ -67,7 +68,7 @@ def exact_routes(
     cross-section.
     """
     fg = FlowGraph.of(graph)
-    pb = _setup(fg, demands, tables, None)
+    pb = setup_problem(fg, demands, tables, None)
     groups: dict[int, dict[int, list[int]]] = {}
     for i in np.nonzero(pb.routable)[0].tolist():
         groups.setdefault(int(pb.group[i]), {}).setdefault(int(pb.sink[i]), []).append(i)

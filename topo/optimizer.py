@@ -57,36 +57,19 @@ from typing import Literal
 import numpy as np
 
 from layouts.pathways import PathwayGraph
+from topo.bounds import infeasible, priced_bound
 from topo.colgen import Master
 from topo.costs import MediaTable
 from topo.diversity import diverse_paths
-from topo.flows import FlowGraph, group_min_cost_flow, tree_loads, tree_paths
-from topo.routing import RackRoute, SolverInfo, _cover_sources
+from topo.flows import FlowGraph, tree_loads, tree_paths
+from topo.problem import CableDemand, Pieces, Problem, merge_pieces, seg_area, setup_problem
+from topo.repair import polish_to_shortest, repair, reroute_greedy
+from topo.routing import RackRoute, SolverInfo
 
 __all__ = ["EFFORT", "CableDemand", "RouteOptions", "RoutingResult", "route_cables"]
 
 Objective = Literal["cost", "length"]
 Effort = Literal["low", "normal", "high"]
-
-
-@dataclass(frozen=True, slots=True)
-class CableDemand:
-    """A cable to route between two racks.
-
-    Attributes:
-        link: the link id.
-        a, b: its racks (different).
-        base_mm: the length that does not depend on the route: both in-rack runs with
-            their dressing allowance (not the drops, the route or the slack).
-        redundancy: the link's redundancy key ('' for none).
-    """
-
-    link: str
-    a: str
-    b: str
-    speed_gbps: int
-    base_mm: int
-    redundancy: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,157 +127,7 @@ class RoutingResult:
     shared: dict[str, tuple[int, ...]] = field(default_factory=dict)
 
 
-# -- problem setup ----------------------------------------------------------------------
-
-
-@dataclass(eq=False)
-class _Problem:
-    """Every routable cable as parallel arrays (index = demand index)."""
-
-    fg: FlowGraph
-    sources: list[str]  # source racks
-    src_nodes: np.ndarray  # node of each source
-    routable: np.ndarray  # bool: has a tray path
-    flip: np.ndarray  # bool: the cable's A end is the sink
-    src: np.ndarray  # source index
-    sink: np.ndarray  # sink node
-    sp: np.ndarray  # shortest route length, mm (inf if none)
-    area: np.ndarray  # cross-section routed with, mm² (0 for no media)
-    area_sp: np.ndarray  # cross-section on the shortest route (what the bound uses)
-    area_min: np.ndarray  # thinnest it could become on a longer route
-    may_thicken: np.ndarray  # bool: a longer route could give it a thicker media
-    thinner_at: np.ndarray  # route length at which it becomes thinner (inf if never)
-    slack_lb: np.ndarray  # least total slack (both ends), mm
-    cost_lb: np.ndarray  # link cost on its shortest route, cents
-    base: np.ndarray
-    table: list[MediaTable]  # per demand
-    pred0: np.ndarray  # shortest-path trees by source
-    group: np.ndarray  # group index (-1 if not routable)
-    group_src: np.ndarray  # per group: source index
-    group_area: np.ndarray  # per group: cross-section
-
-
-def _setup(
-    fg: FlowGraph,
-    demands: Sequence[CableDemand],
-    tables: Mapping[int, MediaTable],
-    area_override: Mapping[str, float] | None,
-) -> _Problem:
-    g = fg.graph
-    d = len(demands)
-    servable = [c.a in g.drops and c.b in g.drops for c in demands]
-    pairs = sorted({(c.a, c.b) for c, ok in zip(demands, servable, strict=True) if ok})
-    sources = _cover_sources(pairs) if pairs else []
-    row_of = {r: i for i, r in enumerate(sources)}
-    src_nodes = np.array([g.drops[r].node for r in sources], dtype=np.int64)
-    if len(src_nodes):
-        dist0, pred0 = fg.dijkstra(fg.mm.astype(np.float64), src_nodes)
-    else:
-        dist0, pred0 = np.zeros((0, fg.n)), np.zeros((0, fg.n), dtype=np.int32)
-    flip = np.zeros(d, dtype=bool)
-    src = np.full(d, -1, dtype=np.int64)
-    sink = np.full(d, -1, dtype=np.int64)
-    for i, (c, ok) in enumerate(zip(demands, servable, strict=True)):
-        if not ok:
-            continue
-        if c.a in row_of:
-            src[i], sink[i] = row_of[c.a], g.drops[c.b].node
-        else:
-            src[i], sink[i], flip[i] = row_of[c.b], g.drops[c.a].node, True
-    sp = np.full(d, np.inf)
-    has = src >= 0
-    sp[has] = dist0[src[has], sink[has]]
-    routable = np.isfinite(sp)
-    base = np.array([c.base_mm for c in demands], dtype=np.int64)
-    area = np.zeros(d)
-    area_min = np.zeros(d)
-    thinner = np.full(d, np.inf)
-    thicken = np.zeros(d, dtype=bool)
-    slack_lb = np.zeros(d)
-    cost_lb = np.zeros(d, dtype=np.int64)
-    table = [tables[c.speed_gbps] for c in demands]
-    by_table: dict[int, list[int]] = {}
-    for i in np.nonzero(routable)[0].tolist():
-        by_table.setdefault(id(table[i]), []).append(i)
-    for idx_list in by_table.values():
-        idx = np.array(idx_list, dtype=np.int64)
-        t = table[idx_list[0]]
-        n_int = len(t.breaks)
-        need = base[idx] + sp[idx].astype(np.int64)
-        i0 = t.interval(need)
-        fits = i0 < n_int
-        j = np.minimum(i0, max(n_int - 1, 0))
-        slack_suffix = np.minimum.accumulate(t.slack_mm[::-1])[::-1] if n_int else t.slack_mm
-        if n_int:
-            area[idx] = np.where(fits, t.area_mm2[j], 0.0)
-            area_min[idx] = np.where(fits, t.min_area_after[j], 0.0)
-            max_after = np.maximum.accumulate(t.area_mm2[::-1])[::-1]
-            thicken[idx] = fits & (max_after[j] > t.area_mm2[j] + 1e-9)
-            nt = t.next_thinner[j]
-            at = np.where(nt < n_int, t.breaks[np.maximum(nt - 1, 0)] + 1 - base[idx], np.inf)
-            thinner[idx] = np.where(fits, at, np.inf)
-            slack_lb[idx] = np.where(fits, 2 * slack_suffix[j], 0)
-            cost_lb[idx] = np.where(fits, t.cost_cents[j], 0)
-    area_sp = area.copy()
-    if area_override:
-        for i, c in enumerate(demands):
-            if routable[i] and c.link in area_override and area[i] > 0:
-                area[i] = max(area[i], area_override[c.link])
-    # groups: one source, one cross-section (no-media cables carry no area: group 0 area)
-    keys = sorted({(int(src[i]), float(area[i])) for i in np.nonzero(routable)[0].tolist()})
-    gid = {k: n for n, k in enumerate(keys)}
-    group = np.full(d, -1, dtype=np.int64)
-    for i in np.nonzero(routable)[0].tolist():
-        group[i] = gid[(int(src[i]), float(area[i]))]
-    return _Problem(
-        fg,
-        sources,
-        src_nodes,
-        routable,
-        flip,
-        src,
-        sink,
-        sp,
-        area,
-        area_sp,
-        area_min,
-        thicken,
-        thinner,
-        slack_lb,
-        cost_lb,
-        base,
-        table,
-        pred0,
-        group,
-        np.array([k[0] for k in keys], dtype=np.int64),
-        np.array([k[1] for k in keys], dtype=np.float64),
-    )
-
-
 # -- assignments: for each group, sink -> [(edge path, cables)] --------------------------
-
-_Pieces = dict[int, list[tuple[np.ndarray, int]]]
-
-
-def _seg_area(fg: FlowGraph, pieces: Sequence[_Pieces], areas: np.ndarray) -> np.ndarray:
-    """Cable area on every segment from every group's pieces."""
-    chunks, weights = [], []
-    for g, by_sink in enumerate(pieces):
-        a = float(areas[g])
-        if a <= 0:
-            continue
-        for plist in by_sink.values():
-            for edges, cnt in plist:
-                s = fg.seg[edges]
-                s = s[s >= 0]
-                chunks.append(s)
-                weights.append(np.full(len(s), a * cnt))
-    out = np.zeros(len(fg.capacity))
-    if chunks:
-        out += np.bincount(
-            np.concatenate(chunks), weights=np.concatenate(weights), minlength=len(fg.capacity)
-        )
-    return out
 
 
 def _tree_columns(
@@ -376,7 +209,7 @@ def route_cables(
     say = progress or (lambda _m: None)
     effort = EFFORT[options.effort]
     fg = FlowGraph.of(graph)
-    pb = _setup(fg, demands, tables, area_override)
+    pb = setup_problem(fg, demands, tables, area_override)
     n_seg = len(fg.capacity)
     cap = fg.capacity
     notes: list[str] = []
@@ -414,8 +247,8 @@ def route_cables(
     for i in np.nonzero(free)[0].tolist():
         sinks_of[pb.group[i]].setdefault(int(pb.sink[i]), []).append(i)
 
-    def sp_pieces() -> list[_Pieces]:
-        out: list[_Pieces] = []
+    def sp_pieces() -> list[Pieces]:
+        out: list[Pieces] = []
         for g in range(n_groups):
             by_sink = sinks_of[g]
             sinks = np.array(sorted(by_sink), dtype=np.int64)
@@ -428,7 +261,7 @@ def route_cables(
     # shortest paths for everything, and their fill
     say("routing: shortest paths")
     pieces = sp_pieces()
-    load = fixed_load + _seg_area(fg, pieces, pb.group_area)
+    load = fixed_load + seg_area(fg, pieces, pb.group_area)
     over = load > cap + 1e-6
     method_name = "shortest-path"
     status = "OPTIMAL"
@@ -454,21 +287,21 @@ def route_cables(
             fg, pb, sinks_of, fixed_load, fixed_m, pieces, effort, options, t0, say
         )
         notes.extend(lp_note)
-        load = fixed_load + _seg_area(fg, pieces, pb.group_area)
+        load = fixed_load + seg_area(fg, pieces, pb.group_area)
         over = load > cap + 1e-6
         if over.any():
             say(f"routing: moving cables off {int(over.sum())} overfull segments")
-            load = _reroute_greedy(fg, pb, pieces, load, best_pi, effort.repairs)
+            load = reroute_greedy(fg, pb, pieces, load, best_pi, effort.repairs)
             over = load > cap + 1e-6
         if over.any():
-            pieces = _repair(fg, pb, sinks_of, fixed_load, pieces, effort.repairs, best_pi, say)
-            load = fixed_load + _seg_area(fg, pieces, pb.group_area)
+            pieces = repair(fg, pb, sinks_of, fixed_load, pieces, effort.repairs, best_pi, say)
+            load = fixed_load + seg_area(fg, pieces, pb.group_area)
             over = load > cap + 1e-6
         if not over.any():
-            pieces, load = _polish_to_shortest(fg, pb, sinks_of, pieces, load)
-            lagrange_terms, offset = _best_priced_bound(fg, pb, best_pi)
+            pieces, load = polish_to_shortest(fg, pb, sinks_of, pieces, load)
+            lagrange_terms, offset = priced_bound(fg, pb, best_pi)
             bound_source = "lagrangian (column-generation duals)"
-        elif _infeasible(fg, pb, best_pi):
+        elif infeasible(fg, pb, best_pi):
             status = "INFEASIBLE"
             notes.append(
                 f"the cables cannot fit the trays: {int(over.sum())} segments overflow "
@@ -545,7 +378,7 @@ _RECHECKS = 3
 
 def _thicker_media(
     fg: FlowGraph,
-    pb: _Problem,
+    pb: Problem,
     demands: Sequence[CableDemand],
     routes: Mapping[str, RackRoute | None],
 ) -> dict[str, float]:
@@ -593,16 +426,16 @@ def _thicker_media(
 
 def _optimize(
     fg: FlowGraph,
-    pb: _Problem,
+    pb: Problem,
     sinks_of: list[dict[int, list[int]]],
     fixed_load: np.ndarray,
     fixed_m: float,
-    sp: list[_Pieces],
+    sp: list[Pieces],
     effort: _Effort,
     options: RouteOptions,
     t0: float,
     say: Callable[[str], None],
-) -> tuple[list[_Pieces], np.ndarray, int, bool, list[str]]:
+) -> tuple[list[Pieces], np.ndarray, int, bool, list[str]]:
     """Column generation, then rounding; returns pieces, best prices, rounds, clock hit."""
     cap = fg.capacity
     n = fg.n
@@ -697,7 +530,7 @@ def _optimize(
         master.add_rows(missing)
     notes: list[str] = []
     # rounding: split each group's cables over its trees by the LP weights
-    out: list[_Pieces] = [dict(p) for p in sp]
+    out: list[Pieces] = [dict(p) for p in sp]
     for j, g in enumerate(lp_groups):
         lam = sol.lam[j]
         use = np.nonzero(lam > 1e-9)[0]
@@ -706,7 +539,7 @@ def _optimize(
         sinks = np.array(sorted(sinks_of[g]), dtype=np.int64)
         total = np.array([len(sinks_of[g][t]) for t in sinks.tolist()], dtype=np.int64)
         split = _systematic_split(total, lam[use])
-        by_sink: _Pieces = {int(t): [] for t in sinks.tolist()}
+        by_sink: Pieces = {int(t): [] for t in sinks.tolist()}
         for r, k in enumerate(use.tolist()):
             m = split[r] > 0
             if not m.any():
@@ -714,282 +547,16 @@ def _optimize(
             paths = tree_paths(fg, preds[j][k], sinks[m])
             for t, cnt, path in zip(sinks[m].tolist(), split[r][m].tolist(), paths, strict=True):
                 by_sink[t].append((path, int(cnt)))
-        out[g] = {t: _merge(v) for t, v in by_sink.items()}
+        out[g] = {t: merge_pieces(v) for t, v in by_sink.items()}
     return out, best_pi, rounds, hit_clock, notes
-
-
-def _merge(pieces: list[tuple[np.ndarray, int]]) -> list[tuple[np.ndarray, int]]:
-    """Join pieces that follow the same path."""
-    seen: dict[bytes, int] = {}
-    out: list[tuple[np.ndarray, int]] = []
-    for path, cnt in pieces:
-        key = path.tobytes()
-        if key in seen:
-            k = seen[key]
-            out[k] = (out[k][0], out[k][1] + cnt)
-        else:
-            seen[key] = len(out)
-            out.append((path, cnt))
-    return out
-
-
-def _reroute_greedy(
-    fg: FlowGraph,
-    pb: _Problem,
-    pieces: list[_Pieces],
-    load: np.ndarray,
-    pi: np.ndarray,
-    rounds: int,
-) -> np.ndarray:
-    """Move cables off overfull segments, a few at a time, onto priced shortest routes
-    through segments with room (hard residual capacities). Cheap; fixes rounding.
-
-    For each group crossing an overfull segment, one Dijkstra from its source under
-    ``length + area * pi`` with the segments that cannot take one more of its cables
-    closed; then, sink by sink, as many cables as the new route has room for move over
-    until the overfull segments are within their limits. Updates ``pieces`` and returns
-    the new loads.
-    """
-    cap = fg.capacity
-    price = np.where(fg.seg >= 0, pi[np.maximum(fg.seg, 0)], 0.0) * 1000
-    closed_w = float(fg.mm.sum()) * 1e3
-    on_seg = fg.seg >= 0
-    for _ in range(rounds):
-        over = load > cap + 1e-6
-        if not over.any():
-            break
-        # groups and sinks with cables on overfull segments
-        hits: dict[int, list[int]] = {}
-        for g, by_sink in enumerate(pieces):
-            if pb.group_area[g] <= 0:
-                continue
-            for t, plist in by_sink.items():
-                if any(over[fg.seg[p][fg.seg[p] >= 0]].any() for p, _ in plist):
-                    hits.setdefault(g, []).append(t)
-        if not hits:
-            break
-        for g in sorted(hits, key=lambda g: (-pb.group_area[g], g)):
-            over = load > cap + 1e-6
-            if not over.any():
-                break
-            a = float(pb.group_area[g])
-            w = fg.mm + a * price
-            full = on_seg.copy()
-            full[on_seg] = (cap - load)[fg.seg[on_seg]] < a - 1e-6
-            w = np.where(full, closed_w, w)
-            _, pred = fg.dijkstra(w, [int(pb.src_nodes[pb.group_src[g]])])
-            sinks = np.array(hits[g], dtype=np.int64)
-            alts = tree_paths(fg, pred[0], sinks)
-            for t, alt in zip(sinks.tolist(), alts, strict=True):
-                s_alt = fg.seg[alt]
-                s_alt = s_alt[s_alt >= 0]
-                if len(s_alt) and (cap[s_alt] - load[s_alt] < a - 1e-6).any():
-                    continue  # no room on the best open route
-                kept: list[tuple[np.ndarray, int]] = []
-                moved = 0
-                for path, cnt in pieces[g][t]:
-                    s_p = fg.seg[path]
-                    s_p = s_p[s_p >= 0]
-                    excess = load[s_p] - cap[s_p]
-                    if (excess <= 1e-6).all() or np.array_equal(path, alt):
-                        kept.append((path, cnt))
-                        continue
-                    need = int(np.ceil((excess.max() - 1e-6) / a))
-                    room = (cap[s_alt] - load[s_alt]).min() if len(s_alt) else np.inf
-                    k = int(min(cnt, need, np.floor((room + 1e-6) / a)))
-                    if k > 0:
-                        np.subtract.at(load, s_p, a * k)
-                        np.add.at(load, s_alt, a * k)
-                        moved += k
-                    if cnt - k:
-                        kept.append((path, cnt - k))
-                if moved:
-                    kept.append((alt, moved))
-                    pieces[g][t] = _merge(kept)
-    return load
-
-
-def _repair(
-    fg: FlowGraph,
-    pb: _Problem,
-    sinks_of: list[dict[int, list[int]]],
-    fixed_load: np.ndarray,
-    pieces: list[_Pieces],
-    passes: int,
-    pi: np.ndarray,
-    say: Callable[[str], None],
-) -> list[_Pieces]:
-    """Re-route groups by min-cost flow on residual capacity until nothing overflows.
-
-    Each pass re-routes the groups on overfull segments and, from the second pass on,
-    also those on full segments the LP priced (``pi > 0``), which often must make room:
-    those first, so they vacate what the overfull ones need. Unit costs are the LP's
-    ``length + area * pi``, so groups yield the segments the LP found scarce.
-    """
-    cap = fg.capacity
-    load = fixed_load + _seg_area(fg, pieces, pb.group_area)
-    price = np.where(fg.seg >= 0, pi[np.maximum(fg.seg, 0)], 0.0) * 1000
-    a_max = float(pb.group_area.max()) if len(pb.group_area) else 0.0
-    for p in range(passes):
-        over = load > cap + 1e-6
-        if not over.any():
-            break
-        hot = over | ((pi > 0) & (load > cap - a_max - 1e-6)) if p else over
-        say(f"routing: repair pass {p + 1}, {int(over.sum())} segments over")
-        order = []
-        for g, by_sink in enumerate(pieces):
-            a = pb.group_area[g]
-            if a <= 0 or not by_sink:
-                continue
-            on_hot = on_over = 0.0
-            for plist in by_sink.values():
-                for path, cnt in plist:
-                    s = fg.seg[path]
-                    s = s[s >= 0]
-                    on_hot += a * cnt * float(hot[s].sum())
-                    on_over += a * cnt * float(over[s].sum())
-            if on_hot > 0:
-                order.append((on_over > 0, -on_hot, g))
-        for _, _, g in sorted(order):
-            if not (load > cap + 1e-6).any():
-                break
-            mine = _seg_area(fg, [pieces[g]], pb.group_area[[g]])
-            residual = cap - (load - mine)
-            sinks = np.array(sorted(sinks_of[g]), dtype=np.int64)
-            dem = np.array([len(sinks_of[g][t]) for t in sinks.tolist()], dtype=np.int64)
-            src = int(pb.src_nodes[pb.group_src[g]])
-            a = float(pb.group_area[g])
-            cost = np.rint(fg.mm + a * price).astype(np.int64)
-            res, _ = group_min_cost_flow(fg, src, sinks, dem, a, residual, cost=cost)
-            pieces[g] = {t: _merge(v) for t, v in zip(sinks.tolist(), res, strict=True)}
-            load = load - mine + _seg_area(fg, [pieces[g]], pb.group_area[[g]])
-    return pieces
-
-
-def _polish_to_shortest(
-    fg: FlowGraph,
-    pb: _Problem,
-    sinks_of: list[dict[int, list[int]]],
-    pieces: list[_Pieces],
-    load: np.ndarray,
-) -> tuple[list[_Pieces], np.ndarray]:
-    """Move cables back to their shortest route wherever the trays have room."""
-    cap = fg.capacity
-    for g, by_sink in enumerate(pieces):
-        a = float(pb.group_area[g])
-        todo = [
-            t
-            for t, plist in by_sink.items()
-            if len(plist) > 1
-            or (plist and fg.mm[plist[0][0]].sum() > pb.sp[sinks_of[g][t][0]] + 0.5)
-        ]
-        if not todo:
-            continue
-        sps = tree_paths(fg, pb.pred0[pb.group_src[g]], np.array(todo, dtype=np.int64))
-        for t, spath in zip(todo, sps, strict=True):
-            s_sp = fg.seg[spath]
-            s_sp = s_sp[s_sp >= 0]
-            plist = sorted(by_sink[t], key=lambda pc: -float(fg.mm[pc[0]].sum()))
-            sp_len = float(fg.mm[spath].sum())
-            kept: list[tuple[np.ndarray, int]] = []
-            moved = 0
-            for path, cnt in plist:
-                if float(fg.mm[path].sum()) <= sp_len + 0.5:
-                    kept.append((path, cnt))
-                    continue
-                s_p = fg.seg[path]
-                s_p = s_p[s_p >= 0]
-                # room on the shortest route once these cables leave their own
-                trial = load.copy()
-                np.subtract.at(trial, s_p, a * cnt)
-                room = cap[s_sp] - trial[s_sp] + 1e-6
-                k = int(min(cnt, np.floor(room.min() / a))) if len(s_sp) else cnt
-                k = max(k, 0)
-                if k:
-                    np.subtract.at(load, s_p, a * k)
-                    np.add.at(load, s_sp, a * k)
-                    moved += k
-                if cnt - k:
-                    kept.append((path, cnt - k))
-            if moved:
-                kept.append((spath, moved))
-            by_sink[t] = _merge(kept)
-    return pieces, load
-
-
-def _best_priced_bound(fg: FlowGraph, pb: _Problem, pi: np.ndarray) -> tuple[np.ndarray, float]:
-    """The priced bound at ``pi`` (the LP's best prices)."""
-    return _priced_bound(fg, pb, pi)
-
-
-def _priced_bound(fg: FlowGraph, pb: _Problem, pi: np.ndarray) -> tuple[np.ndarray, float]:
-    """Per-cable terms of the priced bound and its ``- sum p * capacity`` (mm)."""
-    terms = np.where(pb.routable, pb.sp, np.nan)
-    if not (pi > 0).any():
-        return terms, 0.0
-    price = np.where(fg.seg >= 0, pi[np.maximum(fg.seg, 0)], 0.0) * 1000
-    idx = np.nonzero(pb.routable & (pb.area_sp > 0))[0]
-    src, sink = pb.src[idx], pb.sink[idx]
-    own_a, thin_a = pb.area_sp[idx], pb.area_min[idx]
-    thin = thin_a < own_a
-    # one Dijkstra row per (area, source) in use, under length + area * price
-    areas, inv = np.unique(np.concatenate([own_a, thin_a[thin]]), return_inverse=True)
-    srcs = np.concatenate([src, src[thin]])
-    n_src = len(pb.src_nodes)
-    combos, row = np.unique(inv * n_src + srcs, return_inverse=True)
-    dist = np.empty((len(combos), fg.n))
-    for k, a in enumerate(areas.tolist()):
-        sel = np.nonzero(combos // n_src == k)[0]
-        if len(sel):
-            dist[sel] = fg.dijkstra(fg.mm + a * price, pb.src_nodes[combos[sel] % n_src])[0]
-    own = dist[row[: len(idx)], sink]
-    if thin.any():
-        # a thinner media needs a route of length >= T: length + a_min * price is at
-        # least the thin distance, and at least T plus a_min times the least toll
-        t_src = np.unique(src[thin])
-        tolls = fg.dijkstra(price, pb.src_nodes[t_src])[0]
-        toll = tolls[np.searchsorted(t_src, src[thin]), sink[thin]]
-        d_thin = dist[row[len(idx) :], sink[thin]]
-        alt = np.maximum(d_thin, pb.thinner_at[idx[thin]] + thin_a[thin] * toll)
-        own[thin] = np.minimum(own[thin], alt)
-    terms[idx] = own
-    return terms, -float((pi * fg.capacity).sum()) * 1000
-
-
-def _infeasible(fg: FlowGraph, pb: _Problem, pi: np.ndarray) -> bool:
-    """Whether prices ``pi`` prove that no routing fits (a Farkas certificate).
-
-    Every routing puts ``sum_c area_c * price(route_c)`` of priced load on the trays; if
-    even the cheapest routes exceed ``sum p * capacity`` under the thinnest media each
-    cable could get, the trays cannot hold the cables.
-    """
-    if not (pi > 0).any():
-        return False
-    price = np.where(fg.seg >= 0, pi[np.maximum(fg.seg, 0)], 0.0)
-    eps = 1e-12
-    m = pb.routable & (pb.area_min > 0)
-    total = 0.0
-    groups: dict[tuple[int, float], list[int]] = {}
-    for i in np.nonzero(m)[0].tolist():
-        groups.setdefault((int(pb.src[i]), float(pb.area_min[i])), []).append(i)
-    srcs = sorted({k[0] for k in groups})
-    if not srcs:
-        return False
-    dist, _ = fg.dijkstra(price + eps, pb.src_nodes[srcs])
-    row = {s: r for r, s in enumerate(srcs)}
-    slop = eps * float(fg.mm.sum())
-    for (s, a), idx in groups.items():
-        dd = np.maximum(dist[row[s], pb.sink[idx]] - slop, 0.0)
-        total += a * float(dd.sum())
-    return total > float((pi * fg.capacity).sum()) * (1 + 1e-9) + 1e-6
 
 
 def _routes(
     fg: FlowGraph,
-    pb: _Problem,
+    pb: Problem,
     demands: Sequence[CableDemand],
     sinks_of: list[dict[int, list[int]]],
-    pieces: list[_Pieces],
+    pieces: list[Pieces],
     fixed_paths: dict[int, np.ndarray],
     objective: Objective,
 ) -> dict[str, RackRoute | None]:
