@@ -34,16 +34,10 @@ more for it), and the plan reports its gap against the cost bound (each link's c
 its shortest route). A cable whose route would call for a thicker media than its
 shortest route's is routed again with that cross-section (at most three times).
 
-The bound. For any prices ``p >= 0`` on the segments, every plan that fits satisfies::
-
-    total route length >= sum over cables of  min over routes (length + area * p)
-                          - sum over segments of  p * capacity
-
-(add ``p * (load - capacity) <= 0`` to the length). Each term is one Dijkstra per group.
-A cable whose media would become *thinner* on a longer route (a DAC pushed to an AOC)
-is counted with the smaller of its own term and ``max(T, shortest with the thinner
-area)``, ``T`` the route length at which it changes media, so the bound holds whatever
-the media. With ``p = 0`` the bound is the sum of shortest routes, valid for any plan
+The bound. For any prices ``p >= 0`` on the segments, the sum over cables of the least
+``length + area * p`` of a route, less ``sum p * capacity``, is a lower bound on every
+plan that fits (:mod:`topo.bounds`, where cables whose media change with the route's
+length are handled). With ``p = 0`` it is the sum of shortest routes, valid for any plan
 (even one that overflows). The best prices found are reported.
 """
 
