@@ -184,25 +184,28 @@ def tree_loads(
 
 def tree_paths(fg: FlowGraph, pred: np.ndarray, sinks: np.ndarray) -> list[np.ndarray]:
     """Kept-edge indices of the tree path from the root to each sink, root first."""
+    pred = np.asarray(pred, dtype=np.int64)
     cur = np.asarray(sinks, dtype=np.int64).copy()
+    if not len(cur):
+        return []
+    # the edge from every node up to its predecessor, found once for the whole tree
+    up = np.full(fg.n, -1, dtype=np.int64)
+    has = np.nonzero(pred >= 0)[0]
+    up[has] = fg.edge_of(has, pred[has])
     steps: list[np.ndarray] = []
     while True:
-        nxt = np.where(cur >= 0, pred[np.maximum(cur, 0)], NO_PRED).astype(np.int64)
-        live = (cur >= 0) & (nxt >= 0)
-        if not live.any():
+        safe = np.maximum(cur, 0)
+        e = np.where(cur >= 0, up[safe], -1)
+        if not (e >= 0).any():
             break
-        e = np.full(len(cur), -1, dtype=np.int64)
-        e[live] = fg.edge_of(cur[live], nxt[live])
         steps.append(e)
-        cur = np.where(live, nxt, -1)
+        cur = np.where(e >= 0, pred[safe], -1)
     if not steps:
         return [np.empty(0, dtype=np.int64) for _ in range(len(cur))]
-    mat = np.stack(steps, axis=1)  # sinks x hops, sink side first
-    out = []
-    for row in mat:
-        r = row[row >= 0]
-        out.append(r[::-1].copy())
-    return out
+    mat = np.stack(steps[::-1], axis=1)  # sinks x hops, root side first, -1 padding first
+    hops = (mat >= 0).sum(axis=1)
+    flat = mat[mat >= 0]
+    return np.split(flat, np.cumsum(hops)[:-1])
 
 
 _OVERFLOW_COST = 10**9
