@@ -63,7 +63,7 @@ from topo.routing import RackRoute, SolverInfo
 __all__ = ["EFFORT", "CableDemand", "RouteOptions", "RoutingResult", "route_cables"]
 
 Objective = Literal["cost", "length"]
-Effort = Literal["low", "normal", "high"]
+Effort = Literal["low", "normal", "high", "exact"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,8 +77,11 @@ EFFORT: dict[str, _Effort] = {
     "low": _Effort(15, 1e-3, 1),
     "normal": _Effort(80, 1e-4, 3),
     "high": _Effort(400, 1e-7, 8),
+    "exact": _Effort(400, 1e-7, 8),
 }
-"""Work limits by effort: they, not the clock, stop the solver, so results repeat."""
+"""Work limits by effort: they, not the clock, stop the solver, so results repeat.
+Effort ``exact`` is solved by CP-SAT (:func:`topo.exact.route_exact`); its limits are
+``high``'s, for the ``shortest`` method and where CP-SAT hands over."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +92,7 @@ class RouteOptions:
     effort: Effort = "normal"
     time_limit_s: float | None = 300.0
     seed: int = 0
+    threads: int = 1
 
 
 @dataclass(frozen=True, eq=False)
@@ -108,6 +112,9 @@ class RoutingResult:
         area_mm2: per demand, the cross-section the router assumed (0 if unrouted).
         sp_mm: per demand, its shortest route (drops included), mm; inf if unrouted.
         shared: segment indices that redundant links had to share, by redundancy key.
+        cost_priced_cents: per demand, its term of a proven cost bound (None if the
+            router proved none beyond ``cost_lb_cents``); with ``cost_offset_cents``
+            added, as for the priced length bound.
     """
 
     routes: dict[str, RackRoute | None]
@@ -119,6 +126,8 @@ class RoutingResult:
     area_mm2: np.ndarray
     sp_mm: np.ndarray
     shared: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    cost_priced_cents: np.ndarray | None = None
+    cost_offset_cents: float = 0.0
 
 
 # -- assignments: for each group, sink -> [(edge path, cables)] --------------------------
@@ -188,7 +197,8 @@ def route_cables(
         graph: the pathway graph.
         demands: the cables, each between two different racks.
         tables: the media table of every speed the demands use.
-        options: objective, effort, wall-clock safety net.
+        options: objective, effort, wall-clock safety net, CP-SAT threads. Effort
+            ``exact`` proves the optimum with CP-SAT (:func:`topo.exact.route_exact`).
         method: ``optimize`` (capacity-aware) or ``shortest`` (every cable on its
             shortest route, whatever the fill).
         area_override: cross-section by link id, replacing the estimate (used to
@@ -199,6 +209,10 @@ def route_cables(
         The routes and what is known about their quality. Never raises for an
         infeasible instance: overflow is minimised and reported by the plan.
     """
+    if options.effort == "exact" and method == "optimize":
+        from topo.exact import route_exact  # topo.exact builds on this module
+
+        return route_exact(graph, demands, tables, options=options, progress=progress)
     t0 = time.perf_counter()
     say = progress or (lambda _m: None)
     effort = EFFORT[options.effort]

@@ -226,6 +226,7 @@ def _route_and_finish(
         effort=options.effort,
         time_limit_s=options.time_limit_s,
         seed=options.seed,
+        threads=options.threads,
     )
     result = route_cables(
         graph, demands, tables, options=route_opts, method=options.routing, progress=say
@@ -380,6 +381,10 @@ def _bounds(
     priced += float(result.lagrange_lb_mm[demand_of[routed]].sum())
     if any_routed:
         priced += result.lagrange_offset_mm
+    if result.cost_priced_cents is not None and any_routed:
+        proven = float(cost[ok & (demand_of < 0)].sum()) + result.cost_offset_cents
+        proven += float(result.cost_priced_cents[demand_of[routed]].sum())
+        cents = max(cents, math.floor(proven + 1e-6))
     return math.floor(max(shortest, priced) + 1e-6), cents
 
 

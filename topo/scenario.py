@@ -266,8 +266,11 @@ class Options(_Frozen):
         description="'optimize': choose the racks of spines and other free switches to "
         "minimise cabling; 'naive': fill the network racks in id order.",
     )
-    effort: Literal["low", "normal", "high"] = Field(
-        "normal", description="Work limit of the optimizer: rounds and tolerance."
+    effort: Literal["low", "normal", "high", "exact"] = Field(
+        "normal",
+        description="Work limit of the optimizer: rounds and tolerance; 'exact': the "
+        "proven optimum by CP-SAT, for small halls (an error names the size when the "
+        "hall is too big for it).",
     )
     time_limit_s: float = Field(
         300.0, gt=0, le=86400, description="Wall-clock safety net for the optimizer, seconds."
