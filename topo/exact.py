@@ -311,6 +311,8 @@ def route_exact(
     bound = max(float(least), min(got.bound, least + margin))
     status = "OPTIMAL" if bound >= value else "FEASIBLE"
     notes = []
+    if any(d.redundancy for d in demands):
+        notes.append("effort 'exact' does not route links with a redundancy key apart")
     if status == "FEASIBLE":
         notes.append(
             f"CP-SAT stopped before proving the optimum: best {value:,}, "

@@ -111,6 +111,8 @@ def test_schema_is_json_schema_of_the_scenario():
     assert schema["type"] == "object"
     assert {"floor", "servers"} <= set(schema["required"])
     assert {"fabric", "fabrics"} <= set(schema["properties"])  # one network, or several
+    effort = schema["$defs"]["Options"]["properties"]["effort"]
+    assert effort["enum"] == ["low", "normal", "high", "exact"]
 
 
 def test_console_script_reports_without_traceback(tmp_path):
