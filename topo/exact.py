@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
@@ -27,6 +28,7 @@ from ortools.sat.python import cp_model
 from layouts.pathways import PathwayGraph
 from topo import errors
 from topo.costs import MediaTable
+from topo.diversity import diverse_paths
 from topo.flows import FlowGraph, _decompose, tree_paths
 from topo.optimizer import RouteOptions, RoutingResult, route_cables
 from topo.problem import CableDemand, Problem, setup_problem
@@ -251,8 +253,14 @@ def route_exact(
     margin joins the final solve, whose optimum is the optimum over all routes (and
     whose bound, if the work limit stops it, holds over all routes).
 
-    Cables no media reaches go on their shortest route without a cross-section, as in
-    :func:`~topo.optimizer.route_cables`; redundancy keys are not enforced. When CP-SAT
+    Links sharing a redundancy key share no tray segment, except those
+    :func:`~topo.diversity.diverse_paths` finds no route around::
+
+        sum n[k, r] over the set's classes k and routes r through s <= 1
+
+    so the optimum (and the bound) is over the plans that keep them apart. Cables no
+    media reaches go on their shortest route without a cross-section, as in
+    :func:`~topo.optimizer.route_cables`. When CP-SAT
     proves that nothing fits, or finds nothing within its work limit, the
     column-generation router (effort ``high``) answers, minimising the overflow, and
     the solver notes say so.
@@ -266,7 +274,14 @@ def route_exact(
     fg = FlowGraph.of(graph)
     pb = setup_problem(fg, demands, tables, None)
     objective = options.objective
-    classes = _classes(pb, objective)
+    modelled = pb.routable & (pb.area > 0)
+    sets: dict[str, list[int]] = {}
+    for i in np.nonzero(modelled)[0].tolist():
+        if demands[i].redundancy:
+            sets.setdefault(demands[i].redundancy, []).append(i)
+    sets = {key: idx for key, idx in sorted(sets.items()) if len(idx) > 1}
+    classes = _classes(pb, demands, sets, objective)
+    apart = _apart(fg, pb, classes, sets)
     if len(classes) > MAX_CHOICES:
         raise _too_big(f"{len(classes):,}")
     least = sum(k.least * len(k.cables) for k in classes)
@@ -275,13 +290,13 @@ def route_exact(
 
     margin: float = 0
     cands = routes.candidates(classes, margin, objective)
-    got = _solve(fg, classes, cands, options, t0, {})
+    got = _solve(fg, classes, apart, cands, options, t0, {})
     solves = 1
     while got.status == "INFEASIBLE" and not routes.complete:
         margin = _FIRST_MARGIN[objective] if margin == 0 else 8 * margin
         say(f"routing: exact, routes within {margin:,.0f} of the cheapest")
         cands = routes.candidates(classes, margin, objective)
-        got = _solve(fg, classes, cands, options, t0, {})
+        got = _solve(fg, classes, apart, cands, options, t0, {})
         solves += 1
     if routes.complete:
         margin = math.inf
@@ -290,7 +305,7 @@ def route_exact(
         say(f"routing: exact, routes within {margin:,.0f} of the cheapest")
         wider = routes.candidates(classes, margin, objective)
         hint = {(k, cands[k][c].path.tobytes()): n for (k, c), n in got.counts.items()}
-        again = _solve(fg, classes, wider, options, t0, hint)
+        again = _solve(fg, classes, apart, wider, options, t0, hint)
         solves += 1
         hit = got.time_hit or again.time_hit
         if again.value is not None and again.value <= got.value:
@@ -301,7 +316,7 @@ def route_exact(
         return _hand_over(graph, demands, tables, options, progress, got, solves, t0)
     say("routing: exact, the best of the plans of equal value")
     hint = {(k, cands[k][c].path.tobytes()): n for (k, c), n in got.counts.items()}
-    tie = _solve(fg, classes, cands, options, t0, hint, cap=got.value)
+    tie = _solve(fg, classes, apart, cands, options, t0, hint, cap=got.value)
     solves += 1
     value = got.value
     if tie.value is not None:
@@ -311,8 +326,6 @@ def route_exact(
     bound = max(float(least), min(got.bound, least + margin))
     status = "OPTIMAL" if bound >= value else "FEASIBLE"
     notes = []
-    if any(d.redundancy for d in demands):
-        notes.append("effort 'exact' does not route links with a redundancy key apart")
     if status == "FEASIBLE":
         notes.append(
             f"CP-SAT stopped before proving the optimum: best {value:,}, "
@@ -333,7 +346,7 @@ def route_exact(
         iterations=solves,
         time_limit_hit=got.time_hit,
     )
-    return _result(fg, pb, demands, classes, cands, got, bound, solver)
+    return _result(fg, pb, demands, classes, cands, got, bound, solver, sets)
 
 
 def _too_big(size: str) -> errors.ScenarioError:
@@ -348,14 +361,21 @@ def _too_big(size: str) -> errors.ScenarioError:
     )
 
 
-def _classes(pb: Problem, objective: str) -> list[_Class]:
-    """The classes of interchangeable cables with a media, in demand order."""
-    members: dict[tuple[int, int, int, int], list[int]] = {}
+def _classes(
+    pb: Problem,
+    demands: Sequence[CableDemand],
+    sets: Mapping[str, Sequence[int]],
+    objective: str,
+) -> list[_Class]:
+    """The classes of interchangeable cables with a media, in demand order (the members
+    of a redundancy set in ``sets`` apart from other cables)."""
+    members: dict[tuple[int, int, int, int, str], list[int]] = {}
     for i in np.nonzero(pb.routable & (pb.area > 0))[0].tolist():
-        key = (int(pb.src[i]), int(pb.sink[i]), id(pb.table[i]), int(pb.base[i]))
+        red = demands[i].redundancy if demands[i].redundancy in sets else ""
+        key = (int(pb.src[i]), int(pb.sink[i]), id(pb.table[i]), int(pb.base[i]), red)
         members.setdefault(key, []).append(i)
     out = []
-    for (src, sink, _, base), idx in members.items():
+    for (src, sink, _, base, _), idx in members.items():
         i = idx[0]
         t = pb.table[i]
         sp = int(pb.sp[i])
@@ -364,6 +384,23 @@ def _classes(pb: Problem, objective: str) -> list[_Class]:
         least = int(t.cost_cents[first:].min()) if objective == "cost" else base + sp + slack_lb
         node = int(pb.src_nodes[src])
         out.append(_Class(tuple(idx), node, sink, base, t, least, slack_lb, first))
+    return out
+
+
+def _apart(
+    fg: FlowGraph, pb: Problem, classes: Sequence[_Class], sets: Mapping[str, Sequence[int]]
+) -> list[tuple[tuple[int, ...], frozenset[int]]]:
+    """For each redundancy set: its classes, and the segments its links may share (those
+    the diversity router finds no route around)."""
+    if not sets:
+        return []
+    class_of = {i: k for k, cls in enumerate(classes) for i in cls.cables}
+    members = [
+        [(int(pb.src_nodes[pb.src[i]]), int(pb.sink[i])) for i in idx] for idx in sets.values()
+    ]
+    out = []
+    for idx, (_, common) in zip(sets.values(), diverse_paths(fg, members), strict=True):
+        out.append((tuple(sorted({class_of[i] for i in idx})), frozenset(common)))
     return out
 
 
@@ -463,6 +500,7 @@ class _Routes:
 def _solve(
     fg: FlowGraph,
     classes: Sequence[_Class],
+    apart: Sequence[tuple[tuple[int, ...], frozenset[int]]],
     cands: Sequence[Sequence[_Choice]],
     options: RouteOptions,
     t0: float,
@@ -492,6 +530,16 @@ def _solve(
         model.add(sum(n[k, c] for c in range(len(choices))) == size)
     for s, terms in sorted(load.items()):
         model.add(sum(terms) <= math.floor(float(fg.capacity[s]) * _SCALE + 1e-9))
+    for ks, shared in apart:
+        through: dict[int, list[cp_model.IntVar]] = {}
+        for k in ks:
+            for c, ch in enumerate(cands[k]):
+                segs = fg.seg[ch.path]
+                for s in segs[segs >= 0].tolist():
+                    if s not in shared:
+                        through.setdefault(s, []).append(n[k, c])
+        for _, vs in sorted(through.items()):
+            model.add(sum(vs) <= 1)
     if cap is None:
         model.minimize(sum(objective))
     else:
@@ -533,42 +581,52 @@ def _result(
     got: _Solve,
     bound: float,
     solver: SolverInfo,
+    sets: Mapping[str, Sequence[int]],
 ) -> RoutingResult:
-    """The routes of a solution, and per-cable terms that add up to its proven bound."""
+    """The routes of a solution, per-cable terms that add up to its proven bound, and
+    the segments each redundancy set shares."""
     routes: dict[str, RackRoute | None] = {c.link: None for c in demands}
     area = pb.area.copy()
     value = np.zeros(len(demands))
+    segments: dict[int, set[int]] = {}
     for k, (cls, choices) in enumerate(zip(classes, cands, strict=True)):
         cables = iter(cls.cables)
         for c, ch in enumerate(choices):
             for _ in range(got.counts.get((k, c), 0)):
                 i = next(cables)
-                routes[demands[i].link] = _rack_route(fg, pb, demands, i, ch.path)
-                area[i], value[i] = ch.area_mm2, ch.value
+                r = routes[demands[i].link] = _rack_route(fg, pb, demands, i, ch.path)
+                area[i], value[i], segments[i] = ch.area_mm2, ch.value, set(r.segments)
     for i in np.nonzero(pb.routable & (pb.area <= 0))[0].tolist():
         path = tree_paths(fg, pb.pred0[pb.src[i]], np.array([pb.sink[i]]))[0]
         routes[demands[i].link] = _rack_route(fg, pb, demands, i, path)
     modelled = pb.routable & (pb.area > 0)
     assert got.value is not None
-    length_lb = np.where(pb.routable, pb.base + pb.sp + pb.slack_lb, np.nan)
     offset = bound - got.value
-    by_cable = np.where(modelled, value, length_lb)
-    length_terms, cost_terms = length_lb, None
+    length_lb = np.where(pb.routable, pb.base + pb.sp + pb.slack_lb, np.nan)
+    shared = {}
+    for key, idx in sets.items():
+        used = Counter(s for i in idx for s in segments[i])
+        common = tuple(sorted(s for s, n in used.items() if n > 1))
+        if common:
+            shared[key] = common
     if solver.objective == "cost":
-        cost_terms = np.where(modelled, value, pb.cost_lb).astype(np.float64)
+        length_terms, offset_mm = length_lb, 0.0
+        cost_terms, offset_cents = np.where(modelled, value, pb.cost_lb).astype(float), offset
     else:
-        length_terms = by_cable
+        length_terms, offset_mm = np.where(modelled, value, length_lb), offset
+        cost_terms, offset_cents = None, 0.0
     return RoutingResult(
         routes,
         solver,
         length_lb,
         length_terms,
-        offset if solver.objective == "length" else 0.0,
+        offset_mm,
         pb.cost_lb.copy(),
         area,
         pb.sp.copy(),
+        shared,
         cost_priced_cents=cost_terms,
-        cost_offset_cents=offset if solver.objective == "cost" else 0.0,
+        cost_offset_cents=offset_cents,
     )
 
 

@@ -30,11 +30,10 @@ def route_mm(result, dem) -> int:
     return sum(result.routes[d.link].total_mm for d in dem)
 
 
-def plan_ladder(per_rack, floor=None, catalog=None, **options):
+def plan_ladder(per_rack, floor=None, catalog=None, redundant=False, **options):
     floor = floor or ladder(west=0.05, depth=0.05)
-    return plan_fabric(
-        scenario(floor, **options), fabric(per_rack), catalog=catalog or aoc_catalog()
-    )
+    fab = fabric(per_rack, redundant=redundant)
+    return plan_fabric(scenario(floor, **options), fab, catalog=catalog or aoc_catalog())
 
 
 def test_exact_effort_reaches_the_arc_flow_optimum_and_never_loses_to_the_optimizer():
@@ -99,6 +98,27 @@ def test_nothing_fits_is_proven_and_the_overflow_is_minimised_and_reported():
     assert "CP-SAT proved that no routing fits the trays" in p.solver.notes[0]
     assert s["unrouted"] == 0 and s["overflow_mm2"] > 0
     assert any(m.startswith("widen 'X-W'") for m in (d.message for d in p.diagnostics))
+
+
+def test_redundant_links_are_kept_apart_at_the_optimum():
+    """Two uplinks each from B02 and B04 to A01. B04's routes by X-W and by X-E tie;
+    B02's second uplink must go round by X-E, where without the rule both would take
+    X-W."""
+    p = plan_ladder({"B04": 2, "B02": 2}, ladder(), redundant=True, effort="exact")
+    assert p.summary["solver"]["status"] == "OPTIMAL"
+    for rack in ("B02", "B04"):
+        pair = [c for c in p.cables if c.a_rack == rack]
+        assert len(pair) == 2 and not set(pair[0].segments) & set(pair[1].segments)
+    assert not [d for d in p.diagnostics if d.location.startswith("redundancy.")]
+
+
+def test_redundant_links_that_must_share_are_listed():
+    """Without X-E every route from row B to A01 crosses X-W."""
+    p = plan_ladder({"B04": 2}, ladder(east_tray=False), redundant=True, effort="exact")
+    assert p.summary["solver"]["status"] == "OPTIMAL"
+    shared = [d for d in p.diagnostics if d.location == "redundancy.pair-B04"]
+    assert len(shared) == 1
+    assert "'X-W.001'" in shared[0].message
 
 
 @pytest.mark.parametrize("threads", [1, 2])
