@@ -1,7 +1,13 @@
-"""Exact routing of small halls with CP-SAT: the reference the optimizer is checked against.
+"""Exact routing of small halls with CP-SAT: effort ``exact``, and the reference the
+optimizer is checked against.
 
-The whole problem as one integer program, arc by arc (integer multicommodity flow, one
-commodity per group of :mod:`topo.optimizer`)::
+Two models, each the whole problem as one integer program:
+
+- :func:`route_exact` (effort ``exact``, what ``topo plan`` runs): cables counted on
+  candidate tray routes, each route priced by the media its length leads to, so the
+  optimum is proven for the plan's own cost or length (see its docstring).
+- :func:`exact_routes` (the tests' reference): arc by arc (integer multicommodity flow,
+  one commodity per group of :mod:`topo.optimizer`, cross-sections fixed)::
 
     f[g, u->v] in 0..cables of g          cables of group g running from u to v
     sum_out f[g] - sum_in f[g] = supply    (+cables at g's source, -cables at each sink)
@@ -9,9 +15,10 @@ commodity per group of :mod:`topo.optimizer`)::
     minimise  sum length(u, v) * f[g, u->v]
 
 Cross-sections and capacities are scaled to 1/10,000 mm², cross-sections rounded up
-and capacities down, so an answer that fits here fits the trays. The model grows with
-groups x edges: meant for hand-made floors and small halls (tests, checks), not halls
-of thousands of racks. Variables are named ``f_{group}_{tail}_{head}``.
+and capacities down, so an answer that fits here fits the trays. Both models grow with
+the hall: they are meant for hand-made floors and small halls, not halls of thousands
+of racks (:data:`MAX_CHOICES`). Variables are named ``f_{group}_{tail}_{head}`` and
+``n_{class}_{route}``.
 """
 
 from __future__ import annotations
