@@ -267,10 +267,9 @@ def route_exact(
 
     so the optimum (and the bound) is over the plans that keep them apart. Cables no
     media reaches go on their shortest route without a cross-section, as in
-    :func:`~topo.optimizer.route_cables`. When CP-SAT
-    proves that nothing fits, or finds nothing within its work limit, the
-    column-generation router (effort ``high``) answers, minimising the overflow, and
-    the solver notes say so.
+    :func:`~topo.optimizer.route_cables`. When CP-SAT proves that nothing fits, or
+    finds nothing within its work limit, the column-generation router (effort
+    ``high``) answers, minimising the overflow, and the solver notes say so.
 
     Raises:
         ScenarioError: the model needs more than :data:`MAX_CHOICES` (class, route)
@@ -288,20 +287,21 @@ def route_exact(
             sets.setdefault(demands[i].redundancy, []).append(i)
     sets = {key: idx for key, idx in sorted(sets.items()) if len(idx) > 1}
     classes = _classes(pb, demands, sets, objective)
-    apart = _apart(fg, pb, classes, sets)
     if len(classes) > MAX_CHOICES:
         raise _too_big(f"{len(classes):,}")
+    apart = _apart(fg, pb, classes, sets)
     least = sum(k.least * len(k.cables) for k in classes)
     routes = _Routes(fg)
     say(f"routing: exact (CP-SAT), {sum(len(k.cables) for k in classes)} cables")
 
+    unit = "cents" if objective == "cost" else "mm"
     margin: float = 0
     cands = routes.candidates(classes, margin, objective)
     got = _solve(fg, classes, apart, cands, options, t0, {})
     solves = 1
     while got.status == "INFEASIBLE" and not routes.complete:
         margin = _FIRST_MARGIN[objective] if margin == 0 else 8 * margin
-        say(f"routing: exact, routes within {margin:,.0f} of the cheapest")
+        say(f"routing: exact, routes within {margin:,.0f} {unit} of the cheapest")
         cands = routes.candidates(classes, margin, objective)
         got = _solve(fg, classes, apart, cands, options, t0, {})
         solves += 1
@@ -309,7 +309,7 @@ def route_exact(
         margin = math.inf
     if got.value is not None and got.value - least > margin:
         margin = got.value - least
-        say(f"routing: exact, routes within {margin:,.0f} of the cheapest")
+        say(f"routing: exact, routes within {margin:,.0f} {unit} of the cheapest")
         wider = routes.candidates(classes, margin, objective)
         hint = {(k, cands[k][c].path.tobytes()): n for (k, c), n in got.counts.items()}
         again = _solve(fg, classes, apart, wider, options, t0, hint)
@@ -336,7 +336,7 @@ def route_exact(
     if status == "FEASIBLE":
         notes.append(
             f"CP-SAT stopped before proving the optimum: best {value:,}, "
-            f"bound {bound:,.0f} ({'cents' if objective == 'cost' else 'mm'})"
+            f"bound {bound:,.0f} ({unit})"
         )
     if got.time_hit:
         notes.append(
