@@ -7,6 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from api.main import create_app
@@ -55,6 +57,37 @@ def test_exact_effort_reaches_the_arc_flow_optimum_and_never_loses_to_the_optimi
     # the priced terms add up to the proven optimum: base + route + 0.5 m slack each end
     proven = float(np.sum(res.lagrange_lb_mm)) + res.lagrange_offset_mm
     assert proven == reference.route_mm + sum(d.base_mm + 1000 for d in dem)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    counts=st.lists(st.integers(0, 70), min_size=4, max_size=4),
+    west=st.sampled_from([0.03, 0.05, 0.08]),
+    east=st.sampled_from([0.03, 0.05, 0.3]),
+)
+def test_exact_effort_agrees_with_the_arc_flow_model(counts, west, east):
+    """Two independent models (routes counted per class, arcs per group) must agree on
+    whether anything fits and on the optimum."""
+    g = pathways_from_floor(ladder(west=west, east=east, depth=0.05))
+    dem = demands({f"B0{i + 1}": n for i, n in enumerate(counts)})
+    if not dem:
+        return
+    tables = aoc_tables()
+    res = route_cables(g, dem, tables, options=RouteOptions(objective="length", effort="exact"))
+    reference = exact_routes(g, dem, tables, max_seconds=20)
+    assert res.solver.status == reference.status
+    if reference.status == "OPTIMAL":
+        assert route_mm(res, dem) == reference.route_mm
+
+
+def test_no_answer_within_the_work_limit_hands_over_and_says_so(monkeypatch):
+    monkeypatch.setattr(exact, "WORK_LIMIT", 0.0)
+    g = pathways_from_floor(ladder(west=0.05, depth=0.05))
+    dem = demands(CONGESTED)
+    res = route_cables(g, dem, aoc_tables(), options=RouteOptions(effort="exact"))
+    assert res.solver.method == "cp-sat, then column-generation"
+    assert res.solver.notes[0].startswith("CP-SAT found no routing within its work limit")
+    assert all(res.routes[d.link] is not None for d in dem)
 
 
 def test_plan_with_effort_exact_is_optimal_with_zero_gap():
@@ -155,7 +188,7 @@ def test_a_hall_too_big_for_exact_is_one_named_problem_on_the_cli(tmp_path, monk
 def test_a_hall_too_big_for_exact_is_a_422_from_the_api(tmp_path):
     """The shipped AI hall: 10,240 links over 160 racks."""
     text = (ROOT / "examples" / "ai-hall-spine-leaf.yaml").read_bytes()
-    body = text + b"options: {effort: exact}\n"
+    body = text + b"options: {effort: exact, placement: naive}\n"
     with TestClient(create_app(make_settings(tmp_path, sync_budget_s=60))) as client:
         r = client.post("/v1/plans", content=body, headers=YAML)
     assert r.status_code == 422, r.text
