@@ -60,11 +60,11 @@ def priced_bound(fg: FlowGraph, pb: Problem, pi: np.ndarray) -> tuple[np.ndarray
         # where that is what binds, look at the actual routes long enough to change media
         tight = np.nonzero(alt < own[thin] - 0.5)[0]
         if len(tight):
-            k = np.nonzero(thin)[0][tight]
+            c = np.nonzero(thin)[0][tight]
             alt[tight] = np.maximum(
                 alt[tight],
                 _long_route_terms(
-                    fg, price, pb.src_nodes[src[k]], sink[k], pb.thinner_at[idx[k]], thin_a[k]
+                    fg, price, pb.src_nodes[src[c]], sink[c], pb.thinner_at[idx[c]], thin_a[c]
                 ),
             )
         own[thin] = np.minimum(own[thin], alt)
