@@ -115,6 +115,9 @@ class RoutingResult:
         cost_priced_cents: per demand, its term of a proven cost bound (None if the
             router proved none beyond ``cost_lb_cents``); with ``cost_offset_cents``
             added, as for the priced length bound.
+        prices: per segment, the tray prices of the best priced bound (metres of route
+            per mm² of cross-section; all 0 when nothing was priced). They tell the
+            switch placement which trays are scarce.
     """
 
     routes: dict[str, RackRoute | None]
@@ -128,6 +131,7 @@ class RoutingResult:
     shared: dict[str, tuple[int, ...]] = field(default_factory=dict)
     cost_priced_cents: np.ndarray | None = None
     cost_offset_cents: float = 0.0
+    prices: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
 # -- assignments: for each group, sink -> [(edge path, cables)] --------------------------
@@ -352,6 +356,7 @@ def route_cables(
         pb.area.copy(),
         pb.sp.copy(),
         shared,
+        prices=best_pi,
     )
     if method == "optimize" and status != "INFEASIBLE" and _attempt < _RECHECKS:
         thicker = _thicker_media(fg, pb, demands, routes)

@@ -18,12 +18,19 @@ every other one in the spine racks. :func:`optimize_placement` chooses among the
 4. Devices go top-down into the room left below the rack's fixed switches, in id order.
 5. Both placements are scored on every link touching a free device; the optimized one
    is kept only if it scores lower, so it is never worse than naive.
+
+Tray prices (:class:`TrayPrices`, from the router's segment duals) make step 2 capacity
+aware: a link's route is then the cheapest under ``length + area * price`` and its cost
+grows by the toll it pays, so switches move away from scarce trays (a Lagrangian
+relaxation of placing and routing together; the planner iterates it, see
+:func:`topo.planner.plan`).
 """
 
 from __future__ import annotations
 
 import time
 from collections import defaultdict
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -36,10 +43,10 @@ from layouts.pathways import PathwayGraph
 from topo.cables import inrack_mm
 from topo.catalog import Catalog
 from topo.costs import MediaTable, media_table
-from topo.flows import FlowGraph
+from topo.flows import FlowGraph, tree_loads
 from topo.model import Device, Fabric, Placement
 
-__all__ = ["PlacementReport", "optimize_placement"]
+__all__ = ["PlacementReport", "TrayPrices", "optimize_placement"]
 
 _ROLE_ORDER = {"leaf": 0, "spine": 1, "core": 2}
 _UNREACHABLE = 10**9
@@ -60,6 +67,12 @@ class PlacementReport:
     naive: float
     chosen: float
     seconds: float
+    rounds: int = 1
+    """Placements tried (1: capacity-blind only; more: re-placed under tray prices)."""
+    fill_before: float | None = None
+    """Max tray fill of the capacity-blind placement once routed (None if not routed)."""
+    fill_after: float | None = None
+    """Max tray fill of the placement kept, routed."""
 
     @property
     def saving(self) -> float:
@@ -68,6 +81,24 @@ class PlacementReport:
     @property
     def saving_pct(self) -> float:
         return 100.0 * self.saving / self.naive if self.naive > 0 else 0.0
+
+
+@dataclass(frozen=True, eq=False)
+class TrayPrices:
+    """Prices on tray segments, charged to a placement's links as if they were length.
+
+    Attributes:
+        mm_per_mm2: per segment (pathway graph order), millimetres of route charged for
+            each mm² of cable cross-section crossing it (>= 0).
+        area_mm2: the cross-section assumed for a link of each speed.
+        spare_mm2: per segment, the fill limit less the cables that do not touch a free
+            device (mm²); given, each stage also keeps the load of its links on their
+            shortest routes within it where it can (soft capacity rows).
+    """
+
+    mm_per_mm2: np.ndarray
+    area_mm2: Mapping[int, float]
+    spare_mm2: np.ndarray | None = None
 
 
 def optimize_placement(
@@ -84,6 +115,7 @@ def optimize_placement(
     dress_m: float = 0.3,
     threads: int = 1,
     seed: int = 0,
+    prices: TrayPrices | None = None,
 ) -> tuple[Placement, PlacementReport | None]:
     """Choose racks for the fabric's free devices (see the module docstring).
 
@@ -91,6 +123,9 @@ def optimize_placement(
         naive: the naive placement of the same fabric (the yardstick and fallback).
         reserve_u: units kept free at the top of every rack (for management switches
             placed later), as in :func:`topo.placement.place_devices`.
+        prices: tray prices to steer by; the cost of a link then includes its toll (for
+            the objective ``cost`` converted at the speed's mean cost per millimetre).
+            The report still scores plain cabling.
 
     Returns:
         The placement (``method`` ``optimized`` or ``naive``) and a report, or None
@@ -117,12 +152,15 @@ def optimize_placement(
     nodes = [graph.drops[r].node if r in graph.drops else -1 for r in all_cands]
     reach = [i for i, nd in enumerate(nodes) if nd >= 0]
     dist = np.full((len(all_cands), fg.n), np.inf)
+    pred = np.full((len(all_cands), fg.n), -9999, dtype=np.int32)
     if reach:
-        dist[reach] = fg.dijkstra(fg.mm.astype(float), [nodes[i] for i in reach])[0]
+        dist[reach], pred[reach] = fg.dijkstra(fg.mm.astype(float), [nodes[i] for i in reach])
+    toll_of = _tolls(fg, prices, dist, [nodes[i] for i in reach], reach)
     col = {r: i for i, r in enumerate(all_cands)}
     cand_names = np.array(all_cands)
     free_ids = {d.id for d in free}
-    vec_cache: dict[tuple[str, int, int], np.ndarray] = {}
+    vec_cache: dict[tuple[str, int, int, bool], np.ndarray] = {}
+    cents_per_mm: dict[int, float] = {}
 
     def far_key(far_id: str, where: dict[str, str]) -> tuple[str, int]:
         """Rack and top U of a link's far end (a free one sits at the top of its rack)."""
@@ -133,23 +171,28 @@ def optimize_placement(
         assert far.rack is not None and far.u is not None
         return far.rack, far.u
 
-    def cost_vec(rack: str, u: int, speed: int) -> np.ndarray:
-        """Cost of one link from every candidate rack to a far end at ``rack``, ``u``."""
-        key = (rack, u, speed)
+    def cost_vec(rack: str, u: int, speed: int, priced: bool) -> np.ndarray:
+        """Cost of one link from every candidate rack to a far end at ``rack``, ``u``
+        (with its toll under the tray prices if ``priced``)."""
+        key = (rack, u, speed, priced)
         if key not in vec_cache:
             fr = racks[rack]
             base = inrack_mm(fr.height_u, u, dress) + dress
-            if rack in graph.drops:
-                route = dist[:, graph.drops[rack].node]
-            else:
-                route = np.full(len(all_cands), np.inf)
-            route = np.where(cand_names == rack, 0.0, route)
+            node = graph.drops[rack].node if rack in graph.drops else -1
+            route = dist[:, node] if node >= 0 else np.full(len(all_cands), np.inf)
+            here = cand_names == rack
+            route = np.where(here, 0.0, route)
             ok = np.isfinite(route)
             need = base + np.where(ok, route, 0).astype(np.int64)
             if objective == "length":
                 val = need.astype(np.float64)
             else:
                 val = tables[speed].cost(need).astype(np.float64)
+                if speed not in cents_per_mm and ok.any():
+                    cents_per_mm[speed] = float(val[ok].sum() / need[ok].sum())
+            if priced and toll_of is not None and node >= 0:
+                toll = np.where(here | ~ok, 0.0, toll_of(speed)[:, node])
+                val = val + toll * (1.0 if objective == "length" else cents_per_mm[speed])
             vec_cache[key] = np.where(ok, val, _UNREACHABLE)
         return vec_cache[key]
 
@@ -167,30 +210,32 @@ def optimize_placement(
     counts = sparse.csr_matrix(
         (np.ones(len(rows_i)), (rows_i, cols_i)), shape=(len(free), max(1, len(key_index)))
     )
-    costs = np.zeros((max(1, len(key_index)), len(all_cands)))
-    for key, k in key_index.items():
-        costs[k] = cost_vec(*key)
-    fixed_matrix = np.asarray(counts @ costs)
+    fixed_matrix: dict[bool, np.ndarray] = {}
+    for priced in sorted({False, toll_of is not None}):
+        costs = np.zeros((max(1, len(key_index)), len(all_cands)))
+        for key, k in key_index.items():
+            costs[k] = cost_vec(*key, priced)
+        fixed_matrix[priced] = np.asarray(counts @ costs)
     free_row = {d.id: k for k, d in enumerate(free)}
 
-    def device_row(d: Device, where: dict[str, str], skip: set[str]) -> np.ndarray:
+    def device_row(d: Device, where: dict[str, str], skip: set[str], priced: bool) -> np.ndarray:
         """Cost of ``d`` in each of all candidate racks, over links to placed far ends."""
         keys: dict[tuple[str, int, int], int] = defaultdict(int)
         for far_id, speed in links_of[d.id]:
             if far_id in free_ids and far_id not in skip:
                 rack, u = far_key(far_id, where)
                 keys[(rack, u, speed)] += 1
-        row = fixed_matrix[free_row[d.id]]
+        row = fixed_matrix[priced][free_row[d.id]]
         for (rack, u, speed), n in keys.items():
-            row = row + n * cost_vec(rack, u, speed)
+            row = row + n * cost_vec(rack, u, speed, priced)
         return row
 
     def score(where: dict[str, str]) -> float:
-        """Objective over every link touching a free device, both ends placed."""
+        """Cabling over every link touching a free device, both ends placed."""
         total = 0.0
         done: set[str] = set()
         for d in free:
-            total += float(device_row(d, where, done)[col[where[d.id]]])
+            total += float(device_row(d, where, done, False)[col[where[d.id]]])
             done.add(d.id)  # a link between two free devices counts once
         return total / 1000 if objective == "length" else total / 100
 
@@ -214,6 +259,29 @@ def optimize_placement(
         room_w[d.rack] -= d.power_w
     room_u = {r: t.count(0) for r, t in taken.items()}
 
+    spare = None if prices is None or prices.spare_mm2 is None else prices.spare_mm2.copy()
+    load_cache: dict[tuple[object, ...], np.ndarray] = {}
+
+    def device_loads(d: Device, where: dict[str, str], skip: set[str]) -> np.ndarray:
+        """Load (mm²) that ``d``'s links to placed far ends put on every segment, on
+        shortest routes, from each of its candidate racks: ``(candidates, segments)``."""
+        assert prices is not None
+        ends: dict[int, float] = defaultdict(float)
+        for far_id, speed in links_of[d.id]:
+            if far_id in skip:
+                continue
+            rack = where[far_id] if far_id in where else placed[far_id].rack
+            if rack in graph.drops:
+                ends[graph.drops[rack].node] += prices.area_mm2.get(speed, 0.0)
+        key = (cands[d.id], tuple(sorted(ends.items())))
+        if key not in load_cache:
+            rows_of = [col[r] for r in cands[d.id]]
+            demand = np.zeros((len(rows_of), fg.n))
+            for node, a in ends.items():
+                demand[:, node] = a
+            load_cache[key] = _segment_loads(fg, pred[rows_of], demand)
+        return load_cache[key]
+
     choice: dict[str, str] = {}
     stages: dict[int, list[Device]] = defaultdict(list)
     for d in free:
@@ -224,22 +292,28 @@ def optimize_placement(
         later = free_ids - set(choice)
         rows = []
         for d in devs:
-            full = device_row(d, choice, later)
+            full = device_row(d, choice, later, toll_of is not None)
             rows.append(full[[col[r] for r in cands[d.id]]])
-        got = _solve_stage(devs, cands, rows, room_u, room_w, placed, threads, seed)
+        loads = None if spare is None else [device_loads(d, choice, later) for d in devs]
+        got = _solve_stage(devs, cands, rows, room_u, room_w, placed, threads, seed, loads, spare)
         if got is None:
             ok = False
             break
-        for dev_id, r in got.items():
-            choice[dev_id] = r
-            dev = placed[dev_id]
-            room_u[r] -= dev.height_u
-            room_w[r] -= dev.power_w
-    naive_where = {d.id: placed[d.id].rack for d in free}
-    naive_score = score(naive_where)  # type: ignore[arg-type]
+        for k, d in enumerate(devs):
+            r = got[d.id]
+            choice[d.id] = r
+            room_u[r] -= d.height_u
+            room_w[r] -= d.power_w
+            if loads is not None and spare is not None:
+                spare -= loads[k][cands[d.id].index(r)]
+    naive_where: dict[str, str] = {d.id: placed[d.id].rack for d in free}  # type: ignore[misc]
+    naive_score = score(naive_where)
     chosen_score = score(choice) if ok else float("inf")
+    # steered by prices, the planner compares the routed plans instead
+    steered = prices is not None
+    better = ok and (steered or chosen_score < naive_score - 1e-9)
     seconds = time.perf_counter() - t0
-    if not ok or chosen_score >= naive_score - 1e-9:
+    if not better:
         return naive, PlacementReport(
             "naive", objective, len(free), naive_score, naive_score, seconds
         )
@@ -256,14 +330,56 @@ def optimize_placement(
         moved[d.id] = replace(d, rack=rack_id, u=top)
     devices = tuple(sorted((moved.get(d.id, d) for d in naive.devices), key=lambda d: d.id))
     measure = "m" if objective == "length" else "USD"
+    change = 100 * (naive_score - chosen_score) / naive_score if naive_score > 0 else 0.0
     note = (
         f"optimized placement of {len(free)} switches: {chosen_score:,.1f} {measure} of cabling "
         f"on their links against {naive_score:,.1f} {measure} placed naively "
-        f"({100 * (naive_score - chosen_score) / naive_score:.1f}% less)"
+        + (f"({change:.1f}% less)" if change >= 0 else f"({-change:.1f}% more)")
+        + (", spread to relieve full trays" if steered else "")
     )
     notes = (*(n for n in naive.notes if "placed in racks" not in n), note)
     report = PlacementReport("optimized", objective, len(free), naive_score, chosen_score, seconds)
     return Placement(devices=devices, method="optimized", notes=notes), report
+
+
+def _segment_loads(fg: FlowGraph, pred: np.ndarray, demand: np.ndarray) -> np.ndarray:
+    """Per tree, the demand (mm² sinking at each node) summed on every segment."""
+    load, edge, _ = tree_loads(fg, pred, demand)
+    s = fg.seg[np.maximum(edge, 0)]
+    m = (edge >= 0) & (s >= 0) & (load > 0)
+    rows = np.broadcast_to(np.arange(len(pred))[:, None], load.shape)
+    out = np.zeros((len(pred), len(fg.capacity)))
+    np.add.at(out, (rows[m], s[m]), load[m])
+    return out
+
+
+def _tolls(
+    fg: FlowGraph,
+    prices: TrayPrices | None,
+    dist: np.ndarray,
+    sources: list[int],
+    reach: list[int],
+) -> Callable[[int], np.ndarray] | None:
+    """The toll of the cheapest priced route from every candidate rack to every node,
+    by link speed (``length + area * price`` less the shortest length, mm); None when
+    nothing is priced."""
+    if prices is None or not (prices.mm_per_mm2 > 0).any() or not sources:
+        return None
+    edge_price = np.where(fg.seg >= 0, prices.mm_per_mm2[np.maximum(fg.seg, 0)], 0.0)
+    cache: dict[float, np.ndarray] = {}
+
+    def toll(speed: int) -> np.ndarray:
+        area = float(prices.area_mm2.get(speed, 0.0))
+        if area not in cache:
+            out = np.zeros_like(dist)
+            if area > 0:
+                priced = fg.dijkstra(fg.mm + area * edge_price, sources)[0]
+                plain = dist[reach]
+                out[reach] = np.where(np.isfinite(plain), priced - plain, 0.0)
+            cache[area] = out
+        return cache[area]
+
+    return toll
 
 
 def _highest_run(taken: bytearray, h: int) -> int | None:
@@ -311,20 +427,35 @@ def _solve_stage(
     naive: dict[str, Device],
     threads: int,
     seed: int,
+    loads: list[np.ndarray] | None = None,
+    spare: np.ndarray | None = None,
 ) -> dict[str, str] | None:
-    """Assign ``devs`` to racks minimising the summed cost rows; None if it fails."""
+    """Assign ``devs`` to racks minimising the summed cost rows; None if it fails.
+
+    With ``loads`` (per device, its segment loads from each candidate) and ``spare``
+    (per segment), segments the stage could overfill get a soft capacity row."""
     classes: dict[tuple[object, ...], list[int]] = {}
     for k, d in enumerate(devs):
-        key = (d.height_u, d.power_w, cands[d.id], np.round(rows[k], 3).tobytes())
+        key: tuple[object, ...] = (
+            d.height_u,
+            d.power_w,
+            cands[d.id],
+            np.round(rows[k], 3).tobytes(),
+        )
+        if loads is not None:
+            key = (*key, np.round(loads[k], 3).tobytes())
         classes.setdefault(key, []).append(k)
     racks = sorted({r for d in devs for r in cands[d.id]})
     one_size = len({(d.height_u, d.power_w) for d in devs}) == 1
     counts: dict[tuple[int, str], int]
-    if one_size:
+    cap_rows = None
+    if loads is not None and spare is not None:
+        cap_rows = _capacity_rows(classes, loads, spare)
+    if one_size and not cap_rows:
         got = _transport_mcf(devs, cands, rows, classes, racks, room_u, room_w)
     else:
         got = _transport_cpsat(
-            devs, cands, rows, classes, racks, room_u, room_w, naive, threads, seed
+            devs, cands, rows, classes, racks, room_u, room_w, naive, threads, seed, cap_rows
         )
     if got is None:
         return None
@@ -371,7 +502,28 @@ def _transport_mcf(devs, cands, rows, classes, racks, room_u, room_w):  # type: 
     return {(c, r): smcf.flow(a) for a, c, r in arcs if smcf.flow(a) > 0}
 
 
-def _transport_cpsat(devs, cands, rows, classes, racks, room_u, room_w, naive, threads, seed):  # type: ignore[no-untyped-def]
+def _capacity_rows(
+    classes: dict[tuple[object, ...], list[int]], loads: list[np.ndarray], spare: np.ndarray
+) -> dict[int, tuple[int, dict[int, np.ndarray]]]:
+    """Segments the stage could overfill: segment -> (spare mm², class -> load from each
+    candidate, mm²); a segment no choice can overfill gets no row."""
+    worst = np.zeros_like(spare)
+    for members in classes.values():
+        worst += len(members) * loads[members[0]].max(axis=0)
+    out: dict[int, tuple[int, dict[int, np.ndarray]]] = {}
+    for seg in np.nonzero(worst > spare + 1e-6)[0].tolist():
+        terms = {
+            c: np.rint(loads[members[0]][:, seg]).astype(np.int64)
+            for c, members in enumerate(classes.values())
+            if loads[members[0]][:, seg].any()
+        }
+        out[seg] = (int(np.floor(spare[seg])), terms)
+    return out
+
+
+def _transport_cpsat(
+    devs, cands, rows, classes, racks, room_u, room_w, naive, threads, seed, cap_rows=None
+):  # type: ignore[no-untyped-def]
     model = cp_model.CpModel()
     keys = list(classes)
     x = {}
@@ -395,6 +547,21 @@ def _transport_cpsat(devs, cands, rows, classes, racks, room_u, room_w, naive, t
         k0 = classes[key][0]
         for j, r in enumerate(cands[devs[k0].id]):
             obj.append(int(np.rint(rows[k0][j])) * x[c, r])
+    # a mm² of overflow costs more than any one device anywhere it can go
+    worst = max((float(v[v < _UNREACHABLE].max(initial=0)) for v in rows), default=0.0)
+    penalty = int(worst) + 1
+    for seg, (room, terms) in sorted((cap_rows or {}).items()):
+        over = model.new_int_var(
+            0, sum(int(t.max()) * len(classes[keys[c]]) for c, t in terms.items()), f"over_{seg}"
+        )
+        load = sum(
+            int(t[j]) * x[c, r]
+            for c, t in terms.items()
+            for j, r in enumerate(cands[devs[classes[keys[c]][0]].id])
+            if t[j]
+        )
+        model.add(load - over <= room)
+        obj.append(penalty * over)
     model.minimize(sum(obj))
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = max(1, threads)

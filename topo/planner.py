@@ -12,6 +12,20 @@ Stages, each a pure function of the ones before it::
     routes + Catalog > Cables        topo.cables.make_cables
     all ────────────> Plan           topo.plan.Plan
 
+Placement and routing meet in a loop when the trays are tight. The first placement is
+blind to tray capacity; if its routes overflow a tray, or the router had to price trays
+(detours), the router's tray prices are added up over the rounds and the free switches
+are placed again with every link charged its toll (``length + area * price`` along its
+route), then routed again::
+
+    place ──> route ──> fits, nothing priced? ──yes──> done
+      ^                      │ no
+      └── prices += router's tray prices (a few rounds, by effort)
+
+The best plan found is kept: fewer unrouted cables, then fitting the trays, then less
+overflow, then the lower objective; the first placement is the yardstick, so the loop
+never makes a plan worse.
+
 :func:`validate_scenario` runs the cheap stages only and collects every problem.
 """
 
@@ -36,7 +50,7 @@ from topo.model import Device, Fabric, Link, Placement
 from topo.network import add_management, build_network
 from topo.optimizer import CableDemand, RouteOptions, RoutingResult, route_cables
 from topo.placement import place_devices
-from topo.placement_opt import PlacementReport, optimize_placement
+from topo.placement_opt import PlacementReport, TrayPrices, optimize_placement
 from topo.plan import Plan, SegmentFill, tray_fill
 from topo.routing import SolverInfo
 from topo.scenario import ManagementIntent, Options, Scenario, SpineLeafIntent
@@ -44,6 +58,9 @@ from topo.scenario import ManagementIntent, Options, Scenario, SpineLeafIntent
 __all__ = ["plan", "plan_fabric", "validate_scenario"]
 
 Progress = Callable[[str], None]
+
+_PLACEMENT_ROUNDS = {"low": 2, "normal": 4, "high": 8}
+"""Placements tried at most, by effort (the first one capacity-blind)."""
 
 
 def _catalog(scenario: Scenario) -> Catalog:
@@ -83,12 +100,14 @@ def _place_switches(
     naive: Placement,
     say: Progress,
     reserve_u: int = 0,
+    prices: TrayPrices | None = None,
 ) -> tuple[Placement, PlacementReport | None]:
     """The naive placement, or the optimized one if the options ask for it."""
     options = scenario.options
     if options.placement != "optimize":
         return naive, None
-    say("placing switches")
+    if prices is None:
+        say("placing switches")
     return optimize_placement(
         fabric,
         floor,
@@ -102,40 +121,51 @@ def _place_switches(
         dress_m=options.dress_m,
         threads=options.threads,
         seed=options.seed,
+        prices=prices,
     )
 
 
-def _fabric_and_placement(
-    scenario: Scenario,
-    floor: Floor,
-    catalog: Catalog,
-    say: Progress = lambda _msg: None,
-    graph: PathwayGraph | None = None,
-) -> tuple[Fabric, Placement, PlacementReport | None]:
-    """Build every network and place every device (management networks last, around the
-    devices already placed). With a pathway graph, the free switches of the data
-    networks are placed by the optimizer (if the options ask for it) before the
-    management networks are added."""
+def _data_fabric(
+    scenario: Scenario, floor: Floor, catalog: Catalog, say: Progress = lambda _msg: None
+) -> tuple[Fabric, Placement, int]:
+    """Build the data networks and place their devices naively; also returns the units
+    kept free at the top of every rack for management switches."""
     fabric = build_network(scenario, floor, catalog)
     say("placing devices")
-    spine_racks = _spine_racks(scenario)
     # keep the top unit of every rack free for its management switch(es)
     reserve = sum(
         1 for n in scenario.networks if isinstance(n, ManagementIntent) and n.switch.per == "rack"
     )
-    placement = place_devices(fabric, floor, catalog, spine_racks=spine_racks, reserve_u=reserve)
-    report = None
-    if graph is not None:
-        placement, report = _place_switches(
-            scenario, fabric, floor, catalog, graph, placement, say, reserve
-        )
+    naive = place_devices(
+        fabric, floor, catalog, spine_racks=_spine_racks(scenario), reserve_u=reserve
+    )
+    return fabric, naive, reserve
+
+
+def _with_management(
+    scenario: Scenario,
+    fabric: Fabric,
+    placement: Placement,
+    floor: Floor,
+    catalog: Catalog,
+    say: Progress = lambda _msg: None,
+) -> tuple[Fabric, Placement]:
+    """Add the management networks, their switches placed around the devices already
+    placed."""
     full = add_management(scenario, fabric, placement.devices, floor, catalog)
-    if full is not fabric:
-        say("placing management switches")
-        again = place_devices(full, floor, catalog, spine_racks=spine_racks)
-        placement = Placement(again.devices, placement.method, placement.notes + again.notes)
-        fabric = full
-    return fabric, placement, report
+    if full is fabric:
+        return fabric, placement
+    say("placing management switches")
+    again = place_devices(full, floor, catalog, spine_racks=_spine_racks(scenario))
+    return full, Placement(again.devices, placement.method, placement.notes + again.notes)
+
+
+def _fabric_and_placement(
+    scenario: Scenario, floor: Floor, catalog: Catalog
+) -> tuple[Fabric, Placement]:
+    """Build every network and place every device naively (management networks last)."""
+    fabric, naive, _ = _data_fabric(scenario, floor, catalog)
+    return _with_management(scenario, fabric, naive, floor, catalog)
 
 
 def plan(scenario: Scenario, *, progress: Progress | None = None) -> Plan:
@@ -166,8 +196,10 @@ def plan(scenario: Scenario, *, progress: Progress | None = None) -> Plan:
     say("building pathways")
     graph = pathways_from_floor(floor)
     say("building fabric")
-    fabric, placement, report = _fabric_and_placement(scenario, floor, catalog, say, graph)
-    return _route_and_finish(scenario, floor, catalog, graph, fabric, placement, report, say)
+    fabric, naive, reserve = _data_fabric(scenario, floor, catalog, say)
+    return _place_and_route(
+        scenario, floor, catalog, graph, fabric, naive, say, reserve_u=reserve, manage=True
+    )
 
 
 def plan_fabric(
@@ -196,8 +228,100 @@ def plan_fabric(
     naive = place_devices(fabric, floor, catalog, spine_racks=_spine_racks(scenario))
     say("building pathways")
     graph = pathways_from_floor(floor)
-    placement, report = _place_switches(scenario, fabric, floor, catalog, graph, naive, say)
-    return _route_and_finish(scenario, floor, catalog, graph, fabric, placement, report, say)
+    return _place_and_route(scenario, floor, catalog, graph, fabric, naive, say)
+
+
+def _place_and_route(
+    scenario: Scenario,
+    floor: Floor,
+    catalog: Catalog,
+    graph: PathwayGraph,
+    fabric: Fabric,
+    naive: Placement,
+    say: Progress,
+    *,
+    reserve_u: int = 0,
+    manage: bool = False,
+) -> Plan:
+    """Place the free switches and route, re-placing them under the router's tray prices
+    while the trays overflow or are priced (see the module docstring); the best plan."""
+    options = scenario.options
+    limit = _PLACEMENT_ROUNDS.get(options.effort, max(_PLACEMENT_ROUNDS.values()))
+
+    def attempt(placement: Placement, report: PlacementReport | None) -> tuple[Plan, TrayPrices]:
+        full, placed = fabric, placement
+        if manage:
+            full, placed = _with_management(scenario, fabric, placement, floor, catalog, say)
+        return _route_and_finish(scenario, floor, catalog, graph, full, placed, report, say)
+
+    placement, report = _place_switches(
+        scenario, fabric, floor, catalog, graph, naive, say, reserve_u
+    )
+    first, feedback = attempt(placement, report)
+    if report is None or options.routing != "optimize":
+        return first
+    best, rounds = first, 1
+    total = np.zeros(len(graph.segments))
+    seen = {placement.devices}
+    free = {d.id for d in fabric.devices if d.rack is None}
+    spare = _spare_mm2(first, free)
+    last = first
+    for k in range(2, limit + 1):
+        if not (last.overflows or (feedback.mm_per_mm2 > 0).any()):
+            break  # fits without detours: nothing left to relieve
+        total = total + feedback.mm_per_mm2
+        priced = int((total > 0).sum())
+        say(f"placing switches: round {k} of {limit}, {priced} trays priced")
+        placement, report = _place_switches(
+            scenario,
+            fabric,
+            floor,
+            catalog,
+            graph,
+            naive,
+            say,
+            reserve_u,
+            TrayPrices(total, feedback.area_mm2, spare),
+        )
+        rounds = k
+        if placement.devices in seen:
+            continue  # routed before: only the prices grow
+        seen.add(placement.devices)
+        last, feedback = attempt(placement, report)
+        if _rank(last) < _rank(best):
+            best = last
+    assert best.placement_report is not None
+    kept = replace(
+        best.placement_report,
+        rounds=rounds,
+        fill_before=_max_fill(first),
+        fill_after=_max_fill(best),
+    )
+    return replace(best, placement_report=kept)
+
+
+def _spare_mm2(plan: Plan, free: set[str]) -> np.ndarray:
+    """Per segment, the fill limit less the cables of ``plan`` that touch no device in
+    ``free`` (mm²)."""
+    area_of = {m.id: m.area_mm2 for m in plan.catalog.media}
+    spare = np.array([s.capacity_mm2 for s in plan.pathways.segments], dtype=np.float64)
+    for c in plan.cables:
+        if c.segments and c.media and c.a_device not in free and c.b_device not in free:
+            np.subtract.at(spare, list(c.segments), area_of[c.media])
+    return spare
+
+
+def _max_fill(plan: Plan) -> float:
+    return max((f.fill for f in plan.fills), default=0.0)
+
+
+def _rank(plan: Plan) -> tuple[int, bool, float, int]:
+    """Order of preference among plans of one scenario: fewer unrouted cables, fitting
+    the trays, less overflow, then the lower objective."""
+    unrouted = sum(1 for c in plan.cables if c.status != "ok")
+    over = sum(f.over_mm2 for f in plan.overflows)
+    value = plan.cable_cost_cents if plan.solver.objective == "cost" else plan.total_length_mm
+    return unrouted, bool(plan.overflows), round(over, 3), value
 
 
 def _route_and_finish(
@@ -209,8 +333,9 @@ def _route_and_finish(
     placement: Placement,
     report: PlacementReport | None,
     say: Progress,
-) -> Plan:
-    """Route, choose media, compute fill and bounds, and assemble the plan."""
+) -> tuple[Plan, TrayPrices]:
+    """Route, choose media, compute fill and bounds, and assemble the plan; also the
+    router's tray prices (mm per mm²) with the cross-section it assumed by link speed."""
     options = scenario.options
     devices = placement.device_index()
 
@@ -264,7 +389,10 @@ def _route_and_finish(
         cables, fabric.links, devices, demands, result, dict(tables), catalog, options
     )
     solver = _final_status(result.solver, cables, fills, length_lb, cost_lb)
-    return Plan(
+    speeds = np.array([d.speed_gbps for d in demands], dtype=np.int64)
+    areas = {s: float(result.area_mm2[speeds == s].mean()) for s in np.unique(speeds).tolist()}
+    prices = result.prices * 1000 if len(result.prices) else np.zeros(len(graph.segments))
+    plan_ = Plan(
         scenario=scenario.model_copy(update={"floor": floor}),
         floor=floor,
         catalog=catalog,
@@ -281,6 +409,7 @@ def _route_and_finish(
         placement_report=report,
         shared_segments=result.shared,
     )
+    return plan_, TrayPrices(prices, areas)
 
 
 def _demands(
