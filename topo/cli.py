@@ -231,12 +231,24 @@ def _print_summary(s: dict[str, object]) -> None:
         t.add_row("trays over limit", f"{s['trays_over_limit']} ({s['overflow_mm2']:,} mm² over)")
     placement = s.get("placement")
     if isinstance(placement, dict) and "saving_pct" in placement:
-        t.add_row(
-            "placement",
-            f"optimized, {placement['saving_pct']:.1f}% less cabling than naive"
+        saving = float(placement["saving_pct"])
+        text = (
+            (
+                f"optimized, {saving:.1f}% less cabling than naive"
+                if saving >= 0
+                else f"optimized, {-saving:.1f}% more cabling than naive"
+            )
             if placement["method"] == "optimized"
-            else "naive (no placement of the free switches needs less cabling)",
+            else "naive (no placement of the free switches needs less cabling)"
         )
+        rounds = int(placement.get("rounds", 1))
+        if rounds > 1:
+            text += (
+                f"; {rounds} rounds against tray fill, max fill "
+                f"{float(placement['max_tray_fill_before']):.1%} -> "
+                f"{float(placement['max_tray_fill_after']):.1%}"
+            )
+        t.add_row("placement", text)
     out_console.print(t)
 
 

@@ -362,10 +362,16 @@ def _tolls(
 ) -> Callable[[int], np.ndarray] | None:
     """The toll of the cheapest priced route from every candidate rack to every node,
     by link speed (``length + area * price`` less the shortest length, mm); None when
-    nothing is priced."""
+    nothing is priced.
+
+    A segment's toll is capped at the longest shortest route from a candidate rack: a
+    price that high only says the segment overflowed (the router's overflow price),
+    which the stages' capacity rows weigh instead."""
     if prices is None or not (prices.mm_per_mm2 > 0).any() or not sources:
         return None
     edge_price = np.where(fg.seg >= 0, prices.mm_per_mm2[np.maximum(fg.seg, 0)], 0.0)
+    finite = dist[np.isfinite(dist)]
+    longest = float(finite.max()) if len(finite) else 0.0
     cache: dict[float, np.ndarray] = {}
 
     def toll(speed: int) -> np.ndarray:
@@ -373,7 +379,8 @@ def _tolls(
         if area not in cache:
             out = np.zeros_like(dist)
             if area > 0:
-                priced = fg.dijkstra(fg.mm + area * edge_price, sources)[0]
+                tolls = np.minimum(area * edge_price, longest)
+                priced = fg.dijkstra(fg.mm + tolls, sources)[0]
                 plain = dist[reach]
                 out[reach] = np.where(np.isfinite(plain), priced - plain, 0.0)
             cache[area] = out

@@ -236,8 +236,12 @@ class Plan:
                     f"naive_{unit}": round(r.naive, 2),
                     f"chosen_{unit}": round(r.chosen, 2),
                     "saving_pct": round(r.saving_pct, 3),
+                    "rounds": r.rounds,
                 }
             )
+            if r.fill_before is not None and r.fill_after is not None:
+                out["max_tray_fill_before"] = round(r.fill_before, 4)
+                out["max_tray_fill_after"] = round(r.fill_after, 4)
         return out
 
     @cached_property
