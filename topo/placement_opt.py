@@ -259,27 +259,37 @@ def optimize_placement(
         room_w[d.rack] -= d.power_w
     room_u = {r: t.count(0) for r, t in taken.items()}
 
-    spare = None if prices is None or prices.spare_mm2 is None else prices.spare_mm2.copy()
+    # capacity left per segment, then per candidate rack the room left on the segments
+    # around its drop point (a cut every cable of the rack's switches crosses)
+    spare = None
+    if prices is not None and prices.spare_mm2 is not None:
+        spare = np.concatenate([prices.spare_mm2, _drop_room(fg, graph, all_cands, prices)])
     load_cache: dict[tuple[object, ...], np.ndarray] = {}
 
     def device_loads(d: Device, where: dict[str, str], skip: set[str]) -> np.ndarray:
         """Load (mm²) that ``d``'s links to placed far ends put on every segment, on
-        shortest routes, from each of its candidate racks: ``(candidates, segments)``."""
+        shortest routes, from each of its candidate racks, then the load all its links
+        put on each candidate's drop cut: ``(candidates, segments + all candidates)``."""
         assert prices is not None
         ends: dict[int, float] = defaultdict(float)
+        need = 0.0
         for far_id, speed in links_of[d.id]:
+            area = prices.area_mm2.get(speed, 0.0)
+            need += area
             if far_id in skip:
                 continue
             rack = where[far_id] if far_id in where else placed[far_id].rack
             if rack in graph.drops:
-                ends[graph.drops[rack].node] += prices.area_mm2.get(speed, 0.0)
-        key = (cands[d.id], tuple(sorted(ends.items())))
+                ends[graph.drops[rack].node] += area
+        key = (cands[d.id], tuple(sorted(ends.items())), need)
         if key not in load_cache:
             rows_of = [col[r] for r in cands[d.id]]
             demand = np.zeros((len(rows_of), fg.n))
             for node, a in ends.items():
                 demand[:, node] = a
-            load_cache[key] = _segment_loads(fg, pred[rows_of], demand)
+            cut = np.zeros((len(rows_of), len(all_cands)))
+            cut[np.arange(len(rows_of)), rows_of] = need
+            load_cache[key] = np.hstack([_segment_loads(fg, pred[rows_of], demand), cut])
         return load_cache[key]
 
     choice: dict[str, str] = {}
@@ -340,6 +350,27 @@ def optimize_placement(
     notes = (*(n for n in naive.notes if "placed in racks" not in n), note)
     report = PlacementReport("optimized", objective, len(free), naive_score, chosen_score, seconds)
     return Placement(devices=devices, method="optimized", notes=notes), report
+
+
+def _drop_room(
+    fg: FlowGraph, graph: PathwayGraph, racks: list[str], prices: TrayPrices
+) -> np.ndarray:
+    """Per rack, the spare capacity of the tray segments at its drop point (mm²): every
+    cable between a switch there and another rack crosses one of them. Infinite where
+    the cut is not one (the drop point is also a junction) or the rack has no drop."""
+    assert prices.spare_mm2 is not None
+    rack_nodes = {d.node for d in graph.drops.values()}
+    out = np.full(len(racks), np.inf)
+    for i, r in enumerate(racks):
+        if r not in graph.drops:
+            continue
+        t = graph.drops[r].tray_node
+        at = (fg.u == t) | (fg.v == t)
+        far = np.where(fg.u == t, fg.v, fg.u)
+        other = at & (fg.seg < 0) & ~np.isin(far, list(rack_nodes))
+        if not other.any():
+            out[i] = float(prices.spare_mm2[np.unique(fg.seg[at & (fg.seg >= 0)])].sum())
+    return out
 
 
 def _segment_loads(fg: FlowGraph, pred: np.ndarray, demand: np.ndarray) -> np.ndarray:

@@ -51,9 +51,7 @@ def test_capacity_blind_placement_stacks_the_spines_beside_the_leaves():
     fab = fabric(LEAVES, spines=2)
     cat = aoc_catalog()
     naive = place_devices(fab, fl, cat)
-    placed, _ = optimize_placement(
-        fab, fl, pathways_from_floor(fl), cat, naive, objective="length"
-    )
+    placed, _ = optimize_placement(fab, fl, pathways_from_floor(fl), cat, naive, objective="length")
     assert {d.rack for d in placed.devices if d.role == "spine"} == {"A01"}
 
 
@@ -93,9 +91,7 @@ def test_nothing_fits_keeps_the_plan_with_least_overflow():
     assert p.summary["placement"]["max_tray_fill_before"] == round(32 * AOC_AREA / 200, 4)
 
 
-@pytest.mark.parametrize(
-    "leaves", [{"A02": 8, "A03": 8}, {"A03": 4, "A05": 4, "A06": 4}, LEAVES]
-)
+@pytest.mark.parametrize("leaves", [{"A02": 8, "A03": 8}, {"A03": 4, "A05": 4, "A06": 4}, LEAVES])
 def test_wide_trays_place_once_and_never_worse_than_naive(leaves):
     """With 300 x 100 mm trays nothing is tight: one round, the capacity-blind
     placement, no more cable than the naive one."""
