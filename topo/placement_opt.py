@@ -35,6 +35,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 from ortools.graph.python import min_cost_flow
+from ortools.linear_solver import pywraplp
 from ortools.sat.python import cp_model
 from scipy import sparse
 
@@ -471,7 +472,9 @@ def _solve_stage(
     """Assign ``devs`` to racks minimising the summed cost rows; None if it fails.
 
     With ``loads`` (per device, its segment loads from each candidate) and ``spare``
-    (per segment), segments the stage could overfill get a soft capacity row."""
+    (per segment), segments the stage could overfill get a soft capacity row: a linear
+    program (GLOP) spreads the devices fractionally within them, then CP-SAT rounds it,
+    each (class, rack) count between the LP's rounded down and up, overflow priced."""
     classes: dict[tuple[object, ...], list[int]] = {}
     for k, d in enumerate(devs):
         key: tuple[object, ...] = (
@@ -486,14 +489,22 @@ def _solve_stage(
     racks = sorted({r for d in devs for r in cands[d.id]})
     one_size = len({(d.height_u, d.power_w) for d in devs}) == 1
     counts: dict[tuple[int, str], int]
-    cap_rows = None
+    got = None
     if loads is not None and spare is not None:
         cap_rows = _capacity_rows(classes, loads, spare)
-    if one_size and not cap_rows:
+        lp = None
+        if cap_rows:
+            lp = _spread_lp(devs, cands, rows, classes, racks, room_u, room_w, cap_rows)
+        if lp is not None:
+            got = _transport_cpsat(
+                devs, cands, rows, classes, racks, room_u, room_w, naive, threads, seed,
+                lp, cap_rows,
+            )  # fmt: skip
+    if got is None and one_size:
         got = _transport_mcf(devs, cands, rows, classes, racks, room_u, room_w)
-    else:
+    elif got is None:
         got = _transport_cpsat(
-            devs, cands, rows, classes, racks, room_u, room_w, naive, threads, seed, cap_rows
+            devs, cands, rows, classes, racks, room_u, room_w, naive, threads, seed
         )
     if got is None:
         return None
@@ -506,6 +517,53 @@ def _solve_stage(
             for k in members[pos : pos + n]:
                 out[devs[k].id] = r
             pos += n
+    return out
+
+
+def _spread_lp(  # type: ignore[no-untyped-def]
+    devs, cands, rows, classes, racks, room_u, room_w, cap_rows
+) -> dict[tuple[int, str], tuple[int, int]] | None:
+    """The stage as a linear program with soft capacity rows (overflow priced above any
+    device's cost, costs scaled to at most 1); per (class, rack) the LP's count rounded
+    down and up, or None if GLOP does not solve it."""
+    solver = pywraplp.Solver.CreateSolver("GLOP")
+    if solver is None:  # pragma: no cover - GLOP ships with OR-Tools
+        return None
+    keys = list(classes)
+    scale = max((float(v[v < _UNREACHABLE].max(initial=0)) for v in rows), default=0.0) or 1.0
+    x: dict[tuple[int, str], pywraplp.Variable] = {}
+    objective = solver.Objective()
+    for c, key in enumerate(keys):
+        k0 = classes[key][0]
+        conv = solver.Constraint(len(classes[key]), len(classes[key]), f"n_{c}")
+        for j, r in enumerate(cands[devs[k0].id]):
+            x[c, r] = solver.NumVar(0, len(classes[key]), f"x_{c}_{r}")
+            conv.SetCoefficient(x[c, r], 1)
+            objective.SetCoefficient(x[c, r], min(float(rows[k0][j]), _UNREACHABLE) / scale)
+    for r in racks:
+        units = solver.Constraint(-solver.infinity(), room_u[r], f"u_{r}")
+        power = solver.Constraint(-solver.infinity(), max(0.0, room_w[r]), f"w_{r}")
+        for c, key in enumerate(keys):
+            if (c, r) in x:
+                d = devs[classes[key][0]]
+                units.SetCoefficient(x[c, r], d.height_u)
+                power.SetCoefficient(x[c, r], d.power_w)
+    for seg, (room, terms) in sorted(cap_rows.items()):
+        over = solver.NumVar(0, solver.infinity(), f"over_{seg}")
+        objective.SetCoefficient(over, 1.0)
+        row = solver.Constraint(-solver.infinity(), room, f"cap_{seg}")
+        row.SetCoefficient(over, -1)
+        for c, t in terms.items():
+            for j, r in enumerate(cands[devs[classes[keys[c]][0]].id]):
+                if t[j]:
+                    row.SetCoefficient(x[c, r], float(t[j]))
+    objective.SetMinimization()
+    if solver.Solve() != pywraplp.Solver.OPTIMAL:
+        return None
+    out = {}
+    for k, v in x.items():
+        val = v.solution_value()
+        out[k] = (int(np.floor(val + 1e-6)), int(np.ceil(val - 1e-6)))
     return out
 
 
@@ -560,15 +618,17 @@ def _capacity_rows(
 
 
 def _transport_cpsat(
-    devs, cands, rows, classes, racks, room_u, room_w, naive, threads, seed, cap_rows=None
-):  # type: ignore[no-untyped-def]
+    devs, cands, rows, classes, racks, room_u, room_w, naive, threads, seed,
+    bounds=None, cap_rows=None,
+):  # type: ignore[no-untyped-def]  # fmt: skip
     model = cp_model.CpModel()
     keys = list(classes)
     x = {}
     for c, key in enumerate(keys):
         k0 = classes[key][0]
         for r in cands[devs[k0].id]:
-            x[c, r] = model.new_int_var(0, len(classes[key]), f"n_{c}_{r}")
+            lo, hi = (0, len(classes[key])) if bounds is None else bounds[c, r]
+            x[c, r] = model.new_int_var(lo, hi, f"n_{c}_{r}")
             hint = sum(1 for k in classes[key] if naive[devs[k].id].rack == r)
             model.add_hint(x[c, r], hint)
         model.add(sum(x[c, r] for r in cands[devs[k0].id]) == len(classes[key]))
@@ -586,18 +646,16 @@ def _transport_cpsat(
         for j, r in enumerate(cands[devs[k0].id]):
             obj.append(int(np.rint(rows[k0][j])) * x[c, r])
     # a mm² of overflow costs more than any one device anywhere it can go
-    worst = max((float(v[v < _UNREACHABLE].max(initial=0)) for v in rows), default=0.0)
-    penalty = int(worst) + 1
+    penalty = int(max((float(v[v < _UNREACHABLE].max(initial=0)) for v in rows), default=0)) + 1
     for seg, (room, terms) in sorted((cap_rows or {}).items()):
-        over = model.new_int_var(
-            0, sum(int(t.max()) * len(classes[keys[c]]) for c, t in terms.items()), f"over_{seg}"
-        )
         load = sum(
             int(t[j]) * x[c, r]
             for c, t in terms.items()
             for j, r in enumerate(cands[devs[classes[keys[c]][0]].id])
             if t[j]
         )
+        most = sum(int(t.max()) * len(classes[keys[c]]) for c, t in terms.items())
+        over = model.new_int_var(0, max(0, most - room), f"over_{seg}")
         model.add(load - over <= room)
         obj.append(penalty * over)
     model.minimize(sum(obj))

@@ -265,10 +265,10 @@ def _place_and_route(
     seen = {placement.devices}
     free = {d.id for d in fabric.devices if d.rack is None}
     spare = _spare_mm2(first, free)
-    last = first
+    last, gained = first, True
     for k in range(2, limit + 1):
-        if not (last.overflows or (feedback.mm_per_mm2 > 0).any()):
-            break  # fits without detours: nothing left to relieve
+        if not last.overflows and not ((feedback.mm_per_mm2 > 0).any() and gained):
+            break  # fits, and without detours or without gain from the last round
         total = total + feedback.mm_per_mm2
         priced = int((total > 0).sum())
         say(f"placing switches: round {k} of {limit}, {priced} trays priced")
@@ -288,7 +288,8 @@ def _place_and_route(
             continue  # routed before: only the prices grow
         seen.add(placement.devices)
         last, feedback = attempt(placement, report)
-        if _rank(last) < _rank(best):
+        gained = _rank(last) < _rank(best)
+        if gained:
             best = last
     assert best.placement_report is not None
     kept = replace(
