@@ -13,12 +13,14 @@ Stages, each a pure function of the ones before it::
     all ────────────> Plan           topo.plan.Plan
 
 Placement and routing meet in a loop when the trays are tight. The first placement is
-blind to tray capacity; if its routes overflow a tray, or the router had to price trays
-(detours), the router's tray prices are added up over the rounds and the free switches
-are placed again with every link charged its toll (``length + area * price`` along its
-route), then routed again::
+blind to tray capacity; if its routes overflow a tray (at effort ``high``, also if the
+router had to price trays for detours), the router's tray prices are added up over the
+rounds and the free switches are placed again: every link is charged its toll
+(``length + area * price`` along its route) and each placement stage keeps the load of
+its links within the tight trays and the trays at each rack's drop where it can
+(:mod:`topo.placement_opt`); then the plan is routed again::
 
-    place ──> route ──> fits, nothing priced? ──yes──> done
+    place ──> route ──> fits? ──yes──> done (at effort high: fits without detours?)
       ^                      │ no
       └── prices += router's tray prices (a few rounds, by effort)
 
@@ -60,7 +62,8 @@ __all__ = ["plan", "plan_fabric", "validate_scenario"]
 Progress = Callable[[str], None]
 
 _PLACEMENT_ROUNDS = {"low": 2, "normal": 4, "high": 8}
-"""Placements tried at most, by effort (the first one capacity-blind)."""
+"""Placements tried at most, by effort (the first one capacity-blind). Below ``high``,
+only a plan that overflows is re-placed; at ``high`` also one that fits by detours."""
 
 
 def _catalog(scenario: Scenario) -> Catalog:
@@ -265,7 +268,8 @@ def _place_and_route(
     seen = {placement.devices}
     free = {d.id for d in fabric.devices if d.rack is None}
     spare = _spare_mm2(first, free)
-    last, gained = first, True
+    # a plan that fits only by detours is re-placed at high effort, while that gains
+    last, gained = first, options.effort not in ("low", "normal")
     for k in range(2, limit + 1):
         if not last.overflows and not ((feedback.mm_per_mm2 > 0).any() and gained):
             break  # fits, and without detours or without gain from the last round
