@@ -61,9 +61,9 @@ __all__ = ["plan", "plan_fabric", "validate_scenario"]
 
 Progress = Callable[[str], None]
 
-_PLACEMENT_ROUNDS = {"low": 2, "normal": 4, "high": 8}
-"""Placements tried at most, by effort (the first one capacity-blind). Below ``high``,
-only a plan that overflows is re-placed; at ``high`` also one that fits by detours."""
+_PLACEMENT_ROUNDS = {"low": 2, "normal": 4, "high": 8, "exact": 4}
+"""Placements tried at most, by effort (the first one capacity-blind). A plan that
+overflows is re-placed; at ``high`` also one that fits by detours."""
 
 
 def _catalog(scenario: Scenario) -> Catalog:
@@ -249,7 +249,7 @@ def _place_and_route(
     """Place the free switches and route, re-placing them under the router's tray prices
     while the trays overflow or are priced (see the module docstring); the best plan."""
     options = scenario.options
-    limit = _PLACEMENT_ROUNDS.get(options.effort, max(_PLACEMENT_ROUNDS.values()))
+    limit = _PLACEMENT_ROUNDS[options.effort]
 
     def attempt(placement: Placement, report: PlacementReport | None) -> tuple[Plan, TrayPrices]:
         full, placed = fabric, placement
@@ -269,7 +269,7 @@ def _place_and_route(
     free = {d.id for d in fabric.devices if d.rack is None}
     spare = _spare_mm2(first, free)
     # a plan that fits only by detours is re-placed at high effort, while that gains
-    last, gained = first, options.effort not in ("low", "normal")
+    last, gained = first, options.effort == "high"
     for k in range(2, limit + 1):
         if not last.overflows and not ((feedback.mm_per_mm2 > 0).any() and gained):
             break  # fits, and without detours or without gain from the last round
