@@ -483,8 +483,8 @@ def _solve_stage(
             cands[d.id],
             np.round(rows[k], 3).tobytes(),
         )
-        if loads is not None:
-            key = (*key, np.round(loads[k], 3).tobytes())
+        if loads is not None:  # devices with the same far ends share one array
+            key = (*key, id(loads[k]))
         classes.setdefault(key, []).append(k)
     racks = sorted({r for d in devs for r in cands[d.id]})
     one_size = len({(d.height_u, d.power_w) for d in devs}) == 1
