@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
 from layouts.model import Floor, RackRow, Tray
 from layouts.pathways import pathways_from_floor
 from tests.topo.ladder_hall import AOC_AREA, aoc_catalog, fabric, scenario
 from topo.placement import place_devices
-from topo.placement_opt import optimize_placement
+from topo.placement_opt import TrayPrices, optimize_placement
 from topo.planner import plan_fabric
 
 LEAVES = {"A02": 8, "A03": 8, "A04": 8, "A05": 8}
@@ -53,6 +54,32 @@ def test_capacity_blind_placement_stacks_the_spines_beside_the_leaves():
     naive = place_devices(fab, fl, cat)
     placed, _ = optimize_placement(fab, fl, pathways_from_floor(fl), cat, naive, objective="length")
     assert {d.rack for d in placed.devices if d.role == "spine"} == {"A01"}
+
+
+def test_capacity_rows_alone_split_the_spines_in_one_placement():
+    """No prices, only the trays' room: the stage keeps 16 uplinks (113 mm²) per
+    200 mm² segment, so one spine goes to each end."""
+    fl = row_with_two_ends(0.01)
+    fab = fabric(LEAVES, spines=2)
+    cat = aoc_catalog()
+    graph = pathways_from_floor(fl)
+    room = np.array([s.capacity_mm2 for s in graph.segments])
+    prices = TrayPrices(np.zeros(len(room)), {100: AOC_AREA}, room)
+    placed, report = optimize_placement(
+        fab, fl, graph, cat, place_devices(fab, fl, cat), objective="length", prices=prices
+    )
+    assert report is not None and report.method == "optimized"
+    assert sorted(d.rack for d in placed.devices if d.role == "spine") == ["A01", "A07"]
+    assert report.chosen > _blind_length(fl, fab)  # spreading costs cable
+
+
+def _blind_length(fl: Floor, fab) -> float:
+    cat = aoc_catalog()
+    _, report = optimize_placement(
+        fab, fl, pathways_from_floor(fl), cat, place_devices(fab, fl, cat), objective="length"
+    )
+    assert report is not None
+    return report.chosen
 
 
 def test_spines_spread_when_the_tray_beside_them_would_overflow():
