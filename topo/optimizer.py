@@ -10,20 +10,21 @@ Steps:
    pairs, network racks first) to a *sink* rack. Its cross-section is estimated from
    the media it gets on its shortest route (:class:`~topo.costs.MediaTable`). Cables that
    leave one source with one cross-section form a *group*: one single-source flow.
-2. **Redundancy.** Links sharing a redundancy key get fixed, segment-disjoint routes
-   where the trays allow (:mod:`topo.diversity`).
-3. **Shortest paths.** One batched Dijkstra per cross-section. If every group fits on
+2. **Shortest paths.** One batched Dijkstra per cross-section. If every group fits on
    its shortest-path tree, that is the answer, and it is optimal.
-4. **Column generation.** Otherwise a master LP (:mod:`topo.colgen`, GLOP) mixes
+3. **Column generation.** Otherwise a master LP (:mod:`topo.colgen`, GLOP) mixes
    shortest-path trees of each group; its tray duals ``pi`` price the segments and each
    group's next tree is a shortest-path tree under ``length + area * pi``. Every round
    also yields a Lagrangian lower bound (below). Stops when the LP is solved to the
    effort's tolerance, after the effort's rounds, or at the wall-clock safety net.
-5. **Rounding and repair.** Each group's cables are split over its trees by the LP
+4. **Rounding and repair.** Each group's cables are split over its trees by the LP
    weights (largest remainder, sink by sink). Groups that still cross an overfull
    segment are re-routed one at a time by OR-Tools min-cost flow with hard residual
    capacities (overflow arcs at a prohibitive price, so it always answers and, if
    nothing fits, overflows as little as it can).
+5. **Redundancy.** Links sharing a redundancy key, routed with the others so far, are
+   moved onto segment-disjoint routes where the trays have room, under the LP's prices
+   (:mod:`topo.diversity`); step 4 runs again if that left a segment overfull.
 6. **Polish.** Cables move back to their shortest route wherever capacity allows; inside
    each rack pair the shortest routes go to the cables whose media or stock would cost
    most on a longer one (a detour past the DAC's reach costs optics).
@@ -54,7 +55,7 @@ from layouts.pathways import PathwayGraph
 from topo.bounds import infeasible, priced_bound
 from topo.colgen import Master
 from topo.costs import MediaTable
-from topo.diversity import diverse_paths
+from topo.diversity import keep_apart, redundancy_sets
 from topo.flows import FlowGraph, tree_loads, tree_paths
 from topo.problem import CableDemand, Pieces, Problem, merge_pieces, seg_area, setup_problem
 from topo.repair import polish_to_shortest, repair, reroute_greedy
@@ -226,34 +227,14 @@ def route_cables(
     cap = fg.capacity
     notes: list[str] = []
 
-    # fixed cables: redundancy sets, and cables no media reaches (they carry no area)
+    # fixed cables: redundant links, once kept apart (topo.diversity)
     fixed_paths: dict[int, np.ndarray] = {}
     shared: dict[str, tuple[int, ...]] = {}
-    if method == "optimize":
-        sets: dict[str, list[int]] = {}
-        for i, c in enumerate(demands):
-            if c.redundancy and pb.routable[i]:
-                sets.setdefault(c.redundancy, []).append(i)
-        multi = sorted((k, v) for k, v in sets.items() if len(v) > 1)
-        if multi:
-            say(f"routing {sum(len(v) for _, v in multi)} redundant links apart")
-            members = [
-                [(int(pb.src_nodes[pb.src[i]]), int(pb.sink[i])) for i in v] for _, v in multi
-            ]
-            for (key, idx), (paths, common) in zip(multi, diverse_paths(fg, members), strict=True):
-                for i, p in zip(idx, paths, strict=True):
-                    fixed_paths[i] = p
-                if common:
-                    shared[key] = common
+    sets = redundancy_sets(demands, pb) if method == "optimize" else []
     fixed_load = np.zeros(n_seg)
-    for i, p in fixed_paths.items():
-        s = fg.seg[p]
-        np.add.at(fixed_load, s[s >= 0], pb.area[i])
 
     n_groups = len(pb.group_src)
     free = pb.routable & (pb.area > 0)
-    for i in fixed_paths:
-        free[i] = False
     # free cables per (group, sink)
     sinks_of: list[dict[int, list[int]]] = [{} for _ in range(n_groups)]
     for i in np.nonzero(free)[0].tolist():
@@ -291,39 +272,50 @@ def route_cables(
                 f"shortest routes overfill {int(over.sum())} tray segments; the optimizer "
                 "was not run (routing method 'shortest')"
             )
-    elif over.any():
-        method_name = "column-generation"
-        fixed_m = sum(float(fg.mm[p].sum()) for i, p in fixed_paths.items() if pb.area[i] > 0)
-        fixed_m = (fixed_m + float(pb.sp[pb.routable & (pb.area <= 0)].sum())) / 1000
-        pieces, best_pi, iterations, hit_clock, lp_note = _optimize(
-            fg, pb, sinks_of, fixed_load, fixed_m, pieces, effort, options, t0, say
-        )
-        notes.extend(lp_note)
-        load = fixed_load + seg_area(fg, pieces, pb.group_area)
-        over = load > cap + 1e-6
+    else:
         if over.any():
-            say(f"routing: moving cables off {int(over.sum())} overfull segments")
-            load = reroute_greedy(fg, pb, pieces, load, best_pi, effort.repairs)
-            over = load > cap + 1e-6
-        if over.any():
-            pieces = repair(fg, pb, sinks_of, fixed_load, pieces, effort.repairs, best_pi, say)
-            load = fixed_load + seg_area(fg, pieces, pb.group_area)
-            over = load > cap + 1e-6
-        if not over.any():
-            pieces, load = polish_to_shortest(fg, pb, sinks_of, pieces, load)
-            lagrange_terms, offset = priced_bound(fg, pb, best_pi)
-            bound_source = "lagrangian (column-generation duals)"
-        elif infeasible(fg, pb, best_pi):
-            status = "INFEASIBLE"
-            notes.append(
-                f"the cables cannot fit the trays: {int(over.sum())} segments overflow "
-                "(total overflow minimised)"
+            method_name = "column-generation"
+            fixed_m = float(pb.sp[pb.routable & (pb.area <= 0)].sum()) / 1000
+            pieces, best_pi, iterations, hit_clock, lp_note = _optimize(
+                fg, pb, sinks_of, fixed_load, fixed_m, pieces, effort, options, t0, say
             )
-        else:
-            status = "UNKNOWN"
-            notes.append(f"no routing that fits was found: {int(over.sum())} segments overflow")
-    if fixed_paths and status == "OPTIMAL":
-        status = "FEASIBLE"  # redundant links may have been routed apart at a cost
+            notes.extend(lp_note)
+            load = fixed_load + seg_area(fg, pieces, pb.group_area)
+            pieces, load = _fit(fg, pb, sinks_of, fixed_load, pieces, load, best_pi, effort, say)
+        if sets:
+            say(f"routing: keeping {sum(len(v) for _, v in sets)} redundant links apart")
+            apart = keep_apart(
+                fg,
+                pb,
+                sets,
+                sinks_of,
+                pieces,
+                load,
+                best_pi,
+                fit=lambda pcs, ld, fx: _fit(fg, pb, sinks_of, fx, pcs, ld, best_pi, effort, say),
+            )
+            fixed_paths, shared = apart.paths, apart.shared
+            for i, p in fixed_paths.items():
+                np.add.at(fixed_load, fg.seg[p][fg.seg[p] >= 0], pb.area[i])
+            pieces, load = _fit(fg, pb, sinks_of, fixed_load, pieces, load, best_pi, effort, say)
+            if apart.longer:
+                status = "FEASIBLE"  # routes apart may be longer than the bound needs
+        over = load > cap + 1e-6
+        if method_name == "column-generation" or over.any():
+            if not over.any():
+                pieces, load = polish_to_shortest(fg, pb, sinks_of, pieces, load)
+                if method_name == "column-generation":
+                    lagrange_terms, offset = priced_bound(fg, pb, best_pi)
+                    bound_source = "lagrangian (column-generation duals)"
+            elif infeasible(fg, pb, best_pi):
+                status = "INFEASIBLE"
+                notes.append(
+                    f"the cables cannot fit the trays: {int(over.sum())} segments overflow "
+                    "(total overflow minimised)"
+                )
+            else:
+                status = "UNKNOWN"
+                notes.append(f"no routing that fits was found: {int(over.sum())} segments overflow")
 
     routes = _routes(fg, pb, demands, sinks_of, pieces, fixed_paths, options.objective)
     length_lb = np.where(pb.routable, pb.base + pb.sp + pb.slack_lb, np.nan)
@@ -383,6 +375,29 @@ def route_cables(
                 ),
             )
     return result
+
+
+def _fit(
+    fg: FlowGraph,
+    pb: Problem,
+    sinks_of: list[dict[int, list[int]]],
+    fixed_load: np.ndarray,
+    pieces: list[Pieces],
+    load: np.ndarray,
+    pi: np.ndarray,
+    effort: _Effort,
+    say: Callable[[str], None],
+) -> tuple[list[Pieces], np.ndarray]:
+    """Move cables off overfull segments: greedy moves, then min-cost-flow repair."""
+    over = load > fg.capacity + 1e-6
+    if over.any():
+        say(f"routing: moving cables off {int(over.sum())} overfull segments")
+        load = reroute_greedy(fg, pb, pieces, load, pi, effort.repairs)
+        over = load > fg.capacity + 1e-6
+    if over.any():
+        pieces = repair(fg, pb, sinks_of, fixed_load, pieces, effort.repairs, pi, say)
+        load = fixed_load + seg_area(fg, pieces, pb.group_area)
+    return pieces, load
 
 
 _RECHECKS = 3
