@@ -41,7 +41,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from topo.flows import FlowGraph, group_min_cost_flow, tree_paths
+from topo.flows import FlowGraph, group_min_cost_flow
 from topo.problem import CableDemand, Pieces, Problem
 
 __all__ = ["Apart", "keep_apart", "redundancy_sets"]
@@ -136,16 +136,25 @@ def _make_room(
     pi: np.ndarray,
     fit: Fit,
 ) -> dict[str, tuple[int, ...]] | None:
-    """Every set lifted and put back, those that share first, on the room the other
-    cables could make (then made by ``fit``). The new shared segments if they are fewer
-    and the trays fit (``paths``, ``pieces``, ``load`` updated), else None (unchanged)."""
+    """The sets that share, and the sets beside them, lifted and put back (those that
+    share first) on the room the other cables could make (then made by ``fit``). The new
+    shared segments if they are fewer and the trays fit (``paths``, ``pieces``, ``load``
+    updated), else None (unchanged)."""
     stuck = [(key, idx) for key, idx in sets if key in shared]
-    rest = [(key, idx) for key, idx in sets if key not in shared]
+    near = np.zeros(len(fg.capacity), dtype=bool)
+    for _, idx in stuck:
+        for i in idx:
+            near[_segs(fg, paths[i])] = True
+    rest = [
+        (key, idx)
+        for key, idx in sets
+        if key not in shared and any(near[_segs(fg, paths[i])].any() for i in idx)
+    ]
     saved = ([{t: list(v) for t, v in p.items()} for p in pieces], load.copy(), dict(paths))
     members = np.zeros(len(fg.capacity))
     for i, p in paths.items():
         np.add.at(members, _segs(fg, p), pb.area[i])
-    again = _put_back(fg, paths, stuck + rest, _Mover(fg, pb, members, pi, busy=load))
+    again = _put_back(fg, paths, stuck + rest, _Mover(fg, pb, members, pi, busy=load), at_once=True)
     new_pieces, new_load = fit(pieces, load, members)
     if (
         sum(map(len, again.values())) < sum(map(len, shared.values()))
@@ -164,22 +173,28 @@ def _put_back(
     paths: dict[int, np.ndarray],
     todo: Sequence[tuple[str, list[int]]],
     mover: _Mover,
+    *,
+    at_once: bool = False,
 ) -> dict[str, tuple[int, ...]]:
-    """Lift the sets ``todo`` and put them back one by one (``paths`` updated); the
-    segments each must share."""
-    for _, idx in todo:
+    """Put the sets ``todo`` back one by one (``paths`` updated), each lifted just
+    before (its old routes stay open to it) or, with ``at_once``, all lifted first;
+    the segments each must share."""
+    for _, idx in todo if at_once else ():
         for i in idx:
             mover.lift(i, paths[i])
     shared: dict[str, tuple[int, ...]] = {}
     cache: dict[tuple[object, ...], list[np.ndarray]] = {}
+    hopeless: set[tuple[object, ...]] = set()  # ends found no room apart: not searched again
     pb = mover.pb
     for key, idx in todo:
-        sig = tuple(
-            (int(pb.src[i]), int(pb.sink[i]), float(pb.area[i]), paths[i].tobytes()) for i in idx
-        )
+        for i in idx if not at_once else ():
+            mover.lift(i, paths[i])
+        sig = tuple((int(pb.src[i]), int(pb.sink[i]), float(pb.area[i])) for i in idx)
         new = cache.get(sig)
         if new is None or not mover.has_room(idx, new):
-            new = mover.place(idx, [paths[i] for i in idx])
+            new = mover.place(idx, [paths[i] for i in idx], hopeless=sig in hopeless)
+            if _shared(fg, dict(zip(idx, new, strict=True)), idx):
+                hopeless.add(sig)
             cache[sig] = new
         for i, p in zip(idx, new, strict=True):
             paths[i] = p
@@ -197,8 +212,24 @@ def _segs(fg: FlowGraph, path: np.ndarray) -> np.ndarray:
 
 def _shared(fg: FlowGraph, paths: dict[int, np.ndarray], idx: Sequence[int]) -> tuple[int, ...]:
     """Segments used by two or more of the links ``idx`` (sorted)."""
-    s, n = np.unique(np.concatenate([_segs(fg, paths[i]) for i in idx]), return_counts=True)
-    return tuple(s[n > 1].tolist())
+    seen: set[int] = set()
+    twice: set[int] = set()
+    for i in idx:
+        for s in _segs(fg, paths[i]).tolist():
+            (twice if s in seen else seen).add(s)
+    return tuple(sorted(twice))
+
+
+def _path(fg: FlowGraph, pred: np.ndarray, dst: int) -> np.ndarray:
+    """Kept-edge path from the root of the tree ``pred`` to ``dst`` (one path:
+    :func:`topo.flows.tree_paths` walks many at once)."""
+    nodes = [dst]
+    while pred[nodes[-1]] >= 0:
+        nodes.append(int(pred[nodes[-1]]))
+    if len(nodes) == 1:
+        return np.empty(0, dtype=np.int64)
+    nodes.reverse()
+    return fg.edge_of(np.array(nodes[:-1]), np.array(nodes[1:]))
 
 
 def _take(
@@ -217,7 +248,7 @@ def _take(
         used[:] = False
         for i in idx:
             if pb.area[i] <= 0:
-                path = tree_paths(fg, pb.pred0[pb.src[i]], np.array([pb.sink[i]]))[0]
+                path = _path(fg, pb.pred0[pb.src[i]], int(pb.sink[i]))
             else:
                 g, t = int(pb.group[i]), int(pb.sink[i])
                 plist = pieces[g][t]
@@ -279,7 +310,8 @@ class _Mover:
         need = np.zeros(len(self.fg.capacity))
         for i, p in zip(idx, paths, strict=True):
             np.add.at(need, _segs(self.fg, p), self.pb.area[i])
-        return bool((self.load + need <= self.fg.capacity + 1e-6).all())
+        on = need > 0
+        return bool((self.load[on] + need[on] <= self.fg.capacity[on] + 1e-6).all())
 
     def _tight(self, a: float, extra: np.ndarray) -> np.ndarray:
         """Per kept edge: 1 on segments ``busy`` leaves no room for one more cable of
@@ -290,19 +322,30 @@ class _Mover:
             out[self.on_seg] = self.fg.capacity[s] - self.busy[s] - extra[s] < a - 1e-6
         return out
 
-    def place(self, idx: Sequence[int], prev: Sequence[np.ndarray]) -> list[np.ndarray]:
-        """Routes for the links ``idx`` (currently on ``prev``, lifted off the trays)."""
-        best: tuple[float, list[np.ndarray]] | None = None
-        for keep in range(len(idx)):
-            trial = self._trial(idx, prev, keep)
-            if trial is not None and (best is None or trial[0] < best[0] - 1e-9):
-                best = trial
-        if best is not None:
-            return best[1]
-        exact = self._flow(idx)
-        if exact is not None:
-            return exact
-        return self._least_shared(idx)
+    def place(
+        self, idx: Sequence[int], prev: Sequence[np.ndarray], *, hopeless: bool = False
+    ) -> list[np.ndarray]:
+        """Routes for the links ``idx`` (currently on ``prev``, lifted off the trays);
+        ``hopeless``: the room is known to keep them apart nowhere."""
+        if not _shared(self.fg, dict(zip(idx, prev, strict=True)), idx) and self.has_room(
+            idx, prev
+        ):
+            return list(prev)
+        if not hopeless:
+            best: tuple[float, list[np.ndarray]] | None = None
+            for keep in range(len(idx)):
+                trial = self._trial(idx, prev, keep)
+                if trial is not None and (best is None or trial[0] < best[0] - 1e-9):
+                    best = trial
+            if best is not None:
+                return best[1]
+            exact = self._flow(idx)
+            if exact is not None:
+                return exact
+        least = self._least_shared(idx)
+        if not self.has_room(idx, least) and self.has_room(idx, prev):
+            return list(prev)  # sharing as the optimizer had them beats overfilling
+        return least
 
     def _weights(self, i: int, used: np.ndarray, extra: np.ndarray | None = None) -> np.ndarray:
         """Edge weights for link ``i``: priced length, and ``self.full`` on segments used
@@ -321,7 +364,7 @@ class _Mover:
         pb = self.pb
         src, dst = int(pb.src_nodes[pb.src[i]]), int(pb.sink[i])
         dist, pred = self.fg.dijkstra(w, [src])
-        return tree_paths(self.fg, pred[0], np.array([dst]))[0], float(dist[0, dst])
+        return _path(self.fg, pred[0], dst), float(dist[0, dst])
 
     def _cost(self, i: int, path: np.ndarray) -> float:
         return float((self.fg.mm[path] + self.pb.area[i] * self.price[path]).sum())
