@@ -7,13 +7,13 @@ cut. The router first routes them with every other cable, capacity-aware; then
 
 1. **Take.** Each member takes one of the routes the optimizer gave its cables (the one
    sharing least with the set's earlier members) and is routed on its own from then on.
-2. **Lift.** Every set whose members share a segment is lifted off the trays; the sets
-   that are already apart stay where the optimizer put them.
-3. **Put back**, set by set in key order, on the room left, under the optimizer's prices
+   Sets already apart stay where the optimizer put them.
+2. **Move**, set by set in key order, each set lifted off the trays just before (its old
+   routes stay open to it, so nothing overfills), under the optimizer's prices
    ``length + area * pi`` (``pi`` the tray duals of its linear program, 0 when the
    shortest routes fit)::
 
-       member kept    [A01]==T-A==X-W==T-B==[B02]     its route as the optimizer chose
+       member kept    [A01]==T-A==X-W==T-B==[B02]         its route as the optimizer chose
        member moved   [A01]==T-A========X-E==T-B==[B02]   cheapest route avoiding
                                                           the kept one's segments and
                                                           every segment without room
@@ -21,17 +21,21 @@ cut. The router first routes them with every other cable, capacity-aware; then
    Each member in turn is tried as the kept one; the others take the cheapest routes
    that avoid the segments the set already uses and every segment without room for one
    more of their cables. The trial adding the least cost wins.
-4. **Exact for a shared end.** If no trial keeps the set apart and its members share a
+3. **Exact for a shared end.** If no trial keeps the set apart and its members share a
    rack and a cross-section, one min-cost flow from that rack with one cable per
    segment (Suurballe's problem under the room left) finds a disjoint routing whenever
    one exists.
-5. **Least shared.** Otherwise the members go one by one on the cheapest route where a
+4. **Least shared.** Otherwise the members go one by one on the cheapest route where a
    segment the set already uses costs more than any detour, and a segment without room
-   more than any sharing. The segments they share are reported.
+   more than any sharing (or stay as they were if that overfills). The segments they
+   share are reported.
+5. **Make room.** If sets still share, they and the sets beside them (on the segments
+   they use) are lifted together and put back, those that share first, counting room
+   on the redundant links only: a segment the other cables fill costs more than any
+   detour but stays open, and the router's repair then moves those cables aside. Kept
+   if everything fits and fewer segments are shared; tried up to three times.
 
-Moves use free room only, so a plan that fitted still fits unless a lifted set finds no
-room at all (the router's repair then follows). Sets with the same ends, cross-sections
-and routes reuse one answer while the trays have room for it.
+Sets with the same ends and cross-sections reuse one answer while the trays have room.
 """
 
 from __future__ import annotations
@@ -110,8 +114,8 @@ def keep_apart(
     made_room = False
     clashing = [(key, idx) for key, idx in sets if _shared(fg, paths, idx)]
     shared = _put_back(fg, paths, clashing, _Mover(fg, pb, load, pi))
-    for _ in range(_ROOM_ROUNDS if fit is not None else 0):
-        if not shared:
+    for _ in range(_ROOM_ROUNDS):
+        if not shared or fit is None:
             break
         fewer = _make_room(fg, pb, sets, shared, paths, pieces, load, pi, fit)
         if fewer is None:

@@ -204,3 +204,41 @@ def test_same_demands_give_the_same_routes():
     _, again = route(floor, demands)
     assert first.routes == again.routes
     assert first.shared == again.shared
+
+
+def test_sample_of_small_halls_keeps_sets_apart_whenever_a_fitting_routing_does():
+    """Every 23rd of 864 small instances (cross capacities, two pairs, plain links),
+    against the exact answer by enumeration."""
+    racks = ("B01", "B02", "B03", "B04")
+    combos = itertools.product(
+        (0, 1, 2, 3),
+        (1, 2, 3),
+        (None, 1, 2),
+        itertools.combinations(racks, 2),
+        ((), ("B01",), ("B04",), ("B02", "B03")),
+    )
+    checked = 0
+    for west, middle, east, two, plain in list(combos)[::23]:
+        demands = pairs(*two, plain=plain)
+        g, res = route(three_crosses(west, middle, east), demands)
+        best = least_sharing(g, demands)
+        if best is None:
+            continue
+        case = (west, middle, east, two, plain)
+        assert fits(g, res), case
+        assert all_apart(demands, res) == (best == 0), case
+        checked += 1
+    assert checked >= 15
+
+
+def test_routes_already_apart_keep_the_plan_optimal():
+    """One link west to B01 by X-W, its partner east along T-A to A04: the shortest
+    routes share no segment, so nothing moves and the plan stays optimal."""
+    demands = [
+        CableDemand("L-0", "A01", "B01", 100, 1000, "pair"),
+        CableDemand("L-1", "A01", "A04", 100, 1000, "pair"),
+    ]
+    _, res = route(three_crosses(west=2, middle=2, east=2), demands)
+    assert all_apart(demands, res) and res.shared == {}
+    assert res.solver.status == "OPTIMAL"
+    assert [r.total_mm for r in res.routes.values()] == res.sp_mm.tolist()
