@@ -36,6 +36,10 @@ cut. The router first routes them with every other cable, capacity-aware; then
    if everything fits and fewer segments are shared; tried up to three times.
 
 Sets with the same ends and cross-sections reuse one answer while the trays have room.
+
+:func:`diverse_paths` gives the routes that share least on the trays' layout alone, not
+their room (each link the shortest route where a segment an earlier link of its set
+uses costs more than any detour): the segments no routing can keep apart.
 """
 
 from __future__ import annotations
@@ -45,10 +49,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from topo.flows import FlowGraph, group_min_cost_flow
+from topo.flows import FlowGraph, group_min_cost_flow, tree_paths
 from topo.problem import CableDemand, Pieces, Problem
 
-__all__ = ["Apart", "keep_apart", "redundancy_sets"]
+__all__ = ["Apart", "diverse_paths", "keep_apart", "redundancy_sets"]
 
 
 Fit = Callable[[list[Pieces], np.ndarray, np.ndarray], tuple[list[Pieces], np.ndarray]]
@@ -123,6 +127,44 @@ def keep_apart(
         shared, made_room = fewer, True
     longer = made_room or any(fg.mm[p].sum() > fg.mm[first[i]].sum() for i, p in paths.items())
     return Apart(paths, shared, bool(longer))
+
+
+def diverse_paths(
+    fg: FlowGraph, members: Sequence[Sequence[tuple[int, int]]]
+) -> list[tuple[list[np.ndarray], tuple[int, ...]]]:
+    """Routes for each redundancy set that share least on the layout alone (room ignored).
+
+    Args:
+        members: for each set, its links' ``(source node, sink node)`` in link order.
+
+    Returns:
+        For each set, the kept-edge path of each link (source first) and the segment
+        indices shared by two or more of its links (sorted).
+    """
+    big = float(fg.mm.sum()) + 1.0
+    base = fg.mm.astype(np.float64)
+    cache: dict[tuple[tuple[int, int], ...], tuple[list[np.ndarray], tuple[int, ...]]] = {}
+    out = []
+    for links in members:
+        key = tuple(links)
+        if key not in cache:
+            used = np.zeros(len(fg.capacity), dtype=bool)
+            shared: set[int] = set()
+            paths = []
+            for src, dst in links:
+                w = base.copy()
+                on = fg.seg >= 0
+                w[on] += big * used[fg.seg[on]]
+                _, pred = fg.dijkstra(w, [src])
+                path = tree_paths(fg, pred[0], np.array([dst]))[0]
+                segs = fg.seg[path]
+                segs = segs[segs >= 0]
+                shared.update(int(s) for s in segs if used[s])
+                used[segs] = True
+                paths.append(path)
+            cache[key] = (paths, tuple(sorted(shared)))
+        out.append(cache[key])
+    return out
 
 
 _ROOM_ROUNDS = 3
