@@ -96,6 +96,11 @@ class Master:
 
     def solve(self) -> MasterSolution:
         status = self.solver.Solve()
+        if status == pywraplp.Solver.ABNORMAL:
+            # GLOP's presolve can fail on a degenerate master: solve once without it
+            self.solver.SetSolverSpecificParametersAsString("use_preprocessing: false")
+            status = self.solver.Solve()
+            self.solver.SetSolverSpecificParametersAsString("")
         name = {
             pywraplp.Solver.OPTIMAL: "OPTIMAL",
             pywraplp.Solver.FEASIBLE: "FEASIBLE",

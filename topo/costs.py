@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -64,6 +65,33 @@ class MediaTable:
         out = np.full(np.shape(i), _NO_MEDIA_CENTS, dtype=np.int64)
         ok = i < len(self.breaks)
         out[ok] = self.cost_cents[i[ok]]
+        return out
+
+    @cached_property
+    def slope_cents_per_mm(self) -> np.ndarray:
+        """Per interval, what a millimetre more costs with its media: the rise of the
+        media's cost over its stock lengths, or, for a media with one price, the rise to
+        the next interval (0 on the last).
+
+        Example:
+            >>> from topo.catalog import builtin_catalog
+            >>> t = media_table(builtin_catalog().media_for(100), None)
+            >>> float(t.slope_cents_per_mm[t.interval(2000)])  # DAC: $32 over 4 m
+            0.8
+        """
+        x, c, m = self.breaks.astype(np.float64), self.cost_cents, self.media
+        n = len(x)
+        out = np.zeros(n)
+        i = 0
+        while i < n:
+            k = i
+            while k + 1 < n and m[k + 1] == m[i]:
+                k += 1
+            rise = (c[k] - c[i]) / (x[k] - x[i]) if k > i else 0.0
+            if rise <= 0 and k + 1 < n:
+                rise = (c[k + 1] - c[i]) / (x[k + 1] - x[i])
+            out[i : k + 1] = rise
+            i = k + 1
         return out
 
     @property

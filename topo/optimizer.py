@@ -29,17 +29,24 @@ Steps:
    each rack pair the shortest routes go to the cables whose media or stock would cost
    most on a longer one (a detour past the DAC's reach costs optics).
 
-The objective. The LP and the repairs minimise route length; the objective ``cost``
-decides which cables take the longer routes (those whose media and stock cost least
-more for it), and the plan reports its gap against the cost bound (each link's cost on
-its shortest route). A cable whose route would call for a thicker media than its
-shortest route's is routed again with that cross-section (at most three times).
+The objective. With ``length`` the LP and the repairs minimise route length. With
+``cost`` (the default) the LP's columns cost what their cables cost, each from its media
+table at its base plus route length (:mod:`topo.cost_objective`); new trees come from
+Dijkstra under ``slope * length + area * pi`` for a few slopes (a flat one and multiples
+of the media's cost per mm) and a mixed tree taking each sink's cheapest path; the
+repairs read the LP's dollar prices at each group's media cost per mm. Either way,
+inside each rack pair the shorter routes go to the cables whose media and stock would
+cost most more on the longer ones. A cable whose route would call for a thicker media
+than its shortest route's is routed again with that cross-section (at most three times).
 
 The bound. For any prices ``p >= 0`` on the segments, the sum over cables of the least
 ``length + area * p`` of a route, less ``sum p * capacity``, is a lower bound on every
 plan that fits (:mod:`topo.bounds`, where cables whose media change with the route's
 length are handled). With ``p = 0`` it is the sum of shortest routes, valid for any plan
-(even one that overflows). The best prices found are reported.
+(even one that overflows). The best prices found are reported. With the cost objective
+the same argument bounds cable cost (:func:`topo.bounds.priced_cost_bound`), priced with
+the final cost LP's duals, and the length bound takes the duals of a length LP over the
+cost LP's trees.
 """
 
 from __future__ import annotations
@@ -52,8 +59,15 @@ from typing import Literal
 import numpy as np
 
 from layouts.pathways import PathwayGraph
-from topo.bounds import infeasible, priced_bound
+from topo.bounds import infeasible, priced_bound, priced_cost_bound
 from topo.colgen import Master
+from topo.cost_objective import (
+    TreeCosts,
+    length_prices,
+    price_trees,
+    repair_price_scale,
+    tree_costs,
+)
 from topo.costs import MediaTable
 from topo.diversity import keep_apart, redundancy_sets
 from topo.flows import FlowGraph, tree_loads, tree_paths
@@ -264,6 +278,10 @@ def route_cables(
     best_pi = np.zeros(n_seg)
     lagrange_terms = np.where(pb.routable, pb.sp, np.nan)
     offset = 0.0
+    cost_terms: np.ndarray | None = None
+    cost_offset = 0.0
+    length_pi: np.ndarray | None = None  # metres per mm² where best_pi is in dollars
+    scale: np.ndarray | None = None  # per group, dollars per mm² to mm (repairs)
 
     if method == "shortest":
         status = "UNKNOWN" if over.any() else "OPTIMAL"
@@ -276,12 +294,16 @@ def route_cables(
         if over.any():
             method_name = "column-generation"
             fixed_m = float(pb.sp[pb.routable & (pb.area <= 0)].sum()) / 1000
-            pieces, best_pi, iterations, hit_clock, lp_note = _optimize(
+            pieces, best_pi, length_pi, iterations, hit_clock, lp_note = _optimize(
                 fg, pb, sinks_of, fixed_load, fixed_m, pieces, effort, options, t0, say
             )
             notes.extend(lp_note)
+            if length_pi is not None:  # the cost LP's prices are dollars per mm²
+                scale = repair_price_scale(pb)
             load = fixed_load + seg_area(fg, pieces, pb.group_area)
-            pieces, load = _fit(fg, pb, sinks_of, fixed_load, pieces, load, best_pi, effort, say)
+            pieces, load = _fit(
+                fg, pb, sinks_of, fixed_load, pieces, load, best_pi, effort, say, scale
+            )
         if sets:
             say(f"routing: keeping {sum(len(v) for _, v in sets)} redundant links apart")
             apart = keep_apart(
@@ -291,20 +313,29 @@ def route_cables(
                 sinks_of,
                 pieces,
                 load,
-                best_pi,
-                fit=lambda pcs, ld, fx: _fit(fg, pb, sinks_of, fx, pcs, ld, best_pi, effort, say),
+                best_pi if length_pi is None else length_pi,
+                fit=lambda pcs, ld, fx: _fit(
+                    fg, pb, sinks_of, fx, pcs, ld, best_pi, effort, say, scale
+                ),
             )
             fixed_paths, shared = apart.paths, apart.shared
             for i, p in fixed_paths.items():
                 np.add.at(fixed_load, fg.seg[p][fg.seg[p] >= 0], pb.area[i])
-            pieces, load = _fit(fg, pb, sinks_of, fixed_load, pieces, load, best_pi, effort, say)
+            pieces, load = _fit(
+                fg, pb, sinks_of, fixed_load, pieces, load, best_pi, effort, say, scale
+            )
             if apart.longer:
                 status = "FEASIBLE"  # routes apart may be longer than the bound needs
         over = load > cap + 1e-6
         if method_name == "column-generation" or over.any():
             if not over.any():
                 pieces, load = polish_to_shortest(fg, pb, sinks_of, pieces, load)
-                if method_name == "column-generation":
+                if length_pi is not None:
+                    own = np.array([not c.breakout for c in demands], dtype=bool)
+                    cost_terms, cost_offset = priced_cost_bound(fg, pb, best_pi * 100, own)
+                    lagrange_terms, offset = priced_bound(fg, pb, length_pi)
+                    bound_source = "lagrangian (column-generation duals)"
+                elif method_name == "column-generation":
                     lagrange_terms, offset = priced_bound(fg, pb, best_pi)
                     bound_source = "lagrangian (column-generation duals)"
             elif infeasible(fg, pb, best_pi):
@@ -348,7 +379,9 @@ def route_cables(
         pb.area.copy(),
         pb.sp.copy(),
         shared,
-        prices=best_pi,
+        prices=best_pi if length_pi is None else length_pi,
+        cost_priced_cents=cost_terms,
+        cost_offset_cents=cost_offset,
     )
     if method == "optimize" and status != "INFEASIBLE" and _attempt < _RECHECKS:
         thicker = _thicker_media(fg, pb, demands, routes)
@@ -387,15 +420,19 @@ def _fit(
     pi: np.ndarray,
     effort: _Effort,
     say: Callable[[str], None],
+    price_scale: np.ndarray | None = None,
 ) -> tuple[list[Pieces], np.ndarray]:
-    """Move cables off overfull segments: greedy moves, then min-cost-flow repair."""
+    """Move cables off overfull segments: greedy moves, then min-cost-flow repair
+    (``price_scale``: see :func:`topo.repair.reroute_greedy`)."""
     over = load > fg.capacity + 1e-6
     if over.any():
         say(f"routing: moving cables off {int(over.sum())} overfull segments")
-        load = reroute_greedy(fg, pb, pieces, load, pi, effort.repairs)
+        load = reroute_greedy(fg, pb, pieces, load, pi, effort.repairs, price_scale=price_scale)
         over = load > fg.capacity + 1e-6
     if over.any():
-        pieces = repair(fg, pb, sinks_of, fixed_load, pieces, effort.repairs, pi, say)
+        pieces = repair(
+            fg, pb, sinks_of, fixed_load, pieces, effort.repairs, pi, say, price_scale=price_scale
+        )
         load = fixed_load + seg_area(fg, pieces, pb.group_area)
     return pieces, load
 
@@ -463,8 +500,9 @@ def _optimize(
     options: RouteOptions,
     t0: float,
     say: Callable[[str], None],
-) -> tuple[list[Pieces], np.ndarray, int, bool, list[str]]:
-    """Column generation, then rounding; returns pieces, best prices, rounds, clock hit."""
+) -> tuple[list[Pieces], np.ndarray, np.ndarray | None, int, bool, list[str]]:
+    """Column generation, then rounding; returns pieces, best prices, the prices of a
+    length LP over the same trees (objective cost only), rounds, clock hit."""
     cap = fg.capacity
     n = fg.n
     lp_groups = [g for g in range(len(pb.group_src)) if sinks_of[g]]
@@ -476,14 +514,24 @@ def _optimize(
         for t, idx in sinks_of[g].items():
             dem[j, t] = len(idx)
     preds: list[list[np.ndarray]] = [[] for _ in lp_groups]
+    tree_m: list[list[float]] = [[] for _ in lp_groups]  # each tree's metres
     # the shortest-path trees start every group
     pred_sp = pb.pred0[pb.group_src[lp_groups]]
     counts, length = _tree_columns(fg, pred_sp, dem)
     sp_load = fixed_load + (counts * areas[:, None]).sum(axis=0)
     master.add_rows(np.nonzero(sp_load > cap + 1e-6)[0])
+    cost_mode = options.objective == "cost"
+    tc = TreeCosts.of(pb, lp_groups, sinks_of) if cost_mode else None
+    col_cost = (
+        tree_costs(fg, tc, list(range(len(lp_groups))), pred_sp, dem)
+        if tc is not None
+        else (length / 1000).tolist()
+    )
+    least = np.array(col_cost)  # the shortest-path trees: no tree of a group costs less
     for j in range(len(lp_groups)):
-        master.add_column(j, length[j] / 1000, counts[j])
+        master.add_column(j, col_cost[j], counts[j])
         preds[j].append(pred_sp[j])
+        tree_m[j].append(float(length[j]) / 1000)
     # every routable cable counts in the bound, grouped by (source, area)
     priced = pb.routable & (pb.area > 0)
     all_groups = np.unique(pb.group[priced])
@@ -499,13 +547,24 @@ def _optimize(
     hit_clock = False
     rounds = 0
     sol = master.solve()
+    last_obj = np.inf
     for rounds in range(1, effort.rounds + 1):
         missing = np.empty(0, dtype=np.int64)
         pi = sol.pi
         price = np.where(fg.seg >= 0, pi[np.maximum(fg.seg, 0)], 0.0) * 1000  # mm / mm²
         lb = sp_no_area - float((pi * cap).sum())
         new_cols: list[tuple[int, np.ndarray]] = []
-        for a, gs in sorted(classes.items()):
+        new_cost: list[float] = []
+        if tc is not None:
+            found = price_trees(
+                fg, tc, pb.src_nodes[pb.group_src[lp_groups]], areas, dem, pi, sol.mu, least
+            )
+            new_cols = [(j, pr) for j, pr, _ in found]
+            new_cost = [c for _, _, c in found]
+            classes_now: dict[float, list[int]] = {}
+        else:
+            classes_now = classes
+        for a, gs in sorted(classes_now.items()):
             w = fg.mm + a * price
             dist, pred = fg.dijkstra(w, pb.src_nodes[pb.group_src[gs]])
             for r, g in enumerate(gs):
@@ -520,7 +579,13 @@ def _optimize(
         if lb > best_lb:
             best_lb, best_pi = lb, pi.copy()
         ub = sol.objective_m + fixed_m
-        gap = (ub - best_lb) / max(best_lb, 1e-9) if np.isfinite(best_lb) else np.inf
+        if tc is None:
+            gap = (ub - best_lb) / max(best_lb, 1e-9) if np.isfinite(best_lb) else np.inf
+        else:
+            # no per-round bound on cost: stop once a round improves the LP by less than
+            # the tolerance (or when pricing finds no better tree)
+            gap = (last_obj - sol.objective_m) / max(abs(sol.objective_m), 1e-9)
+            last_obj = sol.objective_m
         # rows for segments the LP overfills but has no row for yet
         lp_load = master.loads(sol.lam) + fixed_load
         missing = np.nonzero(
@@ -531,13 +596,20 @@ def _optimize(
             p = np.stack([pr for _, pr in new_cols])
             c, ln = _tree_columns(fg, p, dem[js])
             for k, j in enumerate(js):
-                master.add_column(j, ln[k] / 1000, c[k])
+                master.add_column(j, new_cost[k] if tc is not None else ln[k] / 1000, c[k])
                 preds[j].append(p[k])
+                tree_m[j].append(float(ln[k]) / 1000)
         master.add_rows(missing)
-        say(
-            f"routing: round {rounds}, LP {sol.objective_m:,.0f}, bound {best_lb:,.0f} "
-            f"(m + overflow penalty), {len(master.rows)} trays priced"
-        )
+        if tc is not None:
+            say(
+                f"routing: round {rounds}, LP {sol.objective_m:,.0f} ($ + overflow penalty), "
+                f"{len(master.rows)} trays priced"
+            )
+        else:
+            say(
+                f"routing: round {rounds}, LP {sol.objective_m:,.0f}, bound {best_lb:,.0f} "
+                f"(m + overflow penalty), {len(master.rows)} trays priced"
+            )
         if not new_cols and not len(missing):
             break
         if len(missing) == 0 and gap <= effort.tolerance and sol.overflow_mm2 <= 1e-6:
@@ -576,7 +648,11 @@ def _optimize(
             for t, cnt, path in zip(sinks[m].tolist(), split[r][m].tolist(), paths, strict=True):
                 by_sink[t].append((path, int(cnt)))
         out[g] = {t: merge_pieces(v) for t, v in by_sink.items()}
-    return out, best_pi, rounds, hit_clock, notes
+    length_pi = None
+    if tc is not None:
+        best_pi = sol.pi.copy()  # no per-round bound: the final LP's prices
+        length_pi = length_prices(master, tree_m)
+    return out, best_pi, length_pi, rounds, hit_clock, notes
 
 
 def _routes(

@@ -432,7 +432,15 @@ def _demands(
         (ra, run_a), (rb, run_b) = at[link.a.device], at[link.b.device]
         if ra != rb:
             out.append(
-                CableDemand(link.id, ra, rb, link.speed_gbps, run_a + run_b, link.redundancy)
+                CableDemand(
+                    link.id,
+                    ra,
+                    rb,
+                    link.speed_gbps,
+                    run_a + run_b,
+                    link.redundancy,
+                    bool(link.a.lane or link.b.lane),
+                )
             )
     return out
 
@@ -472,7 +480,8 @@ def _bounds(
     Each link needs at least its in-rack runs plus its shortest route (exact inside one
     rack); the legs of a breakout cage are sized as the cables are, to the longest leg
     of their assembly; the least slack and the cost follow from the media table. The
-    router's priced bound replaces the shortest routes where it is stronger.
+    router's priced bound replaces the shortest routes where it is stronger; so does its
+    proven cost bound.
     """
     index = {d.link: i for i, d in enumerate(demands)}
     dress = round(options.dress_m * 1000)

@@ -33,6 +33,8 @@ class CableDemand:
         base_mm: the length that does not depend on the route: both in-rack runs with
             their dressing allowance (not the drops, the route or the slack).
         redundancy: the link's redundancy key ('' for none).
+        breakout: a leg of a breakout cable, whose media are sized for the longest leg
+            of its assembly: its length may exceed its base plus its route.
     """
 
     link: str
@@ -41,6 +43,7 @@ class CableDemand:
     speed_gbps: int
     base_mm: int
     redundancy: str = ""
+    breakout: bool = False
 
 
 @dataclass(eq=False)

@@ -26,6 +26,8 @@ def reroute_greedy(
     load: np.ndarray,
     pi: np.ndarray,
     rounds: int,
+    *,
+    price_scale: np.ndarray | None = None,
 ) -> np.ndarray:
     """Move cables off overfull segments, a few at a time, onto priced shortest routes
     through segments with room (hard residual capacities). Cheap; fixes rounding.
@@ -34,7 +36,8 @@ def reroute_greedy(
     ``length + area * pi`` with the segments that cannot take one more of its cables
     closed; then, sink by sink, as many cables as the new route has room for move over
     until the overfull segments are within their limits. Updates ``pieces`` and returns
-    the new loads.
+    the new loads. ``price_scale`` (per group) multiplies the prices when ``pi`` is not
+    in metres per mm² (see :func:`topo.cost_objective.repair_price_scale`).
     """
     cap = fg.capacity
     price = np.where(fg.seg >= 0, pi[np.maximum(fg.seg, 0)], 0.0) * 1000
@@ -54,12 +57,14 @@ def reroute_greedy(
                     hits.setdefault(g, []).append(t)
         if not hits:
             break
-        for g in sorted(hits, key=lambda g: (-pb.group_area[g], g)):
+        # most area freed per unit of detour first (per dollar per mm with a scale)
+        gain = pb.group_area if price_scale is None else pb.group_area * price_scale
+        for g in sorted(hits, key=lambda g: (-gain[g], g)):
             over = load > cap + 1e-6
             if not over.any():
                 break
             a = float(pb.group_area[g])
-            w = fg.mm + a * price
+            w = fg.mm + a * (price if price_scale is None else price * price_scale[g])
             full = on_seg.copy()
             full[on_seg] = (cap - load)[fg.seg[on_seg]] < a - 1e-6
             w = np.where(full, closed_w, w)
@@ -104,13 +109,16 @@ def repair(
     passes: int,
     pi: np.ndarray,
     say: Callable[[str], None],
+    *,
+    price_scale: np.ndarray | None = None,
 ) -> list[Pieces]:
     """Re-route groups by min-cost flow on residual capacity until nothing overflows.
 
     Each pass re-routes the groups on overfull segments and, from the second pass on,
     also those on full segments the LP priced (``pi > 0``), which often must make room:
     those first, so they vacate what the overfull ones need. Unit costs are the LP's
-    ``length + area * pi``, so groups yield the segments the LP found scarce.
+    ``length + area * pi``, so groups yield the segments the LP found scarce;
+    ``price_scale`` as in :func:`reroute_greedy`.
     """
     cap = fg.capacity
     load = fixed_load + seg_area(fg, pieces, pb.group_area)
@@ -145,7 +153,8 @@ def repair(
             dem = np.array([len(sinks_of[g][t]) for t in sinks.tolist()], dtype=np.int64)
             src = int(pb.src_nodes[pb.group_src[g]])
             a = float(pb.group_area[g])
-            cost = np.rint(fg.mm + a * price).astype(np.int64)
+            unit = price if price_scale is None else price * price_scale[g]
+            cost = np.rint(fg.mm + a * unit).astype(np.int64)
             res, _ = group_min_cost_flow(fg, src, sinks, dem, a, residual, cost=cost)
             pieces[g] = {t: merge_pieces(v) for t, v in zip(sinks.tolist(), res, strict=True)}
             load = load - mine + seg_area(fg, [pieces[g]], pb.group_area[[g]])
