@@ -391,14 +391,19 @@ def _priced_distances(
     flat_a = np.repeat(area, slopes.shape[1])
     flat_src = np.repeat(src, slopes.shape[1])
     flat_sink = np.repeat(sink, slopes.shape[1])
-    keys = np.stack([flat_a, flat_s], axis=1)
-    uniq, inv = np.unique(keys, axis=0, return_inverse=True)
-    inv = inv.ravel()
+    areas, ia = np.unique(flat_a, return_inverse=True)
+    slope_values, js = np.unique(flat_s, return_inverse=True)
+    code = ia.ravel() * len(slope_values) + js.ravel()
+    order = np.argsort(code, kind="stable")
+    starts = np.searchsorted(code[order], np.arange(len(areas) * len(slope_values) + 1))
     res = np.empty(len(flat_s))
-    for u, (a, s) in enumerate(uniq.tolist()):
-        sel = np.nonzero(inv == u)[0]
+    for c in range(len(starts) - 1):
+        sel = order[starts[c] : starts[c + 1]]
+        if not len(sel):
+            continue
+        a, sl = areas[c // len(slope_values)], slope_values[c % len(slope_values)]
         rows = np.unique(flat_src[sel])
-        dist = fg.dijkstra(s * fg.mm + a * price, pb.src_nodes[rows])[0]
+        dist = fg.dijkstra(sl * fg.mm + a * price, pb.src_nodes[rows])[0]
         res[sel] = dist[np.searchsorted(rows, flat_src[sel]), flat_sink[sel]]
     return res.reshape(slopes.shape)
 

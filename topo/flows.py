@@ -162,7 +162,9 @@ def tree_loads(
     flat = np.where(has, p + offs, -1).ravel()
     depth = _depths(flat)
     load = np.asarray(demand, dtype=np.float64).ravel().copy()
-    order = np.argsort(depth, kind="stable")
+    # stable sort of small integers: numpy uses a radix sort for 16-bit keys
+    key = depth.astype(np.int16) if len(depth) and int(depth.max()) < 2**15 else depth
+    order = np.argsort(key, kind="stable")
     d_sorted = depth[order]
     bounds = np.searchsorted(d_sorted, np.arange(int(d_sorted[-1]) + 2 if len(d_sorted) else 1))
     for level in range(len(bounds) - 2, 0, -1):
