@@ -43,6 +43,13 @@ from topo.routing import RackRoute, SolverInfo
 
 __all__ = ["MAX_CHOICES", "WORK_LIMIT", "ExactResult", "exact_routes", "route_exact"]
 
+_STATUS = {
+    cp_model.OPTIMAL: "OPTIMAL",
+    cp_model.FEASIBLE: "FEASIBLE",
+    cp_model.INFEASIBLE: "INFEASIBLE",
+}
+"""CP-SAT's answer codes by name (anything else is UNKNOWN)."""
+
 _SCALE = 10_000
 """Cross-section units per mm² inside the model."""
 
@@ -126,11 +133,7 @@ def exact_routes(
     solver.parameters.num_workers = max(1, workers)
     solver.parameters.random_seed = seed
     code = solver.solve(model)
-    status = {
-        cp_model.OPTIMAL: "OPTIMAL",
-        cp_model.FEASIBLE: "FEASIBLE",
-        cp_model.INFEASIBLE: "INFEASIBLE",
-    }.get(code, "UNKNOWN")
+    status = _STATUS.get(code, "UNKNOWN")
     routes: dict[str, RackRoute | None] = {c.link: None for c in demands}
     if status not in ("OPTIMAL", "FEASIBLE"):
         return ExactResult(status, None, routes)
@@ -563,11 +566,7 @@ def _solve(
         wall = max(0.01, options.time_limit_s - (time.perf_counter() - t0))
         solver.parameters.max_time_in_seconds = wall
     code = solver.solve(model)
-    status = {
-        cp_model.OPTIMAL: "OPTIMAL",
-        cp_model.FEASIBLE: "FEASIBLE",
-        cp_model.INFEASIBLE: "INFEASIBLE",
-    }.get(code, "UNKNOWN")
+    status = _STATUS.get(code, "UNKNOWN")
     proven = status in ("OPTIMAL", "INFEASIBLE")
     hit = not proven and wall is not None and solver.wall_time >= wall * 0.99
     if status not in ("OPTIMAL", "FEASIBLE"):

@@ -14,7 +14,15 @@ from typer.testing import CliRunner
 from api.main import create_app
 from layouts.pathways import pathways_from_floor
 from tests.api.conftest import YAML, make_settings
-from tests.topo.ladder_hall import aoc_catalog, aoc_tables, demands, fabric, ladder, scenario
+from tests.topo.ladder_hall import (
+    aoc_catalog,
+    aoc_tables,
+    assert_same_outputs,
+    demands,
+    fabric,
+    ladder,
+    scenario,
+)
 from topo import exact
 from topo.catalog import builtin_catalog
 from topo.cli import app
@@ -158,13 +166,7 @@ def test_redundant_links_that_must_share_are_listed():
 def test_same_scenario_and_seed_give_identical_files(threads):
     a = render_plan(plan_ladder(CONGESTED, effort="exact", seed=3, threads=threads))
     b = render_plan(plan_ladder(CONGESTED, effort="exact", seed=3, threads=threads))
-    assert a.keys() == b.keys()
-    for name in a:
-        if name == "plan.json":  # solver seconds differ from run to run
-            strip = [ln for ln in a[name].splitlines() if b'"seconds"' not in ln]
-            assert strip == [ln for ln in b[name].splitlines() if b'"seconds"' not in ln]
-        else:
-            assert a[name] == b[name], name
+    assert_same_outputs(a, b)
 
 
 def test_a_hall_too_big_for_exact_is_one_named_problem_on_the_cli(tmp_path, monkeypatch):
