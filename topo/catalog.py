@@ -11,9 +11,10 @@ give the figures the planner compares when it picks the media of a link.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cache, cached_property
 from importlib import resources
-from typing import Annotated, Literal, TypeVar
+from typing import Annotated, Any, Literal, Self, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -41,6 +42,16 @@ Money = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """A copy with ``update`` applied; lookups cached on the original are recomputed
+        (a copy with other media must not answer from the original's media index)."""
+        copy = super().model_copy(update=update, deep=deep)
+        if update:
+            for name in dir(type(self)):
+                if isinstance(getattr(type(self), name, None), cached_property):
+                    copy.__dict__.pop(name, None)
+        return copy
 
 
 class PortGroup(_Frozen):

@@ -163,3 +163,14 @@ def test_overrides_can_replace_the_whole_catalog():
     merged = merge_catalog(CATALOG, CatalogOverrides(switches=(_switch("x", 8),), replace=True))
     assert merged == Catalog(switches=(_switch("x", 8),))
     assert merge_catalog(CATALOG, None) is CATALOG
+
+
+def test_a_copy_with_other_media_does_not_answer_from_the_originals_lookups():
+    base = builtin_catalog()
+    assert "dac-400g" in base.media_index  # cached on the shared catalog
+    aoc = base.media_index["aoc-100g"]
+    only = base.model_copy(update={"media": (aoc,)})
+    assert set(only.media_index) == {"aoc-100g"}
+    longer = aoc.model_copy(update={"stock_lengths_m": (1.0, 99.0)})
+    assert aoc.stock_lengths_mm != (1000, 99000)
+    assert longer.stock_lengths_mm == (1000, 99000)
