@@ -539,13 +539,15 @@ def _final_status(
     cost_lb: int,
 ) -> SolverInfo:
     """The router's status, checked against the final cables: a plan that meets its
-    bound is optimal; one that overflows after media selection is not feasible."""
+    bound is optimal, one above it is not proven optimal (breakout legs, for one, are
+    sized to their assembly's longest leg after routing), and one that overflows after
+    media selection is not feasible."""
     status, notes = solver.status, list(solver.notes)
     over = sum(1 for f in fills if f.over)
     if over and status in ("OPTIMAL", "FEASIBLE"):
         status = "UNKNOWN"
         notes.append(f"{over} tray segments overflow once the media are final")
-    elif status == "FEASIBLE":
+    elif status in ("OPTIMAL", "FEASIBLE"):
         ok = [c for c in cables if c.status == "ok"]
         value = (
             sum(c.cost_cents for c in ok)
@@ -553,6 +555,5 @@ def _final_status(
             else sum(c.length_mm for c in ok)
         )
         bound = cost_lb if solver.objective == "cost" else length_lb
-        if value <= bound:
-            status = "OPTIMAL"
+        status = "OPTIMAL" if value <= bound else "FEASIBLE"
     return replace(solver, status=status, notes=tuple(notes))

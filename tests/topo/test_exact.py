@@ -197,3 +197,40 @@ def test_a_hall_too_big_for_exact_is_a_422_from_the_api(tmp_path):
     (problem,) = r.json()["problems"]
     assert problem["location"] == "options.effort"
     assert "the limit is 20,000; use effort 'high'" in problem["message"]
+
+
+def test_breakout_legs_are_sized_together_and_the_proof_covers_them():
+    """Two legs of one spine cage to B01 and B04: the near leg is sized to the far one's
+    length. The plan's bound sizes legs the same way, so OPTIMAL means gap 0."""
+    from topo.model import Device, Endpoint, Fabric, Link
+
+    spine = Device("spine-01", "spine", "sw-32x100g-1u", 1, 450.0, 18000.0)
+    leaves = [
+        Device(f"leaf-{r}", "leaf", "sw-32x100g-1u", 1, 450.0, 18000.0, rack=r)
+        for r in ("B01", "B04")
+    ]
+    links = tuple(
+        Link(f"L-{k}", Endpoint(leaf.id, 1), Endpoint("spine-01", 1, k + 1), 100, "leaf-spine", "f")
+        for k, leaf in enumerate(leaves)
+    )
+    fab = Fabric("f", (spine, *leaves), links)
+    plan = plan_fabric(scenario(ladder(), effort="exact"), fab, catalog=aoc_catalog())
+    solver = plan.summary["solver"]
+    legs = {c.link: c for c in plan.cables}
+    assert legs["L-0"].route_mm < legs["L-1"].route_mm
+    assert legs["L-0"].length_mm == legs["L-1"].length_mm  # legs of one assembly
+    assert solver["status"] == "OPTIMAL"
+    assert plan.summary["total_length_m"] == plan.summary["lower_bound_length_m"]
+
+
+def test_a_plan_above_its_bound_is_not_called_optimal_whatever_the_router_said():
+    from topo.planner import _final_status
+    from topo.routing import SolverInfo
+
+    said = SolverInfo(
+        status="OPTIMAL", method="cp-sat", bound_source="cp-sat", seconds=0.0, objective="length"
+    )
+    cables = plan_ladder({"B01": 2}).cables
+    total = sum(c.length_mm for c in cables)
+    assert _final_status(said, cables, (), total, 0).status == "OPTIMAL"
+    assert _final_status(said, cables, (), total - 1, 0).status == "FEASIBLE"
