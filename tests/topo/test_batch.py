@@ -15,7 +15,7 @@ import yaml
 from typer.testing import CliRunner
 
 import topo.cli
-from layouts.generate import regular_hall
+from tests.topo.test_sweep import small_base
 from topo.batch import BatchProgress, run_batch
 from topo.errors import FabricError, Problem
 from topo.exports import OUTPUT_FILES
@@ -26,26 +26,6 @@ from topo.workers import DaskRunner, LocalRunner
 cli = CliRunner()
 ROOT = Path(__file__).resolve().parents[2]
 SWEEPS = sorted((ROOT / "examples").glob("sweep-*.yaml"))
-
-
-def small_base() -> dict:
-    """Two rows of four racks, a network rack at the head of each::
-
-    [A01*][A02][A03][A04]   * network rack
-    ======== T-A ========
-    [B01*][B02][B03][B04]
-    """
-    floor = regular_hall(rows=2, racks_per_row=4, network_positions=(1,))
-    return {
-        "name": "small",
-        "floor": floor.model_dump(mode="json"),
-        "servers": {"model": "srv-1u-2x25g", "per_rack": 4},
-        "fabric": {
-            "kind": "spine-leaf",
-            "leaf": {"model": "sw-32x100g-1u"},
-            "spine": {"model": "sw-32x100g-1u"},
-        },
-    }
 
 
 def variants_of(axes: dict):
