@@ -27,10 +27,11 @@ import numpy as np
 
 from topo.colgen import Master
 from topo.costs import MediaTable
-from topo.flows import FlowGraph, tree_loads
+from topo.flows import FlowGraph, segment_counts, tree_loads
 from topo.problem import Problem
 
 __all__ = [
+    "PricedTree",
     "TreeCosts",
     "group_slopes",
     "length_prices",
@@ -163,6 +164,25 @@ def tree_costs(
     return [float(tc.sink_costs(j, lens[k]).sum()) for k, j in enumerate(js)]
 
 
+@dataclass(frozen=True, eq=False)
+class PricedTree:
+    """A tree with negative reduced cost, ready to be a column of the master LP.
+
+    Attributes:
+        group: LP group index.
+        pred: predecessor array of the tree.
+        dollars: its cables' cost.
+        counts: its cables on each segment.
+        length_mm: its cables' total route length.
+    """
+
+    group: int
+    pred: np.ndarray
+    dollars: float
+    counts: np.ndarray
+    length_mm: float
+
+
 def price_trees(
     fg: FlowGraph,
     tc: TreeCosts,
@@ -172,8 +192,8 @@ def price_trees(
     pi: np.ndarray,
     mu: np.ndarray,
     least: np.ndarray,
-) -> list[tuple[int, np.ndarray, float]]:
-    """Trees with negative reduced cost: ``(LP group, predecessors, dollars)``.
+) -> list[PricedTree]:
+    """Trees with negative reduced cost, by LP group.
 
     Args:
         src_nodes, areas: per LP group, its source node and cross-section.
@@ -191,28 +211,30 @@ def price_trees(
             continue
         for s in slopes:
             batches.setdefault((float(areas[j]), s), []).append(j)
-    # per group, every slope's tree: (predecessors, cost by sink, cost + toll by sink)
-    trees: dict[int, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}
+    # per group, every slope's tree: (predecessors, cost by sink, cost + toll by sink,
+    # cables on each edge, edges)
+    Tree = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+    trees: dict[int, list[Tree]] = {}
     for (a, s), js in sorted(batches.items()):
         dist, pred = fg.dijkstra(s * fg.mm + a * price, src_nodes[js])
-        _, _, lens = tree_loads(fg, pred, dem[js], lengths=True)
+        load, edge, lens = tree_loads(fg, pred, dem[js], lengths=True)
         assert lens is not None
         for r, j in enumerate(js):
             nodes = tc.nodes[j]
             usd = tc.sink_costs(j, lens[r])
             toll = tc.dem[j] * (dist[r][nodes] - s * lens[r][nodes])
-            trees.setdefault(j, []).append((pred[r], usd, usd + toll))
-    out: list[tuple[int, np.ndarray, float]] = []
+            trees.setdefault(j, []).append((pred[r], usd, usd + toll, load[r], edge[r]))
+    found: list[tuple[int, np.ndarray, float, np.ndarray, np.ndarray]] = []
     mixed_js, mixed = [], []
     for j in sorted(trees):
         seen: set[bytes] = set()
-        for pred, usd, score in trees[j]:
+        for pred, usd, score, ld, ed in trees[j]:
             key = pred.tobytes()
             if key not in seen:
                 seen.add(key)
                 if _improves(float(score.sum()), float(mu[j])):
-                    out.append((j, pred, float(usd.sum())))
-        pred = _mixed_tree(trees[j], tc.nodes[j])
+                    found.append((j, pred, float(usd.sum()), ld, ed))
+        pred = _mixed_tree([t[:3] for t in trees[j]], tc.nodes[j])
         if pred.tobytes() not in seen:
             mixed_js.append(j)
             mixed.append(pred)
@@ -225,9 +247,17 @@ def price_trees(
         for k, j in enumerate(mixed_js):
             dollars = float(tc.sink_costs(j, lens[k]).sum())
             if _improves(dollars + float(areas[j]) * toll[k], float(mu[j])):
-                out.append((j, preds[k], dollars))
-    out.sort(key=lambda c: c[0])
-    return out
+                found.append((j, preds[k], dollars, load[k], edge[k]))
+    found.sort(key=lambda f: f[0])
+    if not found:
+        return []
+    counts, length = segment_counts(
+        fg, np.stack([f[3] for f in found]), np.stack([f[4] for f in found])
+    )
+    return [
+        PricedTree(j, pred, dollars, counts[k], float(length[k]))
+        for k, (j, pred, dollars, _, _) in enumerate(found)
+    ]
 
 
 def _improves(value: float, mu: float) -> bool:

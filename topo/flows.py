@@ -30,7 +30,7 @@ from scipy.sparse import csgraph
 
 from layouts.pathways import PathwayGraph
 
-__all__ = ["FlowGraph", "group_min_cost_flow", "tree_loads", "tree_paths"]
+__all__ = ["FlowGraph", "group_min_cost_flow", "segment_counts", "tree_loads", "tree_paths"]
 
 NO_PRED = -9999
 
@@ -125,19 +125,20 @@ class FlowGraph:
 
 
 def _depths(flat_pred: np.ndarray) -> np.ndarray:
-    """Hops from each node to its root, by pointer jumping (log depth passes)."""
+    """Hops from each node to its root, by pointer jumping (log depth passes).
+
+    Each pass works on the nodes whose jump has not reached a root yet; the right-hand
+    sides are gathered before the writes, so every pass reads the previous pass's values.
+    """
     depth = (flat_pred >= 0).astype(np.int32)
     jump = flat_pred.copy()
-    while True:
-        m = jump >= 0
-        if not m.any():
-            return depth
-        j = jump[m]
-        new_depth = depth.copy()
-        new_depth[m] += depth[j]
-        new_jump = np.full_like(jump, -1)
-        new_jump[m] = jump[j]
-        depth, jump = new_depth, new_jump
+    act = np.nonzero(jump >= 0)[0]
+    while len(act):
+        j = jump[act]
+        depth[act] += depth[j]
+        jump[act] = jump[j]
+        act = act[jump[act] >= 0]
+    return depth
 
 
 def tree_loads(
@@ -182,6 +183,20 @@ def tree_loads(
         dist = dist.reshape(k, n)
     load[~(flat >= 0)] = 0.0
     return load.reshape(k, n), edge.reshape(k, n), dist
+
+
+def segment_counts(
+    fg: FlowGraph, load: np.ndarray, edge: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per tree (from :func:`tree_loads`): cables on each segment and total length (mm)."""
+    k, n = load.shape
+    s = fg.seg[np.maximum(edge, 0)]
+    m = (edge >= 0) & (s >= 0) & (load > 0)
+    rows = np.broadcast_to(np.arange(k)[:, None], (k, n))
+    counts = np.zeros((k, len(fg.capacity)), dtype=np.float64)
+    np.add.at(counts, (rows[m], s[m]), load[m])
+    length = np.where(edge >= 0, load * fg.mm[np.maximum(edge, 0)], 0.0).sum(axis=1)
+    return np.rint(counts).astype(np.int32), length
 
 
 def tree_paths(fg: FlowGraph, pred: np.ndarray, sinks: np.ndarray) -> list[np.ndarray]:

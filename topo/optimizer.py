@@ -70,7 +70,7 @@ from topo.cost_objective import (
 )
 from topo.costs import MediaTable
 from topo.diversity import keep_apart, redundancy_sets
-from topo.flows import FlowGraph, tree_loads, tree_paths
+from topo.flows import FlowGraph, segment_counts, tree_loads, tree_paths
 from topo.problem import CableDemand, Pieces, Problem, merge_pieces, seg_area, setup_problem
 from topo.repair import polish_to_shortest, repair, reroute_greedy
 from topo.routing import RackRoute, SolverInfo
@@ -157,14 +157,7 @@ def _tree_columns(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per tree: cables on each segment and total length (mm)."""
     load, edge, _ = tree_loads(fg, pred, demand)
-    k, n = pred.shape
-    s = fg.seg[np.maximum(edge, 0)]
-    m = (edge >= 0) & (s >= 0) & (load > 0)
-    rows = np.broadcast_to(np.arange(k)[:, None], (k, n))
-    counts = np.zeros((k, len(fg.capacity)), dtype=np.float64)
-    np.add.at(counts, (rows[m], s[m]), load[m])
-    length = np.where(edge >= 0, load * fg.mm[np.maximum(edge, 0)], 0.0).sum(axis=1)
-    return np.rint(counts).astype(np.int32), length
+    return segment_counts(fg, load, edge)
 
 
 def _systematic_split(total: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -559,8 +552,9 @@ def _optimize(
             found = price_trees(
                 fg, tc, pb.src_nodes[pb.group_src[lp_groups]], areas, dem, pi, sol.mu, least
             )
-            new_cols = [(j, pr) for j, pr, _ in found]
-            new_cost = [c for _, _, c in found]
+            new_cols = [(f.group, f.pred) for f in found]
+            new_cost = [f.dollars for f in found]
+            found_counts = [(f.counts, f.length_mm) for f in found]
             classes_now: dict[float, list[int]] = {}
         else:
             classes_now = classes
@@ -594,7 +588,11 @@ def _optimize(
         if new_cols:
             js = [j for j, _ in new_cols]
             p = np.stack([pr for _, pr in new_cols])
-            c, ln = _tree_columns(fg, p, dem[js])
+            if tc is not None:  # priced trees come with their columns
+                c = np.stack([fc for fc, _ in found_counts])
+                ln = np.array([fl for _, fl in found_counts])
+            else:
+                c, ln = _tree_columns(fg, p, dem[js])
             for k, j in enumerate(js):
                 master.add_column(j, new_cost[k] if tc is not None else ln[k] / 1000, c[k])
                 preds[j].append(p[k])
