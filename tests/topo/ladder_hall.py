@@ -33,6 +33,11 @@ def ladder(
     ]
     if east_tray:
         trays.append(Tray(id="X-E", path=((3.9, 1.6), (3.9, 4.6)), width=east, depth=depth))
+    return two_rows(trays)
+
+
+def two_rows(trays: list[Tray]) -> Floor:
+    """Rows A and B of four racks (A01 the network rack) in a 5 x 7 m room, with ``trays``."""
     return Floor(
         outline=((0, 0), (5, 0), (5, 7), (0, 7)),
         rows=(

@@ -9,9 +9,9 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from layouts.model import Floor, RackRow, Tray
+from layouts.model import Floor, Tray
 from layouts.pathways import PathwayGraph, pathways_from_floor
-from tests.topo.ladder_hall import AOC_AREA, aoc_tables
+from tests.topo.ladder_hall import AOC_AREA, aoc_tables, two_rows
 from topo.flows import FlowGraph
 from topo.optimizer import CableDemand, RoutingResult, route_cables
 
@@ -44,14 +44,7 @@ def three_crosses(west: int, middle: int, east: int | None) -> Floor:
     ]
     if east is not None:
         trays.append(cross("X-E", 3.9, east))
-    return Floor(
-        outline=((0, 0), (5, 0), (5, 7), (0, 7)),
-        rows=(
-            RackRow(id="A", origin=(1, 1), count=4, roles={1: "network"}),
-            RackRow(id="B", origin=(1, 4), count=4),
-        ),
-        trays=tuple(trays),
-    )
+    return two_rows(trays)
 
 
 def pairs(*racks: str, plain: tuple[str, ...] = ()) -> list[CableDemand]:
