@@ -71,7 +71,13 @@ from topo.ports import (
     split_ports,
 )
 from topo.scenario import ClosIntent, DataFabricIntent, RailIntent, ServerIntent, SpineLeafIntent
-from topo.servers import RackServers, attach_servers, layout_servers, server_models
+from topo.servers import (
+    RackServers,
+    attach_servers,
+    layout_servers,
+    planes_divide,
+    server_models,
+)
 
 __all__ = ["build_fabric", "build_on_layout", "resolve_switches"]
 
@@ -223,15 +229,7 @@ def _build_clos(
     planes = clos.planes if clos is not None else 1
     att = attach_servers(layout, models, intent.nics, intent.server_ports, loc, problems)
     p_all = len(att.ports) if att else 0
-    if att and p_all % planes:
-        problems.append(
-            Problem(
-                f"{loc}.planes",
-                f"{planes} planes need the {p_all} NIC ports of server {att.model!r} to split "
-                f"evenly; use a divisor of {p_all}",
-                planes,
-            )
-        )
+    if not planes_divide(att, planes, loc, problems):
         planes = 1
     p = p_all // planes
     s = att.speed if att else 0

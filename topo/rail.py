@@ -36,7 +36,7 @@ from topo.errors import FabricError, Problem
 from topo.model import Device, Fabric, FabricInfo
 from topo.ports import choose_uplink_speed, fmt_speeds, slots, speeds, split_ports
 from topo.scenario import RailIntent
-from topo.servers import RackServers, attach_servers
+from topo.servers import RackServers, attach_servers, planes_divide
 
 __all__ = ["build_rail"]
 
@@ -86,16 +86,8 @@ def build_rail(
     planes = intent.planes
     p_all = len(att.ports) if att else 0
     rails = p_all // planes
-    if att and p_all % planes:
-        problems.append(
-            Problem(
-                f"{loc}.planes",
-                f"{planes} planes need the {p_all} NIC ports of server {att.model!r} to split "
-                f"evenly; use a divisor of {p_all}",
-                planes,
-            )
-        )
-    elif att and intent.rails is not None and intent.rails != rails:
+    even = planes_divide(att, planes, loc, problems)
+    if even and att and intent.rails is not None and intent.rails != rails:
         group = f" {intent.nics!r}" if intent.nics else ""
         per = f" x {planes} planes" if planes > 1 else ""
         problems.append(

@@ -284,3 +284,21 @@ def attach_servers(
     }
     count, speed = shape
     return Attached(kept, tuple(range(base, base + count)), speed, first_model.id, shift)
+
+
+def planes_divide(
+    att: Attached | None, planes: int, location: str, problems: list[Problem]
+) -> bool:
+    """Whether the attached NIC ports split evenly over ``planes``; a problem if not."""
+    if att is None or not len(att.ports) % planes:
+        return True
+    p_all = len(att.ports)
+    problems.append(
+        Problem(
+            f"{location}.planes",
+            f"{planes} planes need the {p_all} NIC ports of server {att.model!r} to split "
+            f"evenly; use a divisor of {p_all}",
+            planes,
+        )
+    )
+    return False
