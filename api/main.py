@@ -25,7 +25,7 @@ from api.deps import API_KEY
 from api.errors import install_error_handlers
 from api.jobs import PlanRunner
 from api.limits import BodySizeLimit
-from api.routes import catalog, error_responses, health, layouts, plans, scenarios
+from api.routes import catalog, error_responses, health, layouts, plans, scenarios, viewer
 from api.schemas import topo_components
 from api.store import PlanStore
 
@@ -101,6 +101,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             dependencies=[API_KEY],
             responses=error_responses(401, 413),
         )
+    viewer.install(app)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

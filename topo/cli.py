@@ -8,6 +8,7 @@
     topo layouts                    list the shipped floor layouts
     topo schema                     print the JSON Schema of the scenario format
     topo serve [--host H] [--port P]   serve the HTTP API (settings from TOPO_* variables)
+    topo view PLAN_DIR [--port P]      open a plan (or a batch's runs folder) in the browser
 
 A user's mistake (bad file, impossible floor, impossible intent) prints one line per
 problem on standard error and exits with status 2; no traceback, no partial output.
@@ -540,6 +541,23 @@ def serve_cmd(
             err_console.print(f"[red]error[/red] {name}: {err['msg']}", soft_wrap=True)
         raise typer.Exit(EXIT_USER_ERROR) from None
     uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level)
+
+
+@app.command("view")
+def view_cmd(
+    folder: Annotated[
+        Path, typer.Argument(help="A `topo plan` output folder, or a `topo batch` runs folder.")
+    ],
+    port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8765,
+) -> None:
+    """Show a plan folder (or a batch's runs folder) in the browser viewer, on loopback."""
+    # the web stack is imported here only, so the planner never depends on it
+    try:
+        from api.routes.viewer import serve_folder
+    except ImportError as exc:
+        err_console.print(f"[red]error[/red] the viewer needs the {exc.name!r} package")
+        raise typer.Exit(EXIT_USER_ERROR) from None
+    serve_folder(folder, port=port, echo=out_console.print)
 
 
 def main() -> None:
