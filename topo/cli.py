@@ -557,7 +557,7 @@ def view_cmd(
     except ImportError as exc:
         err_console.print(f"[red]error[/red] the viewer needs the {exc.name!r} package")
         raise typer.Exit(EXIT_USER_ERROR) from None
-    serve_folder(folder, port=port, echo=out_console.print)
+    serve_folder(folder, port=port, echo=lambda line: out_console.print(line, soft_wrap=True))
 
 
 def main() -> None:

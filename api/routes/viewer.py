@@ -90,7 +90,7 @@ def install(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="viewer-static")
     for router in (explore.router, sweep_router):
         app.include_router(
-            router, prefix="/v1", dependencies=[API_KEY], responses=error_responses(401)
+            router, prefix="/v1", dependencies=[API_KEY], responses=error_responses(401, 413)
         )
 
 
