@@ -88,6 +88,27 @@ class PlanIndex:
     by_group: dict[tuple[str, str], list[int]] = field(default_factory=dict)
     devices: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     segments: dict[str, dict[str, str]] = field(default_factory=dict)
+    _usage: dict[tuple[str | None, str | None], dict[str, Any]] = field(default_factory=dict)
+
+    def usage(self, *, fabric: str | None, tier: str | None) -> dict[str, Any]:
+        """How many cables of ``fabric`` and ``tier`` (None: any) run through each segment,
+        the racks they end in and how many they are; remembered per fabric and tier."""
+        key = (fabric, tier)
+        found = self._usage.get(key)
+        if found is None:
+            positions = [
+                p
+                for (f, t), group in sorted(self.by_group.items())
+                if (fabric is None or f == fabric) and (tier is None or t == tier)
+                for p in group
+            ]
+            found = {
+                "total": len(positions),
+                "segments": self.segment_counts(positions),
+                "racks": self.racks_of(positions),
+            }
+            self._usage[key] = found
+        return found
 
     def cable(self, position: int) -> dict[str, Any]:
         """One cable as a JSON object, with its route's segments."""

@@ -166,16 +166,4 @@ def tier_usage(
     """How many cables of the fabric and tier (None: any) run through each tray segment,
     and the racks they end in."""
     index = _index(request, store, plan_id)
-    positions = [
-        p
-        for (f, t), group in sorted(index.by_group.items())
-        if (fabric is None or f == fabric) and (tier is None or t == tier)
-        for p in group
-    ]
-    return {
-        "fabric": fabric,
-        "tier": tier,
-        "total": len(positions),
-        "segments": index.segment_counts(positions),
-        "racks": index.racks_of(positions),
-    }
+    return {"fabric": fabric, "tier": tier, **index.usage(fabric=fabric, tier=tier)}

@@ -1,6 +1,6 @@
 // topo viewer: plans, a plan's floor with its cables, a batch's variants.
 // Plain ES module, no framework. Every piece of data goes into the page through
-// textContent or attributes, never innerHTML.
+// textContent or attributes, never parsed as markup.
 
 const KEY = "topo-api-key";
 const view = document.getElementById("view");
