@@ -106,21 +106,23 @@ async function download(url, name) {
 // SVG from the server, made part of the page: its <style> is adopted as a constructed
 // stylesheet (no inline style, so a strict Content-Security-Policy holds), scripts dropped.
 const adopted = new Map();
+const STYLE = /<style[^>]*>([\s\S]*?)<\/style>/g;
+const XML_TEXT = { "&lt;": "<", "&gt;": ">", "&amp;": "&", "&quot;": '"', "&apos;": "'" };
 function importSvg(text) {
-  const doc = new DOMParser().parseFromString(text, "image/svg+xml");
-  const svg = doc.documentElement;
-  if (svg.nodeName !== "svg") throw new Error("the drawing is not an SVG file");
-  for (const bad of svg.querySelectorAll("script, foreignObject")) bad.remove();
-  for (const style of svg.querySelectorAll("style")) {
-    const css = style.textContent;
+  // styles are taken out before parsing: a parsed <style> would break the policy too
+  for (const [, raw] of text.matchAll(STYLE)) {
+    const css = raw.replace(/<!\[CDATA\[|\]\]>/g, "").replace(/&(lt|gt|amp|quot|apos);/g, (e) => XML_TEXT[e]);
     if (!adopted.has(css)) {
       const sheet = new CSSStyleSheet();
       sheet.replaceSync(css);
       adopted.set(css, sheet);
       document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet];
     }
-    style.remove();
   }
+  const doc = new DOMParser().parseFromString(text.replace(STYLE, ""), "image/svg+xml");
+  const svg = doc.documentElement;
+  if (svg.nodeName !== "svg") throw new Error("the drawing is not an SVG file");
+  for (const bad of svg.querySelectorAll("script, foreignObject, style")) bad.remove();
   return document.importNode(svg, true);
 }
 
@@ -396,7 +398,15 @@ async function showPlan(planId) {
   };
   const pickRack = (rack) => timed(`rack ${rack}`, async () => {
     const q = filterQuery();
-    const data = await getJson(`${base}/racks/${enc(rack)}/cables?${q}`);
+    let data;
+    try {
+      data = await getJson(`${base}/racks/${enc(rack)}/cables?${q}`);
+    } catch (err) {
+      if (err.status !== 404) throw err;
+      floor.highlight({ racks: [rack] });
+      detail.replaceChildren(el("h2", { text: `Rack ${rack}` }), el("p", { text: "No devices and no cables in this rack." }));
+      return;
+    }
     floor.highlight({ segments: Object.keys(data.segments), ends: data.racks, racks: [rack] });
     detail.replaceChildren(
       el("h2", { text: `Rack ${rack}` }),
@@ -455,6 +465,7 @@ async function showPlan(planId) {
   const s = plan.summary || {};
   const diagnostics = plan.diagnostics || [];
   side.append(
+    detail,
     el("h2", { text: "Key figures" }),
     el("table", { class: "v-table v-figures", id: "figures" },
       el("tbody", {}, ...FIGURES.map(([name, fn]) => el("tr", {}, el("td", { text: name }), el("td", { class: "v-num", text: fn(s) }))))),
@@ -466,8 +477,7 @@ async function showPlan(planId) {
     el("ul", { class: "v-list" }, ...(plan.notes || []).map((n) => el("li", { text: n }))),
     el("h2", { text: "Files" }),
     el("div", { class: "v-downloads" }, ...Object.entries(plan.files).map(([name, url]) =>
-      el("button", { type: "button", "data-file": name, text: name, onclick: () => download(url, name) }))),
-    detail);
+      el("button", { type: "button", "data-file": name, text: name, onclick: () => download(url, name) }))));
   timing.textContent = `opened in ${Math.round(performance.now() - started)} ms`;
 }
 

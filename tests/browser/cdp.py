@@ -71,6 +71,13 @@ class Browser:
             self._ws = websocket.create_connection(page["webSocketDebuggerUrl"], timeout=30)
             self.send("Page.enable")
             self.send("Runtime.enable")
+            # every Content-Security-Policy violation of every page is kept for the tests
+            self.send(
+                "Page.addScriptToEvaluateOnNewDocument",
+                source="window.cspViolations = []; document.addEventListener("
+                "'securitypolicyviolation', (e) => window.cspViolations.push("
+                "e.violatedDirective + ' ' + e.blockedURI));",
+            )
         except Exception:
             self.close()
             raise

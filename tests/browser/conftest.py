@@ -28,6 +28,7 @@ from topo.plan import Plan
 
 ROOT = Path(__file__).resolve().parents[2]
 KEY = "viewer-test-key"
+STRICT_CSP = "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,14 @@ def served(tmp_path_factory: pytest.TempPathFactory, default_plan: Plan) -> Iter
     store.close()
     app = create_app(settings)
     app.state.viewer_sweep = sweep
+
+    @app.middleware("http")
+    async def strict_csp(request, call_next):  # type: ignore[no-untyped-def]
+        # the page must work under the strictest policy a server may send
+        response = await call_next(request)
+        response.headers["Content-Security-Policy"] = STRICT_CSP
+        return response
+
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)

@@ -73,6 +73,7 @@ def test_listing_asks_for_the_key_then_lists_the_stored_plan(
     )
     assert any("enterprise-hall" in r and "1,216" in r for r in rows)
     assert browser.eval("sessionStorage.getItem('topo-api-key')") == KEY
+    assert browser.eval("document.getElementById('key-form').hidden")
 
 
 def test_posting_a_scenario_shows_progress_until_done(browser: Browser, served: Served) -> None:
@@ -146,9 +147,14 @@ def test_download_saves_the_plans_file(browser: Browser, served: Served, tmp_pat
 
 def test_screenshot_of_the_plan_page(browser: Browser, served: Served, tmp_path: Path) -> None:
     browser.goto(f"{served.url}/#/plan/{served.plan_id}")
-    browser.wait("document.querySelector('#floor svg [data-rack=\"B05\"]')")
-    _click_rack(browser, "B05")
-    browser.wait("document.querySelector('#detail h2')?.textContent === 'Rack B05'")
+    browser.wait("document.querySelector('#floor svg [data-rack=\"A05\"]')")
+    _click_rack(browser, "A05")
+    browser.wait("document.querySelector('#detail h2')?.textContent === 'Rack A05'")
+    browser.eval(
+        "window.scrollTo(0, 0); document.querySelector('.v-side').scrollTop = 0;"
+        "document.getElementById('cable-search').value = ''; true"
+    )
+    assert browser.eval("getComputedStyle(document.getElementById('key-form')).display") == "none"
     png = browser.screenshot()
     assert png.startswith(b"\x89PNG")
     # TOPO_VIEWER_SCREENSHOT=docs/viewer.png refreshes the README's picture
@@ -167,3 +173,4 @@ def test_sweep_page_opens_a_variant_from_the_chart(browser: Browser, served: Ser
 def test_the_page_raised_no_script_errors(browser: Browser) -> None:
     # a 401 before the key is given is expected; anything else is a fault of the page
     assert [e for e in browser.errors if "401" not in e] == []
+    assert browser.eval("window.cspViolations") == []
