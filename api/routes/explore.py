@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import StoreDep
 from api.errors import NotFound, NotReady
@@ -26,7 +27,16 @@ from api.routes import error_responses
 from api.store import PlanStore
 from topo.errors import Problem
 
-__all__ = ["router"]
+__all__ = [
+    "CableList",
+    "CablePublic",
+    "DevicePublic",
+    "PlanOverview",
+    "RackCables",
+    "SegmentCables",
+    "TierUsage",
+    "router",
+]
 
 router = APIRouter(prefix="/plans", tags=["plans"])
 
@@ -36,6 +46,95 @@ Tier = Annotated[str | None, Query(description="Only cables of this tier.", max_
 Limit = Annotated[int, Query(ge=0, le=5000, description="Most cables listed.")]
 
 _ERRORS = error_responses(404, 409, 422)
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class CablePublic(_Out):
+    """One cable as ``cables.csv`` lists it (values as written there), with its route."""
+
+    cable_id: str
+    label: str
+    status: str
+    fabric: str
+    tier: str
+    speed_gbps: str
+    a_rack: str
+    a_device: str
+    a_port: str
+    b_rack: str
+    b_device: str
+    b_port: str
+    media: str
+    length_m: str
+    cost_usd: str
+    tray_route: str = Field(description="The route as cables.csv writes it: 'T-A.001..003'.")
+    segments: list[str] = Field(description="Every tray segment of the route, in order.")
+
+
+class DevicePublic(_Out):
+    """A device of a rack, as the plan's ``plan.json`` lists it."""
+
+    model_config = ConfigDict(frozen=True, extra="allow")
+
+    id: str
+    role: str
+    model: str
+    rack: str
+    u: int | None
+    height_u: int | None
+
+
+class CableList(_Out):
+    """Cables, cut at ``limit``: ``total`` says how many matched."""
+
+    total: int
+    cables: list[CablePublic]
+
+
+class FabricTier(_Out):
+    """How many cables one tier of one fabric has."""
+
+    fabric: str
+    tier: str
+    cables: int
+
+
+class PlanOverview(_Out):
+    """A plan's fabrics and tiers, and what its cables use."""
+
+    cables: int
+    groups: list[FabricTier]
+    racks: int = Field(description="Racks with a cable end in them.")
+    segments: int = Field(description="Tray segments in the plan.")
+
+
+class RackCables(CableList):
+    """A rack's devices and cables (listed up to ``limit``, all counted)."""
+
+    rack: str
+    devices: list[DevicePublic]
+    segments: dict[str, int] = Field(description="Cables of the rack per tray segment.")
+    racks: list[str] = Field(description="Racks at the cables' ends, this one included.")
+
+
+class SegmentCables(CableList):
+    """A tray segment's fill (its row of ``trays.csv``) and the cables through it."""
+
+    segment: str
+    fill: dict[str, str] | None
+
+
+class TierUsage(_Out):
+    """What the cables of a fabric's tier use."""
+
+    fabric: str | None
+    tier: str | None
+    total: int
+    segments: dict[str, int] = Field(description="Cables per tray segment.")
+    racks: list[str] = Field(description="Racks the cables end in.")
 
 
 def _index(request: Request, store: PlanStore, plan_id: str) -> PlanIndex:
@@ -63,7 +162,12 @@ def _listing(index: PlanIndex, positions: list[int], limit: int) -> dict[str, An
     return {"total": len(positions), "cables": [index.cable(p) for p in positions[:limit]]}
 
 
-@router.get("/{plan_id}/overview", summary="A plan's fabrics and tiers", responses=_ERRORS)
+@router.get(
+    "/{plan_id}/overview",
+    response_model=PlanOverview,
+    summary="A plan's fabrics and tiers",
+    responses=_ERRORS,
+)
 def plan_overview(plan_id: PlanId, request: Request, store: StoreDep) -> dict[str, Any]:
     """The plan's fabrics and tiers with their cable counts, and how many racks and tray
     segments its cables use."""
@@ -82,6 +186,7 @@ def plan_overview(plan_id: PlanId, request: Request, store: StoreDep) -> dict[st
 
 @router.get(
     "/{plan_id}/racks/{rack}/cables",
+    response_model=RackCables,
     summary="A rack's devices and cables, with the segments their routes use",
     responses=_ERRORS,
 )
@@ -112,6 +217,7 @@ def rack_cables(
 
 @router.get(
     "/{plan_id}/segments/{segment}",
+    response_model=SegmentCables,
     summary="A tray segment's fill and the cables in it",
     responses=_ERRORS,
 )
@@ -137,7 +243,12 @@ def segment_cables(
     }
 
 
-@router.get("/{plan_id}/cables", summary="Find cables by id or label", responses=_ERRORS)
+@router.get(
+    "/{plan_id}/cables",
+    response_model=CableList,
+    summary="Find cables by id or label",
+    responses=_ERRORS,
+)
 def find_cables(
     plan_id: PlanId,
     request: Request,
@@ -157,6 +268,7 @@ def find_cables(
 
 @router.get(
     "/{plan_id}/tiers",
+    response_model=TierUsage,
     summary="The segments and racks a fabric's tier uses",
     responses=_ERRORS,
 )

@@ -28,6 +28,7 @@ import yaml
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, ConfigDict, Field
 
 import topo
 from api.deps import API_KEY
@@ -39,7 +40,14 @@ from api.store import PlanStore, StoredPlan
 from topo.errors import Problem, TopoError
 from topo.exports import OUTPUT_FILES
 
-__all__ = ["STATIC_DIR", "import_plan_folder", "import_sweep_folder", "install", "serve_folder"]
+__all__ = [
+    "STATIC_DIR",
+    "SweepPublic",
+    "import_plan_folder",
+    "import_sweep_folder",
+    "install",
+    "serve_folder",
+]
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 """The viewer's page and assets."""
@@ -61,7 +69,25 @@ def _sweep(request: Request) -> dict[str, Any]:
     return sweep
 
 
-@sweep_router.get("", summary="The batch this server shows", responses=error_responses(404))
+class SweepPublic(BaseModel):
+    """A batch's ``summary.csv``, each row with the id of its variant's stored plan."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str = Field(description="The runs folder's name.")
+    columns: list[str] = Field(description="summary.csv's header.")
+    rows: list[dict[str, str | None]] = Field(
+        description="One object a variant: its summary.csv values, and plan_id (null when "
+        "the variant was not planned)."
+    )
+
+
+@sweep_router.get(
+    "",
+    response_model=SweepPublic,
+    summary="The batch this server shows",
+    responses=error_responses(404),
+)
 def sweep_summary(request: Request) -> dict[str, Any]:
     """The batch's ``summary.csv``: its columns and one object a variant, with the id of
     the variant's stored plan (null when the variant failed)."""
