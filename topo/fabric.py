@@ -37,12 +37,13 @@ The result, for two racks of two servers with one NIC port each::
 
 Order and naming (stable, so the same intent always gives the same bytes):
 
-- devices: servers, then leaves, then spines (then cores), each in id order. Servers are
-  ``srv-{rack}-{i:02d}``; leaves as in :mod:`topo.leaves`; spines ``spine-{i:02d}`` (or
-  ``spine-{pod}-{i}`` in three tiers), cores ``core-{i}``; wider numbers when counts need
-  them. Switch ids start with ``prefix`` (the fabric name when a scenario has several
-  networks) and, with planes, ``p{j}-``.
-- links: ``{fabric}-L{n:06d}`` numbered from 1: server-leaf links in server id then NIC
+- devices: servers (racks in floor order, :func:`topo.building.floor_order`), then
+  leaves, then spines (then cores), each in id order. Servers are ``srv-{rack}-{i:02d}``;
+  leaves as in :mod:`topo.leaves`; spines ``spine-{i:02d}`` (or ``spine-{pod}-{i}`` in
+  three tiers), cores ``core-{i}``; wider numbers when counts need them. Switch ids start
+  with ``prefix`` (the fabric name when a scenario has several networks) and, with
+  planes, ``p{j}-``.
+- links: ``{fabric}-L{n:06d}`` numbered from 1: server-leaf links in server then NIC
   order, then leaf-peer, leaf-spine (leaf id then uplink order, uplink ``t`` to spine
   ``t mod S``: uplinks are striped across the spines), then spine-core; plane by plane.
 

@@ -5,7 +5,8 @@ Servers are shared by every network of a scenario, so they are laid out once:
 1. :func:`layout_servers` gives each server group (``servers:`` in the scenario) its racks:
    the racks and rows it names, or every compute rack no other group names. A group
    without ``per_rack`` puts as many servers in each rack as its height and power budget
-   allow. Servers are ``srv-{rack}-{i:02d}``, ``i`` from 1, in rack-id order.
+   allow. Servers are ``srv-{rack}-{i:02d}``, ``i`` from 1, racks in floor order (rows as
+   the floor lists them, then position in the row: :func:`topo.building.floor_order`).
 2. :func:`attach_servers` picks, for one network, the servers that have the NIC group it
    connects (``nics: storage``) and the port numbers of that group on each server.
 
@@ -24,6 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from layouts.model import Floor, Rack
+from topo.building import floor_order
 from topo.catalog import Catalog, Server
 from topo.errors import CatalogError, Problem
 from topo.model import Device
@@ -47,7 +49,7 @@ class Attached:
 
     Attributes:
         racks: ``(rack, server ids)`` for every rack with at least one attached server, in
-            rack-id order; server ids in id order.
+            floor order; server ids in id order.
         ports: NIC port numbers the servers of the first model attached use, in NIC order.
         speed: their speed, Gb/s.
         model: the first server model attached, for messages.
@@ -197,7 +199,8 @@ def layout_servers(
             )
             if devices:
                 out.append(RackServers(rack, model, devices))
-    out.sort(key=lambda rs: rs.rack.id)
+    order = floor_order(floor)
+    out.sort(key=lambda rs: order[rs.rack.id])
     return tuple(out)
 
 

@@ -114,3 +114,36 @@ def test_two_planes_split_each_node_across_copies(fabric_ok):
     assert ("p2-su01-rail1", 2) in {(x.b.device, x.a.port) for x in node}
     assert {x.redundancy for x in node} == {"srv-A01-01"}
     fabric_ok(f)
+
+
+def test_units_and_pods_take_neighbouring_rows_in_a_32_row_hall(fabric_ok):
+    """32 rows A..Z, AA..AF of 8 GPU racks (32 nodes a row): with 32-node units every unit
+    is one row and every pod of 4 units four neighbouring rows on the floor, never 'A'
+    with 'AA' (which sort together as strings)."""
+    floor = regular_hall(rows=32, racks_per_row=9, power_kw=50, network_positions=(5,))
+    f = build_fabric(rail(), GPU, floor, CATALOG)
+    assert f.parts[0].tiers == 3
+    place = {row.id: k for k, row in enumerate(floor.rows)}  # along the hall
+    racks = floor.rack_index
+    rack_of = {d.id: d.rack for d in f.devices if d.role == "server"}
+    unit_of_leaf = {d.id: d.group for d in f.devices if d.role == "leaf"}
+    unit_rows: dict[str, set[int]] = {}
+    for x in f.links:
+        if x.tier == "server-leaf":
+            unit = unit_of_leaf[x.b.device]
+            unit_rows.setdefault(unit, set()).add(place[racks[rack_of[x.a.device]].row])
+    assert len(unit_rows) == 32
+    for u, rows in unit_rows.items():
+        assert len(rows) == 1, (u, rows)
+    ordered = [unit_rows[u].pop() for u in sorted(unit_rows)]
+    assert ordered == list(range(32))  # su01 is row A, su27 is row AA
+    pod_of_spine = {d.id: d.group for d in f.devices if d.role == "spine"}
+    pod_units: dict[str, set[int]] = {}
+    for x in f.links:
+        if x.tier == "leaf-spine":
+            unit = int(unit_of_leaf[x.a.device].removeprefix("su"))
+            pod_units.setdefault(pod_of_spine[x.b.device], set()).add(ordered[unit - 1])
+    assert len(pod_units) == 8
+    for pod, rows in pod_units.items():
+        assert rows == set(range(min(rows), min(rows) + 4)), (pod, rows)
+    fabric_ok(f)
