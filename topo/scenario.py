@@ -46,7 +46,7 @@ from pydantic import (
 )
 
 from layouts.model import Floor
-from topo.catalog import CatalogOverrides
+from topo.catalog import CatalogOverrides, MediaRule
 from topo.errors import Problem, ScenarioError, problems_from_validation
 
 __all__ = [
@@ -157,6 +157,11 @@ class _DataFabric(_Frozen):
         le=64,
         description="Down/up bandwidth ratio for leaves whose ports are not pinned to a role.",
     )
+    media: MediaRule | None = Field(
+        None,
+        description="Media kinds this fabric's links may use, e.g. {exclude: [aoc]}; "
+        "default any (the cheapest that reaches).",
+    )
 
 
 class SpineLeafIntent(_DataFabric):
@@ -198,7 +203,7 @@ class RailIntent(_DataFabric):
 
     kind: Literal["rail-optimized"] = "rail-optimized"
     rails: int | None = Field(
-        None, ge=1, le=64, description="Rails (NICs per node); default the NIC group's count."
+        None, ge=1, le=144, description="Rails (NICs per node); default the NIC group's count."
     )
     su_nodes: int = Field(ge=1, le=4096, description="Nodes per scalable unit.")
     leaf: RailLeafIntent
