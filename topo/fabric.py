@@ -206,9 +206,15 @@ def build_on_layout(
     if isinstance(intent, RailIntent):
         from topo.rail import build_rail
 
+        kept: dict[str, Server] = {}
+        for k, a in enumerate(intent.appliances):
+            try:
+                kept[a.model] = catalog.server(a.model, f"{location}.appliances.{k}.model")
+            except CatalogError as exc:
+                problems.extend(exc.problems)
         return build_rail(
             intent, layout, models, floor, switches, location=location, prefix=prefix,
-            problems=problems,
+            problems=problems, appliances=kept,
         )  # fmt: skip
     return _build_clos(intent, layout, models, floor, switches, location, prefix, problems)
 

@@ -197,6 +197,18 @@ class RailLeafIntent(_Frozen):
     )
 
 
+class RailApplianceIntent(_Frozen):
+    """A device with fewer fabric ports than the fabric has rails (a UFM fabric-manager
+    appliance), cabled on some rails in the slot of one node of a scalable unit."""
+
+    model: str = Field(description="Server model id of the device (e.g. ufm-1u-4x400g).")
+    rails: tuple[int, ...] = Field(
+        min_length=1,
+        description="Rails its ports go to, from 0, port i to rail rails[i]; e.g. [0, 1, 2, 3].",
+    )
+    unit: int = Field(1, ge=1, description="Scalable unit whose node slot it takes, from 1.")
+
+
 class RailIntent(_DataFabric):
     """A rail-optimized GPU fabric: NIC ``i`` of every node of a scalable unit goes to the
     unit's rail-``i`` leaf; leaves meet under spines (and cores when needed)."""
@@ -211,6 +223,11 @@ class RailIntent(_DataFabric):
     core: CoreIntent = CoreIntent()
     tiers: Literal[2, 3] | None = Field(None, description="Pin the tiers; default the fewest.")
     planes: int = Field(1, ge=1, le=16, description="Independent copies of the fabric.")
+    appliances: tuple[RailApplianceIntent, ...] = Field(
+        (),
+        description="Devices cabled on some of the rails, each in the slot of one node of "
+        "a scalable unit (that unit holds one node fewer).",
+    )
 
 
 class MgmtSwitchIntent(_Frozen):

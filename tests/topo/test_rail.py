@@ -8,7 +8,7 @@ import pytest
 
 from layouts.generate import regular_hall
 from topo.catalog import builtin_catalog
-from topo.errors import FabricError
+from topo.errors import CatalogError, FabricError
 from topo.fabric import build_fabric
 from topo.scenario import CoreIntent, RailIntent, RailLeafIntent, ServerIntent, SpineIntent
 
@@ -147,3 +147,41 @@ def test_units_and_pods_take_neighbouring_rows_in_a_32_row_hall(fabric_ok):
     for pod, rows in pod_units.items():
         assert rows == set(range(min(rows), min(rows) + 4)), (pod, rows)
     fabric_ok(f)
+
+
+UFM = "ufm-1u-4x400g"
+
+
+def test_a_four_port_appliance_takes_a_node_slot_on_four_of_eight_rails(fabric_ok):
+    """SuperPOD style: 64 nodes in units of 32 slots, unit 1 gives one slot to a 4-port
+    appliance on rails 0-3: unit 1 holds 31 nodes, the appliance is on down port 32 of
+    rail leaves 1-4 only; the 64th node spills into a third unit."""
+    intent = rail(appliances=[{"model": UFM, "rails": [0, 1, 2, 3]}])
+    f = build_fabric(intent, GPU, hall(2, 9), CATALOG)  # 2 rows x 8 racks x 4 = 64 nodes
+    roles = Counter(d.role for d in f.devices)
+    assert roles["appliance"] == 1 and roles["server"] == 64 and roles["leaf"] == 3 * 8
+    app = [x for x in f.links if x.a.device == "su01-appliance1"]
+    assert [(x.a.port, x.b.device, x.b.port) for x in app] == [
+        (i + 1, f"su01-rail{i + 1}", 32) for i in range(4)
+    ]
+    su1 = {x.a.device for x in f.links if x.b.device == "su01-rail8"}
+    assert len(su1) == 31 and "su01-appliance1" not in su1
+    assert any("gives 1 node slots to 'ufm-1u-4x400g' on rails [0, 1, 2, 3]" in n for n in f.notes)
+    fabric_ok(f)
+
+
+@pytest.mark.parametrize(
+    ("appliance", "match"),
+    [
+        (
+            {"model": UFM, "rails": [0, 1, 2, 8]},
+            "names rail 8; the fabric has 8 rails, numbered 0 to 7",
+        ),
+        ({"model": UFM, "rails": [0, 1, 2, 3, 4]}, "has 4 ports at 400G; 5 rails at 400G"),
+        ({"model": UFM, "rails": [0], "unit": 9}, "scalable unit 9, but the fabric has 3"),
+        ({"model": "no-such-box", "rails": [0]}, "unknown server model 'no-such-box'"),
+    ],
+)
+def test_bad_appliances_are_named(appliance, match):
+    with pytest.raises((FabricError, CatalogError), match=match):
+        build_fabric(rail(appliances=[appliance]), GPU, hall(), CATALOG)
