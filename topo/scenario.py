@@ -79,7 +79,9 @@ class ServerIntent(_Frozen):
 
     A scenario lists one group (``servers: {model: ..., per_rack: 16}``) or several
     (``servers: [{model: gpu-..., racks: [A, B]}, {model: stor-..., racks: [C01, C02]}]``);
-    a group without ``racks`` takes every compute rack no other group names.
+    a group without ``racks`` takes every compute rack no other group names. Racks may be
+    given as ranges within a row (``A01..A16``); ``count`` caps the group's servers, filled
+    in floor order.
     """
 
     model: str = Field(description="Server model id from the catalog.")
@@ -92,8 +94,14 @@ class ServerIntent(_Frozen):
     )
     racks: tuple[str, ...] | None = Field(
         None,
-        description="Rack ids ('A01') or whole rows ('A') these servers fill; default every "
-        "compute rack no other server group names.",
+        description="Rack ids ('A01'), ranges within a row ('A01..A16') or whole rows ('A') "
+        "these servers fill; default every compute rack no other server group names.",
+    )
+    count: int | None = Field(
+        None,
+        ge=1,
+        description="Servers in the group in all, filling its racks in floor order; default "
+        "as many as the racks hold.",
     )
 
 
