@@ -53,6 +53,7 @@ racks, among :attr:`~topo.model.Fabric.zones` where a device names a zone.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from layouts.model import Floor
@@ -313,6 +314,8 @@ def _build_clos(
                 hosts_per_unit=max(1, len(down) // max(1, p)) * per_rack,
                 location=loc,
                 problems=problems,
+                pod_units=clos.pod_units,
+                core_wiring=clos.core_wiring,
             )
     net = [r for r in floor.racks if r.role == "network"]
     spine_cands = pinned_racks(floor, intent.spine.racks, net, f"{loc}.spine.racks", problems)
@@ -363,13 +366,14 @@ def _build_clos(
     servers = [d for rs in layout for d in rs.servers if d.id in attached]
     notes = _notes(intent, leaf, spine, tiering, att, len(down), len(up), leaves, eor,
                    per_rack, peer_n, ports, planes)  # fmt: skip
+    shape = tiering.shape(math.ceil(leaves / per_rack)) if clos is not None else ()
     return Fabric(
         name=name,
         devices=(*servers, *leaf_devices, *upper),
         links=buf.links(),
         notes=notes,
         zones=tuple(sorted(zones.items())),
-        parts=(FabricInfo(name, intent.kind, tiering.tiers),),
+        parts=(FabricInfo(name, intent.kind, tiering.tiers, shape),),
     )
 
 

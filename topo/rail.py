@@ -153,6 +153,8 @@ def build_rail(
             hosts_per_unit=su,
             location=loc,
             problems=problems,
+            pod_units=intent.pod_units,
+            core_wiring=intent.core_wiring,
         )
     net = [r for r in floor.racks if r.role == "network"]
     leaf_cands = pinned_racks(floor, intent.leaf.racks, net, f"{loc}.leaf.racks", problems)
@@ -252,7 +254,7 @@ def build_rail(
         links=buf.links(),
         notes=tuple(notes),
         zones=tuple(sorted(zones.items())),
-        parts=(FabricInfo(name, intent.kind, tiering.tiers),),
+        parts=(FabricInfo(name, intent.kind, tiering.tiers, tiering.shape(n_su)),),
     )
 
 

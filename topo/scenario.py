@@ -194,6 +194,17 @@ class ClosIntent(_DataFabric):
     core: CoreIntent = CoreIntent()
     tiers: Literal[2, 3] | None = Field(None, description="Pin the tiers; default the fewest.")
     planes: int = Field(1, ge=1, le=16, description="Independent copies of the fabric.")
+    pod_units: int | None = Field(
+        None,
+        ge=1,
+        description="Units per pod in three tiers (scalable units, or racks' leaves for "
+        "clos); default as many as a spine's down ports take.",
+    )
+    core_wiring: Literal["groups", "mesh"] = Field(
+        "groups",
+        description="Three tiers: 'groups' joins spine j of every pod to core group j; "
+        "'mesh' joins every spine to every core.",
+    )
 
 
 class RailLeafIntent(_Frozen):
@@ -231,6 +242,17 @@ class RailIntent(_DataFabric):
     core: CoreIntent = CoreIntent()
     tiers: Literal[2, 3] | None = Field(None, description="Pin the tiers; default the fewest.")
     planes: int = Field(1, ge=1, le=16, description="Independent copies of the fabric.")
+    pod_units: int | None = Field(
+        None,
+        ge=1,
+        description="Units per pod in three tiers (scalable units, or racks' leaves for "
+        "clos); default as many as a spine's down ports take.",
+    )
+    core_wiring: Literal["groups", "mesh"] = Field(
+        "groups",
+        description="Three tiers: 'groups' joins spine j of every pod to core group j; "
+        "'mesh' joins every spine to every core.",
+    )
     appliances: tuple[RailApplianceIntent, ...] = Field(
         (),
         description="Devices cabled on some of the rails, each in the slot of one node of "

@@ -78,6 +78,11 @@ def test_plan_json_reports_each_fabric_and_tier(pod_plan):
     doc = json.loads(plan_to_json(pod_plan))
     fabrics = doc["summary"]["fabrics"]
     assert fabrics["compute"]["kind"] == "rail-optimized" and fabrics["compute"]["tiers"] == 2
+    # 16 nodes in one unit of 16: 8 rail leaves x 32 uplinks over 4 spines, 8 links a pair
+    assert fabrics["compute"]["shape"] == {
+        "units": 1, "pods": 1, "spines": 4, "leaf_spine_links_per_pair": 8,
+    }  # fmt: skip
+    assert fabrics["storage"]["shape"]["units"] == 2 and "shape" not in fabrics["oob"]
     assert set(doc["summary"]) >= {"devices", "cables_by_tier", "links", "cables"}
 
 

@@ -185,3 +185,34 @@ def test_a_four_port_appliance_takes_a_node_slot_on_four_of_eight_rails(fabric_o
 def test_bad_appliances_are_named(appliance, match):
     with pytest.raises((FabricError, CatalogError), match=match):
         build_fabric(rail(appliances=[appliance]), GPU, hall(), CATALOG)
+
+
+def test_pinned_pod_size_and_core_mesh_are_built_and_reported(fabric_ok):
+    """32 units of 32 nodes on the 32-row hall: by default pods of 4 units (32 rail
+    leaves fill a spine's 32 down ports), cores in groups; summary shape says so. Then
+    40 nodes in 5 units of 8, three tiers, pods of one unit with 8 spines each (4 links
+    per leaf-spine pair) and a core mesh: each of the 40 spines to each of 32 cores."""
+    floor = regular_hall(rows=32, racks_per_row=9, power_kw=50, network_positions=(5,))
+    default = dict(build_fabric(rail(), GPU, floor, CATALOG).parts[0].shape)
+    assert (default["units"], default["pods"], default["core_wiring"]) == (32, 8, "groups")
+    intent = rail(8, tiers=3, spines=8, pod_units=1, core_wiring="mesh")
+    f = build_fabric(intent, GPU, hall(1, 11), CATALOG)
+    shape = dict(f.parts[0].shape)
+    assert shape == {
+        "units": 5, "pods": 5, "spines": 40, "leaf_spine_links_per_pair": 4, "cores": 32,
+        "core_wiring": "mesh", "spine_core_links_per_pair": 1,
+    }  # fmt: skip
+    spines = [d.id for d in f.devices if d.role == "spine"]
+    cores = [d.id for d in f.devices if d.role == "core"]
+    assert (len(spines), len(cores)) == (40, 32)
+    pairs = Counter((x.a.device, x.b.device) for x in f.links if x.tier == "spine-core")
+    assert set(pairs) == {(s, c) for s in spines for c in cores}  # a full mesh
+    assert set(pairs.values()) == {1}
+    fabric_ok(f)
+
+
+def test_a_pod_larger_than_a_spine_takes_is_named():
+    floor = regular_hall(rows=32, racks_per_row=9, power_kw=50, network_positions=(5,))
+    with pytest.raises(FabricError, match="at most 4 units per pod") as exc:
+        build_fabric(rail(pod_units=5), GPU, floor, CATALOG)
+    assert exc.value.problems[0].location == "fabric.pod_units"
