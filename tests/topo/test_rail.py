@@ -216,3 +216,22 @@ def test_a_pod_larger_than_a_spine_takes_is_named():
     with pytest.raises(FabricError, match="at most 4 units per pod") as exc:
         build_fabric(rail(pod_units=5), GPU, floor, CATALOG)
     assert exc.value.problems[0].location == "fabric.pod_units"
+
+
+def test_the_100k_gpu_bench_scenario_builds_its_xdr_fabric():
+    """bench/scenarios/ai-cluster-100k.yaml (planned by bench/rail_cluster.py): 12,672
+    B300-class nodes in 176 units of 72 under 144-port XDR switches, three tiers."""
+    from pathlib import Path
+
+    from topo.floors import floor_of
+    from topo.network import build_network
+    from topo.scenario import load_scenario
+
+    path = Path(__file__).parents[2] / "bench" / "scenarios" / "ai-cluster-100k.yaml"
+    sc = load_scenario(path)
+    f = build_network(sc, floor_of(sc), CATALOG)
+    roles = Counter(d.role for d in f.devices)
+    assert 8 * roles["server"] == 101_376 and roles["leaf"] == 176 * 8
+    shape = dict(f.parts[0].shape)
+    assert (shape["units"], shape["pods"], f.parts[0].tiers) == (176, 20, 3)
+    assert {d.model for d in f.devices if d.role != "server"} == {"ib-144x800g-4u"}
