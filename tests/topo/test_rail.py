@@ -235,3 +235,17 @@ def test_the_100k_gpu_bench_scenario_builds_its_xdr_fabric():
     shape = dict(f.parts[0].shape)
     assert (shape["units"], shape["pods"], f.parts[0].tiers) == (176, 20, 3)
     assert {d.model for d in f.devices if d.role != "server"} == {"ib-144x800g-4u"}
+
+
+def test_nvl72_racks_join_a_rail_fabric_like_nodes(fabric_ok):
+    """Two rows of 4 GB300 NVL72 racks (one system a 140 kW rack): GPU i of every rack is
+    on rail i, so a unit of 4 racks has 72 rail leaves, each with 4 down links."""
+    floor = regular_hall(rows=2, racks_per_row=5, power_kw=140, network_positions=(5,))
+    xdr = "ib-144x800g-4u"
+    nvl = ServerIntent(model="nvl72-gb300-rack")
+    f = build_fabric(rail(4, leaf=xdr, spine=xdr), nvl, floor, CATALOG)
+    roles = Counter(d.role for d in f.devices)
+    assert roles["server"] == 8 and roles["leaf"] == 2 * 72
+    down = Counter(x.b.device for x in f.links if x.tier == "server-leaf")
+    assert set(down.values()) == {4} and "su02-rail72" in down
+    fabric_ok(f)
