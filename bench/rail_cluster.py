@@ -1,12 +1,17 @@
 """Plan a rail-optimized cluster of 16,384 GPUs end to end and report time, memory, cables.
 
-    PYTHONPATH=. python bench/rail_cluster.py [--rows 32] [--mgmt]
+    PYTHONPATH=. python bench/rail_cluster.py [--rows 32] [--mgmt] [--shortest]
+    PYTHONPATH=. python bench/rail_cluster.py --scenario bench/scenarios/ai-cluster-100k.yaml
 
 The hall comes from ``layouts.generate.regular_hall``: ``rows`` rows of 18 racks at 50 kW,
 positions 09-10 network racks, a cross tray every 9 racks; 16 compute racks a row hold 4
 eight-GPU nodes each (32 rows: 2,048 nodes, 16,384 GPUs). The compute fabric is
 rail-optimized InfiniBand NDR (64 x 400G switches) in scalable units of 32 nodes; at this
 size it needs three tiers. ``--mgmt`` adds a per-rack management network.
+
+``--scenario`` plans a scenario file instead (``bench/scenarios/ai-cluster-100k.yaml``:
+101,376 GPUs on InfiniBand XDR, about 306,000 cables); ``--shortest`` plans with
+``routing: shortest`` (every cable on its shortest route) instead of the scenario's routing.
 
 Prints the wall time of each stage and in all, the peak resident memory of the process,
 and the cable counts.
@@ -20,15 +25,28 @@ import sys
 import time
 
 from layouts.generate import regular_hall
+from topo.floors import floor_of
 from topo.planner import plan
-from topo.scenario import parse_scenario
+from topo.scenario import Scenario, load_scenario, parse_scenario
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=32)
     ap.add_argument("--mgmt", action="store_true", help="add a management network")
+    ap.add_argument("--scenario", help="plan this scenario file instead of the generated hall")
+    ap.add_argument("--shortest", action="store_true", help="plan with routing: shortest")
     args = ap.parse_args()
+    scenario = load_scenario(args.scenario) if args.scenario else _generated(args)
+    if args.shortest:
+        options = scenario.options.model_copy(update={"routing": "shortest"})
+        scenario = scenario.model_copy(update={"options": options})
+    floor = floor_of(scenario)
+    _run(scenario, floor)
+
+
+def _generated(args: argparse.Namespace) -> Scenario:
+    """The generated hall of ``args.rows`` rows and its NDR rail fabric."""
     floor = regular_hall(
         name="BENCH", rows=args.rows, racks_per_row=18, power_kw=50.0, cold_aisle=1.8,
         margin=2.4, network_positions=(9, 10), cross_every=9, backbone_width=0.9,
@@ -47,7 +65,7 @@ def main() -> None:
         fabrics.append(
             {"name": "oob", "kind": "management", "switch": {"model": "mgmt-48x1g-4x10g"}}
         )
-    scenario = parse_scenario(
+    return parse_scenario(
         {
             "name": "rail-cluster",
             "floor": floor.model_dump(),
@@ -55,6 +73,9 @@ def main() -> None:
             "fabrics": fabrics,
         }
     )
+
+
+def _run(scenario: Scenario, floor) -> None:
     marks: list[tuple[str, float]] = []
     t0 = time.perf_counter()
     result = plan(scenario, progress=lambda msg: marks.append((msg, time.perf_counter())))
@@ -70,6 +91,8 @@ def main() -> None:
     print(f"devices {s['devices']}")
     for name, f in s["fabrics"].items():
         print(f"fabric {name}: {f['kind']}, {f['tiers']} tiers, cables {f['cables_by_tier']}")
+        if "shape" in f:
+            print(f"  shape {f['shape']}")
     print(
         f"cables {s['cables']:,}  unrouted {s['unrouted']}  max tray fill {s['max_tray_fill']:.1%}"
     )

@@ -16,7 +16,14 @@ from topo.catalog import SwitchModel
 from topo.errors import Problem
 from topo.model import Device, Endpoint, Link
 
-__all__ = ["LinkBuffer", "centroid", "divisor_at_least", "nearest_racks", "switch_device"]
+__all__ = [
+    "LinkBuffer",
+    "centroid",
+    "divisor_at_least",
+    "floor_order",
+    "nearest_racks",
+    "switch_device",
+]
 
 
 class LinkBuffer:
@@ -91,6 +98,23 @@ def divisor_at_least(n: int, lower: int) -> int:
         if n % d == 0:
             return d
     return n
+
+
+def floor_order(floor: Floor) -> dict[str, int]:
+    """Every rack's place on the floor: rows in the order the floor lists them (along the
+    hall for a generated one), then racks by position in their row.
+
+    Racks are grouped into units and pods in this order, not in id order: ids sort as
+    strings (``A``, ``AA``, ``AB``, ..., ``B``; ``A100`` before ``A11``), which would put
+    far-apart rows together.
+
+    Example:
+        >>> from layouts.generate import regular_hall
+        >>> order = floor_order(regular_hall(rows=28, racks_per_row=1))
+        >>> sorted(["AA01", "B01", "A01"], key=order.__getitem__)
+        ['A01', 'B01', 'AA01']
+    """
+    return {r.id: k for k, r in enumerate(r for row in floor.rows for r in row.racks())}
 
 
 def centroid(racks: Iterable[Rack]) -> tuple[float, float]:

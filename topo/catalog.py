@@ -27,6 +27,7 @@ __all__ = [
     "CatalogOverrides",
     "Media",
     "MediaKind",
+    "MediaRule",
     "NicGroup",
     "PortGroup",
     "Server",
@@ -54,6 +55,35 @@ class _Frozen(BaseModel):
         return copy
 
 
+class MediaRule(_Frozen):
+    """Which media kinds a link may use: ``allow`` (only these) and/or ``exclude`` (never
+    these), e.g. ``{exclude: [aoc]}`` for "no AOC on this fabric".
+
+    Example:
+        >>> rule = MediaRule(allow=("dac", "acc", "smf"), exclude=("acc",))
+        >>> [k for k in ("dac", "acc", "aoc", "smf") if rule.permits(k)]
+        ['dac', 'smf']
+    """
+
+    allow: tuple[MediaKind, ...] | None = Field(
+        None, description="Media kinds allowed; default every kind."
+    )
+    exclude: tuple[MediaKind, ...] = Field((), description="Media kinds never used.")
+
+    def permits(self, kind: str) -> bool:
+        """Whether a media of ``kind`` may carry the link."""
+        return (self.allow is None or kind in self.allow) and kind not in self.exclude
+
+    def describe(self) -> str:
+        """The rule in words, for messages: ``'no aoc'``, ``'only dac, smf'``."""
+        parts = []
+        if self.allow is not None:
+            parts.append("only " + ", ".join(self.allow))
+        if self.exclude:
+            parts.append("no " + ", ".join(self.exclude))
+        return "; ".join(parts) or "any kind"
+
+
 class PortGroup(_Frozen):
     """A run of identical front-panel ports of a switch.
 
@@ -79,6 +109,9 @@ class SwitchModel(_Frozen):
     power_w: Money
     cost_usd: Money
     ports: tuple[PortGroup, ...] = Field(min_length=1)
+    media: MediaRule | None = Field(
+        None, description="Media kinds the switch's data links may use; default any."
+    )
 
     def ports_at(self, speed_gbps: int, role: str | None = None) -> int:
         """How many logical ports the switch offers at ``speed_gbps`` (breakout included),
@@ -103,7 +136,7 @@ class NicGroup(_Frozen):
     """
 
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
-    count: int = Field(ge=1, le=64)
+    count: int = Field(ge=1, le=144)
     speed_gbps: int = Field(gt=0)
 
 
@@ -125,7 +158,9 @@ class Server(_Frozen):
 
     id: str
     name: str
-    height_u: int = Field(ge=1, le=20)
+    height_u: int = Field(
+        ge=1, le=52, description="Height in U; a rack-scale system (NVL72) fills its rack."
+    )
     power_w: Money
     cost_usd: Money = 0.0
     nic_ports: int = Field(ge=1, description="Ports of the first NIC group.")
@@ -134,6 +169,9 @@ class Server(_Frozen):
         (), description="Named NIC groups; default one group 'data' of nic_ports."
     )
     mgmt_speed_gbps: int = Field(1, gt=0, description="Speed of the BMC port (port 0).")
+    media: MediaRule | None = Field(
+        None, description="Media kinds the server's data links may use; default any."
+    )
 
     @model_validator(mode="before")
     @classmethod

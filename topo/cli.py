@@ -5,7 +5,9 @@
                                     draw a plan's floor, highlighting chosen cables' routes
     topo batch SWEEP [-o DIR]       plan every variant of a sweep in parallel and compare them
     topo validate SCENARIO          check a scenario, print every problem found
-    topo layouts                    list the shipped floor layouts
+    topo layouts [list]             list the shipped floor layouts
+    topo layouts new -o FILE [--rows N --racks-per-row N ...]
+                                    write a regular hall as a floor file
     topo schema                     print the JSON Schema of the scenario format
     topo serve [--host H] [--port P]   serve the HTTP API (settings from TOPO_* variables)
     topo view PLAN_DIR [--port P]      open a plan (or a batch's runs folder) in the browser
@@ -481,13 +483,37 @@ def validate_cmd(
     out_console.print(f"{scenario}: ok")
 
 
-@app.command("layouts")
+layouts_app = typer.Typer(
+    help="List the shipped floor layouts, or write a new regular hall (layouts new).",
+    no_args_is_help=False,
+)
+app.add_typer(layouts_app, name="layouts")
+
+
+@layouts_app.callback(invoke_without_command=True)
 def layouts_cmd(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = (
+        False
+    ),
+) -> None:
+    """List the shipped floor layouts (``topo layouts new`` writes a new hall)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    _list_layouts(as_json)
+
+
+@layouts_app.command("list")
+def layouts_list_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = (
         False
     ),
 ) -> None:
     """List the shipped floor layouts."""
+    _list_layouts(as_json)
+
+
+def _list_layouts(as_json: bool) -> None:
     from layouts.library import list_layouts
 
     infos = list_layouts()
@@ -500,6 +526,63 @@ def layouts_cmd(
     for i in infos:
         t.add_row(i.name, str(i.racks), str(i.network_racks), str(i.trays), i.description)
     out_console.print(t)
+
+
+@layouts_app.command("new")
+def layouts_new_cmd(
+    output: Annotated[Path, typer.Option("-o", "--output", help="Floor file to write (YAML).")],
+    rows: Annotated[int, typer.Option(help="Rows, named A..Z, AA, AB, ...")] = 4,
+    racks_per_row: Annotated[int, typer.Option(help="Racks in every row, 1..99.")] = 10,
+    rack_width: Annotated[float, typer.Option(help="Rack width along the row, metres.")] = 0.6,
+    rack_depth: Annotated[float, typer.Option(help="Rack depth, metres.")] = 1.2,
+    height_u: Annotated[int, typer.Option(help="Rack height, U.")] = 48,
+    power_kw: Annotated[float, typer.Option(help="Power budget of every rack, kW.")] = 20.0,
+    network_position: Annotated[
+        list[int] | None,
+        typer.Option(help="Position (from 1) of a network rack in every row; repeatable."),
+    ] = None,
+    network_row: Annotated[
+        list[str] | None, typer.Option(help="A row of network racks only; repeatable.")
+    ] = None,
+    tray_width: Annotated[float, typer.Option(help="Row tray width, metres.")] = 0.3,
+    backbone_width: Annotated[float, typer.Option(help="Cross tray width, metres.")] = 0.6,
+    cross_every: Annotated[
+        int | None, typer.Option(help="A cross tray between racks every this many positions.")
+    ] = None,
+    column_every: Annotated[
+        float | None, typer.Option(help="Building-column grid spacing, metres.")
+    ] = None,
+    name: Annotated[str, typer.Option(help="Room name, used in cabinet labels.")] = "HALL",
+    description: Annotated[str | None, typer.Option(help="A line describing the hall.")] = None,
+) -> None:
+    """Write a regular hall (identical rows, row trays, cross trays) as a floor file."""
+    from layouts.generate import regular_hall
+    from layouts.library import floor_to_yaml
+
+    try:
+        floor = regular_hall(
+            name=name, rows=rows, racks_per_row=racks_per_row, rack_width=rack_width,
+            rack_depth=rack_depth, height_u=height_u, power_kw=power_kw,
+            network_positions=tuple(network_position or ()),
+            network_rows=tuple(network_row or ()), tray_width=tray_width,
+            backbone_width=backbone_width, cross_every=cross_every, column_every=column_every,
+        )  # fmt: skip
+    except ValueError as exc:
+        raise _fail(TopoError([Problem("layouts new", str(exc))])) from None
+    text = floor_to_yaml(floor, description=description)
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        tmp = output.with_name(output.name + ".tmp")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(output)
+    except OSError as exc:
+        raise _fail(TopoError([Problem(str(output), f"cannot write floor file: {exc}")])) from None
+    n = len(floor.racks)
+    net = sum(1 for r in floor.racks if r.role == "network")
+    out_console.print(
+        f"wrote {output}: {rows} rows x {racks_per_row} racks ({n} racks, {net} network), "
+        f"{len(floor.trays)} trays"
+    )
 
 
 @app.command("schema")

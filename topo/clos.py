@@ -70,6 +70,7 @@ class Tiering:
     m2: int = 0
     core_ports: tuple[Slot, ...] = ()
     notes: tuple[str, ...] = ()
+    mesh: bool = False
 
     @property
     def spine_count(self) -> int:
@@ -77,7 +78,25 @@ class Tiering:
 
     @property
     def core_count(self) -> int:
-        return self.spines * self.cores_per_group if self.tiers == 3 else 0
+        if self.tiers != 3:
+            return 0
+        return self.cores_per_group if self.mesh else self.spines * self.cores_per_group
+
+    def shape(self, units: int) -> tuple[tuple[str, int | str], ...]:
+        """The shape for the plan summary: units, pods, spines, cores and links per pair."""
+        out: list[tuple[str, int | str]] = [
+            ("units", units),
+            ("pods", len(self.pods)),
+            ("spines", self.spine_count),
+            ("leaf_spine_links_per_pair", self.m1),
+        ]
+        if self.tiers == 3:
+            out += [
+                ("cores", self.core_count),
+                ("core_wiring", "mesh" if self.mesh else "groups"),
+                ("spine_core_links_per_pair", self.m2),
+            ]
+        return tuple(out)
 
 
 def _reach(units: int, hosts_per_unit: int) -> int:
@@ -99,11 +118,16 @@ def size_tiers(
     hosts_per_unit: int,
     location: str,
     problems: list[Problem],
+    pod_units: int | None = None,
+    core_wiring: str = "groups",
 ) -> Tiering | None:
     """Size the tiers above ``leaves`` leaves (see the module docstring).
 
     Args:
         unit: leaves that must stay in one pod (1, or the rails of a scalable unit).
+        pod_units: pin the units per pod (three tiers); default as many as a spine takes.
+        core_wiring: ``groups`` (spine ``j`` of every pod to core group ``j``) or ``mesh``
+            (every spine to every core).
         uplinks: uplinks of every leaf at ``speed``.
         hosts / hosts_per_unit: servers attached, and per full unit; for messages only.
         location: the fabric's location, e.g. ``fabric`` or ``fabrics.0``.
@@ -149,7 +173,7 @@ def size_tiers(
         return _two_tiers(leaves, uplinks, speed, spine, k2, spine_count, location, problems)
     return _three_tiers(
         leaves, unit, uplinks, speed, spine, core, spine_count, core_count, hosts,
-        hosts_per_unit, location, problems,
+        hosts_per_unit, location, problems, pod_units, core_wiring == "mesh",
     )  # fmt: skip
 
 
@@ -223,6 +247,8 @@ def _three_tiers(
     hosts_per_unit: int,
     location: str,
     problems: list[Problem],
+    pod_units: int | None = None,
+    mesh: bool = False,
 ) -> Tiering | None:
     notes: list[str] = []
     sp = split_ports(spine, speed, 1.0)
@@ -263,6 +289,19 @@ def _three_tiers(
         )
         return None
     n_units = math.ceil(leaves / unit)
+    if pod_units is not None:
+        if pod_units > units_per_pod:
+            problems.append(
+                Problem(
+                    f"{location}.pod_units",
+                    f"{pod_units} units of {unit} leaves per pod need {pod_units * unit * m1_max}"
+                    f" down ports on each spine; spine {spine.id!r} has {len(ds)} at {speed}G; "
+                    f"at most {units_per_pod} units per pod",
+                    pod_units,
+                )
+            )
+            return None
+        units_per_pod = pod_units
     pods_needed = math.ceil(n_units / units_per_pod)
     reach3 = _reach(len(kc) * units_per_pod, hosts_per_unit)
     if pods_needed > len(kc):
@@ -276,7 +315,7 @@ def _three_tiers(
             )
         )
         return None
-    per_pod = math.ceil(n_units / pods_needed) * unit
+    per_pod = (pod_units if pod_units is not None else math.ceil(n_units / pods_needed)) * unit
     pods = tuple((first, min(per_pod, leaves - first)) for first in range(0, leaves, per_pod))
     biggest = max(n for _, n in pods)
     if spine_count is not None:
@@ -292,6 +331,11 @@ def _three_tiers(
                 f"{'s' if m1 > 1 else ''} to every spine of its pod"
             )
     n_pods = len(pods)
+    if mesh:
+        return _mesh_cores(
+            n_pods, s, m1, ds, us, kc, core, core_count, speed, leaves, biggest, spine, pods,
+            location, problems, notes,
+        )  # fmt: skip
     if core_count is not None:
         if core_count % s:
             problems.append(
@@ -334,6 +378,52 @@ def _three_tiers(
         f"spine-core pair) at {speed}G"
     )
     return Tiering(3, speed, pods, s, m1, ds, us[: c * m2], c, m2, kc, tuple(notes))
+
+
+def _mesh_cores(
+    n_pods: int,
+    s: int,
+    m1: int,
+    ds: tuple[Slot, ...],
+    us: tuple[Slot, ...],
+    kc: tuple[Slot, ...],
+    core: SwitchModel,
+    core_count: int | None,
+    speed: int,
+    leaves: int,
+    biggest: int,
+    spine: SwitchModel,
+    pods: tuple[tuple[int, int], ...],
+    location: str,
+    problems: list[Problem],
+    notes: list[str],
+) -> Tiering | None:
+    """Every spine to every core: ``C`` cores, ``C`` a divisor of the spine uplinks with
+    ``pods x S x uplinks / C`` core ports."""
+    spines = n_pods * s
+    least = math.ceil(spines * len(us) / len(kc))
+    c = divisor_at_least(len(us), least) if core_count is None else core_count
+    if c > len(us) or len(us) % c or spines * (len(us) // c) > len(kc):
+        fit = divisor_at_least(len(us), least)
+        fits = fit <= len(us) and spines * (len(us) // fit) <= len(kc)
+        hint = f"use {fit} cores" if fits else "use group wiring or more core ports"
+        problems.append(
+            Problem(
+                f"{location}.core.count" if core_count is not None else f"{location}.core_wiring",
+                f"a core mesh of {c} cores does not fit: {spines} spines x {len(us)} uplinks "
+                f"at {speed}G over cores of {len(kc)} ports, links even per pair; {hint}",
+                c,
+            )
+        )
+        return None
+    m2 = len(us) // c
+    notes.append(
+        f"three tiers: {leaves} leaves in {n_pods} pods of up to {biggest}, {s} spines "
+        f"{spine.id!r} per pod ({m1} link{'s' if m1 > 1 else ''} per leaf-spine pair), "
+        f"every spine to each of {c} cores {core.id!r} ({m2} link{'s' if m2 > 1 else ''} "
+        f"per spine-core pair) at {speed}G"
+    )
+    return Tiering(3, speed, pods, s, m1, ds, us[: c * m2], c, m2, kc, tuple(notes), mesh=True)
 
 
 def emit_tiers(
@@ -397,6 +487,19 @@ def emit_tiers(
     if not three:
         return devices
     c, m2 = t.cores_per_group, t.m2
+    if t.mesh:
+        cw = max(2, len(str(c)))
+        ids = [f"{prefix}core-{i + 1:0{cw}d}" for i in range(c)]
+        devices.extend(switch_device(x, "core", core, fabric, zone=core_zone) for x in ids)
+        for g, sid in enumerate(x for pod in spine_ids for x in pod):
+            for u in range(m2 * c):
+                k, ci = divmod(u, c)
+                uport, ulane = t.spine_up[u]
+                cport, clane = t.core_ports[g * m2 + k]
+                n += 1
+                red = f"{plane_key}:{n}" if plane_key else ""
+                add(sid, uport, ulane, ids[ci], cport, clane, speed, "spine-core", red)
+        return devices
     cw = max(2, len(str(s * c)))
     cores = [[f"{prefix}core-{j * c + i + 1:0{cw}d}" for i in range(c)] for j in range(s)]
     for j, group in enumerate(cores):

@@ -71,7 +71,7 @@ CABLES_COLUMNS = (
 """Columns of ``cables.csv``. Rows are sorted by ``cable_id``."""
 
 BOM_COLUMNS = (
-    "category",  # switch, optic, cable, total
+    "category",  # switch, appliance, optic, cable, total
     "sku",
     "description",
     "length_m",  # cables only
@@ -181,8 +181,11 @@ def plan_to_bom_csv(plan: Plan) -> str:
         )
 
     switches: dict[str, int] = defaultdict(int)
+    appliances: dict[str, int] = defaultdict(int)
     for d in plan.placement.devices:
-        if d.role != "server":
+        if d.role == "appliance":
+            appliances[d.model] += 1
+        elif d.role != "server":
             switches[d.model] += 1
     for model in sorted(switches):
         sw = cat.switch_index.get(model)
@@ -190,6 +193,10 @@ def plan_to_bom_csv(plan: Plan) -> str:
         power = sw.power_w if sw else 0.0
         cost = round(sw.cost_usd * 100) if sw else 0
         add("switch", model, name, "", switches[model], cost, power)
+    for model in sorted(appliances):
+        box = cat.server_index[model]
+        cost = round(box.cost_usd * 100)
+        add("appliance", model, box.name, "", appliances[model], cost, box.power_w)
 
     optics: dict[str, int] = defaultdict(int)
     cables: dict[tuple[str, int], int] = defaultdict(int)

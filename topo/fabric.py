@@ -37,12 +37,13 @@ The result, for two racks of two servers with one NIC port each::
 
 Order and naming (stable, so the same intent always gives the same bytes):
 
-- devices: servers, then leaves, then spines (then cores), each in id order. Servers are
-  ``srv-{rack}-{i:02d}``; leaves as in :mod:`topo.leaves`; spines ``spine-{i:02d}`` (or
-  ``spine-{pod}-{i}`` in three tiers), cores ``core-{i}``; wider numbers when counts need
-  them. Switch ids start with ``prefix`` (the fabric name when a scenario has several
-  networks) and, with planes, ``p{j}-``.
-- links: ``{fabric}-L{n:06d}`` numbered from 1: server-leaf links in server id then NIC
+- devices: servers (racks in floor order, :func:`topo.building.floor_order`), then
+  leaves, then spines (then cores), each in id order. Servers are ``srv-{rack}-{i:02d}``;
+  leaves as in :mod:`topo.leaves`; spines ``spine-{i:02d}`` (or ``spine-{pod}-{i}`` in
+  three tiers), cores ``core-{i}``; wider numbers when counts need them. Switch ids start
+  with ``prefix`` (the fabric name when a scenario has several networks) and, with
+  planes, ``p{j}-``.
+- links: ``{fabric}-L{n:06d}`` numbered from 1: server-leaf links in server then NIC
   order, then leaf-peer, leaf-spine (leaf id then uplink order, uplink ``t`` to spine
   ``t mod S``: uplinks are striped across the spines), then spine-core; plane by plane.
 
@@ -52,6 +53,7 @@ racks, among :attr:`~topo.model.Fabric.zones` where a device names a zone.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from layouts.model import Floor
@@ -205,9 +207,15 @@ def build_on_layout(
     if isinstance(intent, RailIntent):
         from topo.rail import build_rail
 
+        kept: dict[str, Server] = {}
+        for k, a in enumerate(intent.appliances):
+            try:
+                kept[a.model] = catalog.server(a.model, f"{location}.appliances.{k}.model")
+            except CatalogError as exc:
+                problems.extend(exc.problems)
         return build_rail(
             intent, layout, models, floor, switches, location=location, prefix=prefix,
-            problems=problems,
+            problems=problems, appliances=kept,
         )  # fmt: skip
     return _build_clos(intent, layout, models, floor, switches, location, prefix, problems)
 
@@ -306,6 +314,8 @@ def _build_clos(
                 hosts_per_unit=max(1, len(down) // max(1, p)) * per_rack,
                 location=loc,
                 problems=problems,
+                pod_units=clos.pod_units,
+                core_wiring=clos.core_wiring,
             )
     net = [r for r in floor.racks if r.role == "network"]
     spine_cands = pinned_racks(floor, intent.spine.racks, net, f"{loc}.spine.racks", problems)
@@ -356,13 +366,14 @@ def _build_clos(
     servers = [d for rs in layout for d in rs.servers if d.id in attached]
     notes = _notes(intent, leaf, spine, tiering, att, len(down), len(up), leaves, eor,
                    per_rack, peer_n, ports, planes)  # fmt: skip
+    shape = tiering.shape(math.ceil(leaves / per_rack)) if clos is not None else ()
     return Fabric(
         name=name,
         devices=(*servers, *leaf_devices, *upper),
         links=buf.links(),
         notes=notes,
         zones=tuple(sorted(zones.items())),
-        parts=(FabricInfo(name, intent.kind, tiering.tiers),),
+        parts=(FabricInfo(name, intent.kind, tiering.tiers, shape),),
     )
 
 

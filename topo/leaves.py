@@ -67,11 +67,11 @@ def tor_load(n: int, p: int, per_rack: int) -> list[int]:
 
 
 def rows_of(racks: Sequence[tuple[Rack, tuple[str, ...]]]) -> dict[str, list]:
-    """Attached racks by row, rows and racks in id order."""
+    """Attached racks by row, rows and racks in the order given (floor order)."""
     rows: dict[str, list] = {}
-    for item in sorted(racks, key=lambda x: x[0].id):
+    for item in racks:
         rows.setdefault(item[0].row, []).append(item)
-    return dict(sorted(rows.items()))
+    return rows
 
 
 def leaf_count(
@@ -104,7 +104,7 @@ def emit_leaves(
     """Emit the leaves and the ``server-leaf`` links (see the module docstring).
 
     Args:
-        racks: ``(rack, server ids)`` in rack-id order.
+        racks: ``(rack, server ids)`` in floor order.
         ports: the NIC port numbers each server uses on this fabric (or plane).
         down: the leaf's down ports in fill order; the caller checked they suffice.
         prefix: put before every leaf id (``''``, ``'storage-'``, ``'p2-'``, ...).

@@ -101,6 +101,8 @@ class FabricInfo:
     name: str
     kind: str
     tiers: int = 2
+    shape: tuple[tuple[str, int | str], ...] = ()
+    """Sizing of a clos or rail fabric: units, pods, spines, cores, links per pair."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,10 @@ storage, front-end, management). Steps:
    (:func:`topo.mgmt.build_management`) and merge it in; the caller places the new
    switches around the devices already placed (they keep their units).
 
+:func:`restrict_media` turns the media rules of the data networks (``media:`` on a fabric
+intent, on a switch or server model) into the catalog the cables are chosen from: at
+every link speed, only the media kinds every rule on a link of that speed permits.
+
 Servers appear once in the merged fabric (``fabric=''``); every switch and link names its
 network; :attr:`~topo.model.Fabric.parts` lists the networks in scenario order.
 """
@@ -22,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from layouts.model import Floor
-from topo.catalog import Catalog
+from topo.catalog import Catalog, MediaRule
 from topo.errors import CatalogError, FabricError, Problem, TopoError
 from topo.fabric import build_on_layout, resolve_switches
 from topo.mgmt import build_management
@@ -30,7 +34,7 @@ from topo.model import Device, Fabric, FabricInfo, Link
 from topo.scenario import ManagementIntent, Scenario
 from topo.servers import layout_servers, server_models
 
-__all__ = ["add_management", "build_network", "merge_fabrics"]
+__all__ = ["add_management", "build_network", "merge_fabrics", "restrict_media"]
 
 
 def _where(scenario: Scenario, i: int) -> tuple[str, str]:
@@ -230,3 +234,98 @@ def add_management(
         zones=tuple(sorted((*fabric.zones, *(z for p in parts for z in p.zones)))),
         parts=(*fabric.parts, *(x for p in parts for x in p.parts)),
     )
+
+
+def restrict_media(scenario: Scenario, fabric: Fabric, catalog: Catalog) -> Catalog:
+    """The catalog with the media the data networks' rules forbid taken out.
+
+    A rule comes from a fabric intent (``media: {exclude: [aoc]}`` on the fabric) or from
+    the catalog entry of a device at either end of a link (a switch model that takes no
+    AOC). Media are chosen per link speed, so a rule on any link of a speed applies to
+    every link of that speed in the plan (management links excepted). Media of other
+    speeds are untouched.
+
+    Raises:
+        FabricError: a speed whose links the rules leave no media at all, naming the
+            rule, a link of that speed and the media kinds the catalog has there.
+
+    Example:
+        >>> from topo.catalog import builtin_catalog
+        >>> from topo.model import Endpoint
+        >>> from topo.scenario import parse_scenario
+        >>> sc = parse_scenario({"floor": "ai-hall", "servers": {"model": "gpu-8x400g-8u"},
+        ...     "fabric": {"kind": "rail-optimized", "su_nodes": 32,
+        ...                "leaf": {"model": "ib-64x400g-1u"},
+        ...                "spine": {"model": "ib-64x400g-1u"},
+        ...                "media": {"exclude": ["aoc"]}}})
+        >>> link = Link("fabric-L1", Endpoint("s", 1), Endpoint("l", 1), 400, "server-leaf",
+        ...             "fabric")
+        >>> f = Fabric("f", (), (link,))
+        >>> cat = restrict_media(sc, f, builtin_catalog())
+        >>> sorted({m.kind for m in cat.media_for(400)})
+        ['acc', 'dac', 'mmf', 'smf']
+    """
+    rules: dict[str, MediaRule] = {
+        net.name: net.media
+        for net in scenario.networks
+        if not isinstance(net, ManagementIntent) and net.media is not None
+    }
+    managed = {net.name for net in scenario.networks if isinstance(net, ManagementIntent)}
+    model_rules: dict[str, MediaRule] = {}
+    for sw in catalog.switches:
+        if sw.media is not None:
+            model_rules[sw.id] = sw.media
+    for srv in catalog.servers:
+        if srv.media is not None:
+            model_rules[srv.id] = srv.media
+    if not rules and not model_rules:
+        return catalog
+    rule_of_device: dict[str, tuple[str, MediaRule]] = {}
+    if model_rules:
+        for d in fabric.devices:
+            if d.model in model_rules:
+                rule_of_device[d.id] = (f"model {d.model!r}", model_rules[d.model])
+    # per speed: the rules that apply and a link each applies to (for messages)
+    by_speed: dict[int, dict[str, tuple[MediaRule, str]]] = {}
+    for link in fabric.links:
+        if link.fabric in managed:
+            continue
+        found: list[tuple[str, MediaRule]] = []
+        if link.fabric in rules:
+            found.append((f"fabric {link.fabric!r}", rules[link.fabric]))
+        for end in (link.a.device, link.b.device):
+            if end in rule_of_device:
+                found.append(rule_of_device[end])
+        if found:
+            seen = by_speed.setdefault(link.speed_gbps, {})
+            for who, rule in found:
+                seen.setdefault(who, (rule, link.id))
+    if not by_speed:
+        return catalog
+    problems: list[Problem] = []
+    drop: set[str] = set()
+    for speed in sorted(by_speed):
+        offered = catalog.media_for(speed)
+        kept = list(offered)
+        for _who, (rule, _) in sorted(by_speed[speed].items()):
+            kept = [m for m in kept if rule.permits(m.kind)]
+        if offered and not kept:
+            who, (rule, link_id) = sorted(by_speed[speed].items())[0]
+            kinds = ", ".join(sorted({m.kind for m in offered}))
+            rules_said = "; ".join(
+                f"{w}: {r.describe()}" for w, (r, _) in sorted(by_speed[speed].items())
+            )
+            problems.append(
+                Problem(
+                    f"links.{link_id}",
+                    f"link {link_id!r} at {speed}G has no media its rules permit "
+                    f"({rules_said}); the catalog's {speed}G media are {kinds}",
+                    speed,
+                )
+            )
+        drop.update(m.id for m in offered if m not in kept)
+    if problems:
+        raise FabricError(problems)
+    if not drop:
+        return catalog
+    return catalog.model_copy(update={"media": tuple(m for m in catalog.media if m.id not in drop)})

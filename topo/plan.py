@@ -211,6 +211,7 @@ class Plan:
             if c.fabric in tiers:
                 tiers[c.fabric][c.tier] += 1
         kinds = {i.name: (i.kind, i.tiers) for i in infos}
+        shapes = {i.name: i.shape for i in infos}
         for n in names:
             devices = roles[n]
             if servers[n]:
@@ -223,6 +224,8 @@ class Plan:
                 "links": links[n],
                 "cables_by_tier": dict(sorted(tiers[n].items())),
             }
+            if shapes.get(n):
+                out[n]["shape"] = dict(shapes[n])
         return out
 
     def _placement_summary(self) -> dict[str, Any]:

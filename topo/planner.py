@@ -49,7 +49,7 @@ from topo.costs import MediaTable, media_table
 from topo.errors import LayoutError, Problem
 from topo.floors import floor_of
 from topo.model import Device, Fabric, Link, Placement
-from topo.network import add_management, build_network
+from topo.network import add_management, build_network, restrict_media
 from topo.optimizer import CableDemand, RouteOptions, RoutingResult, route_cables
 from topo.placement import place_devices
 from topo.placement_opt import PlacementReport, TrayPrices, optimize_placement
@@ -83,7 +83,8 @@ def validate_scenario(scenario: Scenario) -> list[Problem]:
     problems = [p for p in validate_floor(floor)]
     try:
         catalog = _catalog(scenario)
-        _fabric_and_placement(scenario, floor, catalog)
+        fabric, _ = _fabric_and_placement(scenario, floor, catalog)
+        restrict_media(scenario, fabric, catalog)
     except TopoError as exc:
         problems.extend(exc.problems)
     return problems
@@ -250,6 +251,7 @@ def _place_and_route(
     while the trays overflow or are priced (see the module docstring); the best plan."""
     options = scenario.options
     limit = _PLACEMENT_ROUNDS[options.effort]
+    catalog = restrict_media(scenario, fabric, catalog)
 
     def attempt(placement: Placement, report: PlacementReport | None) -> tuple[Plan, TrayPrices]:
         full, placed = fabric, placement

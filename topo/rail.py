@@ -25,7 +25,6 @@ first. A last SU with fewer nodes than ``su_nodes`` is built as it is, and a not
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 from layouts.model import Floor, Rack
@@ -35,7 +34,7 @@ from topo.clos import emit_tiers, size_tiers
 from topo.errors import FabricError, Problem
 from topo.model import Device, Fabric, FabricInfo
 from topo.ports import choose_uplink_speed, fmt_speeds, slots, speeds, split_ports
-from topo.scenario import RailIntent
+from topo.scenario import RailApplianceIntent, RailIntent
 from topo.servers import RackServers, attach_servers, planes_divide
 
 __all__ = ["build_rail"]
@@ -51,12 +50,15 @@ def build_rail(
     location: str = "fabric",
     prefix: str = "",
     problems: list[Problem] | None = None,
+    appliances: dict[str, Server] | None = None,
 ) -> Fabric:
     """Build a rail-optimized fabric over servers already laid out.
 
     Args:
         switches: the leaf, spine and core models by role.
         problems: problems found earlier, raised together with this fabric's own.
+        appliances: the models of ``intent.appliances`` by id (a missing one was
+            reported already).
 
     Raises:
         FabricError: the rails do not match the nodes' NICs, a scalable unit does not fit
@@ -127,7 +129,9 @@ def build_rail(
     if att:
         nodes = [(sid, rack) for rack, ids in att.racks for sid in ids]
     shift = att.shift if att else {}
-    n_su = math.ceil(len(nodes) / su)
+    extra = _check_appliances(intent, appliances or {}, rails, s, loc, problems) if att else {}
+    units = _units(nodes, su, extra, loc, problems)
+    n_su = len(units)
     up_speed = None
     if att and down:
         pinned = intent.uplink_speed_gbps
@@ -149,6 +153,8 @@ def build_rail(
             hosts_per_unit=su,
             location=loc,
             problems=problems,
+            pod_units=intent.pod_units,
+            core_wiring=intent.core_wiring,
         )
     net = [r for r in floor.racks if r.role == "network"]
     leaf_cands = pinned_racks(floor, intent.leaf.racks, net, f"{loc}.leaf.racks", problems)
@@ -163,7 +169,6 @@ def build_rail(
     zones: dict[str, tuple[str, ...]] = {}
     sw = max(2, len(str(n_su)))
     rw = len(str(rails))
-    units = [nodes[u * su : (u + 1) * su] for u in range(n_su)]
     su_names = [f"su{u + 1:0{sw}d}" for u in range(n_su)]
     for u, unit in enumerate(units):
         racks = list({id(r): r for _, r in unit}.values())
@@ -195,6 +200,11 @@ def build_rail(
                 for r in range(rails):
                     nic = att.ports[r * planes + j] + dx
                     add(sid, nic, 0, ids[r], port, lane, s, "server-leaf", red)
+            for k, (a, _, first) in enumerate(extra.get(u, ())):
+                did = f"{prefix}{su_names[u]}-appliance{k + 1}"
+                port, lane = down[len(unit) + k]
+                for i, r in enumerate(a.rails):
+                    add(did, first + i, 0, ids[r], port, lane, s, "server-leaf")
         pod_zones: list[str] = []
         if tiering.tiers == 3:
             for d, (first, count) in enumerate(tiering.pods):
@@ -212,6 +222,15 @@ def build_rail(
         )  # fmt: skip
     attached = {sid for sid, _ in nodes}
     servers = [d for rs in layout for d in rs.servers if d.id in attached]
+    servers += [
+        Device(
+            f"{prefix}{su_names[u]}-appliance{k + 1}", "appliance", model.id, model.height_u,
+            model.power_w, model.cost_usd, fabric=name, group=su_names[u],
+            zone=f"{name}:{su_names[u]}",
+        )
+        for u in sorted(extra)
+        for k, (_, model, _) in enumerate(extra[u])
+    ]  # fmt: skip
     notes = [
         f"{len(nodes)} nodes x {rails} rails at {s}G in {n_su} scalable units of up to {su} "
         f"nodes: {n_su * rails} rail leaves {leaf.id!r}"
@@ -219,9 +238,13 @@ def build_rail(
         f"rail leaf {leaf.id!r}: {min(su, len(nodes))} of {len(down)} down ports at {s}G, "
         f"{len(up)} up at {up_speed}G",
     ]
-    if len(nodes) % su:
+    for u in sorted(extra):
+        kinds = ", ".join(f"{a.model!r} on rails {list(a.rails)}" for a, _, _ in extra[u])
+        notes.append(f"scalable unit {su_names[u]!r} gives {len(extra[u])} node slots to {kinds}")
+    last = n_su - 1
+    if len(units[last]) + len(extra.get(last, ())) < su:
         notes.append(
-            f"scalable unit {su_names[-1]!r} has {len(nodes) % su} of {su} nodes; its rail "
+            f"scalable unit {su_names[-1]!r} has {len(units[last])} of {su} nodes; its rail "
             "leaves have free down ports"
         )
     notes.extend(tiering.notes)
@@ -231,5 +254,101 @@ def build_rail(
         links=buf.links(),
         notes=tuple(notes),
         zones=tuple(sorted(zones.items())),
-        parts=(FabricInfo(name, intent.kind, tiering.tiers),),
+        parts=(FabricInfo(name, intent.kind, tiering.tiers, tiering.shape(n_su)),),
     )
+
+
+_Appliance = tuple[RailApplianceIntent, Server, int]
+"""An appliance placed in a unit: its intent, model and first fabric port."""
+
+
+def _check_appliances(
+    intent: RailIntent,
+    models: dict[str, Server],
+    rails: int,
+    speed: int,
+    loc: str,
+    problems: list[Problem],
+) -> dict[int, list[_Appliance]]:
+    """The appliances of each unit (by 0-based unit index), checked against the rails."""
+    out: dict[int, list[_Appliance]] = {}
+    for k, a in enumerate(intent.appliances):
+        at = f"{loc}.appliances.{k}"
+        model = models.get(a.model)
+        if model is None:
+            continue
+        if intent.planes > 1:
+            problems.append(
+                Problem(f"{at}", f"appliance {a.model!r} needs a single plane, not "
+                        f"{intent.planes}", intent.planes)
+            )  # fmt: skip
+            continue
+        bad = sorted({r for r in a.rails if not 0 <= r < rails})
+        if bad:
+            problems.append(
+                Problem(
+                    f"{at}.rails",
+                    f"appliance {a.model!r} names rail {bad[0]}; the fabric has {rails} "
+                    f"rails, numbered 0 to {rails - 1}",
+                    bad[0],
+                )
+            )
+            continue
+        if len(set(a.rails)) != len(a.rails):
+            problems.append(
+                Problem(f"{at}.rails", f"appliance {a.model!r} names a rail twice: "
+                        f"{list(a.rails)}", list(a.rails))
+            )  # fmt: skip
+            continue
+        group = model.nic_group(intent.nics) or model.nic_group()
+        assert group is not None  # a server model has at least one NIC group
+        first, count, port_speed = group
+        if count < len(a.rails) or port_speed != speed:
+            problems.append(
+                Problem(
+                    f"{at}.rails",
+                    f"appliance {a.model!r} has {count} ports at {port_speed}G; "
+                    f"{len(a.rails)} rails at {speed}G need {len(a.rails)} at {speed}G",
+                    a.model,
+                )
+            )
+            continue
+        out.setdefault(a.unit - 1, []).append((a, model, first))
+    return out
+
+
+def _units(
+    nodes: list[tuple[str, Rack]],
+    su: int,
+    extra: dict[int, list[_Appliance]],
+    loc: str,
+    problems: list[Problem],
+) -> list[list[tuple[str, Rack]]]:
+    """Nodes in scalable units of ``su`` slots, an appliance taking one slot of its unit."""
+    units: list[list[tuple[str, Rack]]] = []
+    i = 0
+    while i < len(nodes) or not units:
+        cap = su - len(extra.get(len(units), ()))
+        if cap <= 0:
+            problems.append(
+                Problem(
+                    f"{loc}.appliances",
+                    f"scalable unit {len(units) + 1} has {su} node slots but "
+                    f"{len(extra[len(units)])} appliances",
+                    su,
+                )
+            )
+            break
+        units.append(nodes[i : i + cap])
+        i += cap
+    beyond = sorted(u for u in extra if u >= len(units))
+    if beyond:
+        problems.append(
+            Problem(
+                f"{loc}.appliances",
+                f"an appliance takes a slot in scalable unit {beyond[0] + 1}, but the fabric "
+                f"has {len(units)} scalable units",
+                beyond[0] + 1,
+            )
+        )
+    return units

@@ -46,7 +46,7 @@ from pydantic import (
 )
 
 from layouts.model import Floor
-from topo.catalog import CatalogOverrides
+from topo.catalog import CatalogOverrides, MediaRule
 from topo.errors import Problem, ScenarioError, problems_from_validation
 
 __all__ = [
@@ -79,7 +79,9 @@ class ServerIntent(_Frozen):
 
     A scenario lists one group (``servers: {model: ..., per_rack: 16}``) or several
     (``servers: [{model: gpu-..., racks: [A, B]}, {model: stor-..., racks: [C01, C02]}]``);
-    a group without ``racks`` takes every compute rack no other group names.
+    a group without ``racks`` takes every compute rack no other group names. Racks may be
+    given as ranges within a row (``A01..A16``); ``count`` caps the group's servers, filled
+    in floor order.
     """
 
     model: str = Field(description="Server model id from the catalog.")
@@ -92,8 +94,14 @@ class ServerIntent(_Frozen):
     )
     racks: tuple[str, ...] | None = Field(
         None,
-        description="Rack ids ('A01') or whole rows ('A') these servers fill; default every "
-        "compute rack no other server group names.",
+        description="Rack ids ('A01'), ranges within a row ('A01..A16') or whole rows ('A') "
+        "these servers fill; default every compute rack no other server group names.",
+    )
+    count: int | None = Field(
+        None,
+        ge=1,
+        description="Servers in the group in all, filling its racks in floor order; default "
+        "as many as the racks hold.",
     )
 
 
@@ -157,6 +165,11 @@ class _DataFabric(_Frozen):
         le=64,
         description="Down/up bandwidth ratio for leaves whose ports are not pinned to a role.",
     )
+    media: MediaRule | None = Field(
+        None,
+        description="Media kinds this fabric's links may use, e.g. {exclude: [aoc]}; "
+        "default any (the cheapest that reaches).",
+    )
 
 
 class SpineLeafIntent(_DataFabric):
@@ -181,6 +194,17 @@ class ClosIntent(_DataFabric):
     core: CoreIntent = CoreIntent()
     tiers: Literal[2, 3] | None = Field(None, description="Pin the tiers; default the fewest.")
     planes: int = Field(1, ge=1, le=16, description="Independent copies of the fabric.")
+    pod_units: int | None = Field(
+        None,
+        ge=1,
+        description="Units per pod in three tiers (scalable units, or racks' leaves for "
+        "clos); default as many as a spine's down ports take.",
+    )
+    core_wiring: Literal["groups", "mesh"] = Field(
+        "groups",
+        description="Three tiers: 'groups' joins spine j of every pod to core group j; "
+        "'mesh' joins every spine to every core.",
+    )
 
 
 class RailLeafIntent(_Frozen):
@@ -192,13 +216,25 @@ class RailLeafIntent(_Frozen):
     )
 
 
+class RailApplianceIntent(_Frozen):
+    """A device with fewer fabric ports than the fabric has rails (a UFM fabric-manager
+    appliance), cabled on some rails in the slot of one node of a scalable unit."""
+
+    model: str = Field(description="Server model id of the device (e.g. ufm-1u-4x400g).")
+    rails: tuple[int, ...] = Field(
+        min_length=1,
+        description="Rails its ports go to, from 0, port i to rail rails[i]; e.g. [0, 1, 2, 3].",
+    )
+    unit: int = Field(1, ge=1, description="Scalable unit whose node slot it takes, from 1.")
+
+
 class RailIntent(_DataFabric):
     """A rail-optimized GPU fabric: NIC ``i`` of every node of a scalable unit goes to the
     unit's rail-``i`` leaf; leaves meet under spines (and cores when needed)."""
 
     kind: Literal["rail-optimized"] = "rail-optimized"
     rails: int | None = Field(
-        None, ge=1, le=64, description="Rails (NICs per node); default the NIC group's count."
+        None, ge=1, le=144, description="Rails (NICs per node); default the NIC group's count."
     )
     su_nodes: int = Field(ge=1, le=4096, description="Nodes per scalable unit.")
     leaf: RailLeafIntent
@@ -206,6 +242,22 @@ class RailIntent(_DataFabric):
     core: CoreIntent = CoreIntent()
     tiers: Literal[2, 3] | None = Field(None, description="Pin the tiers; default the fewest.")
     planes: int = Field(1, ge=1, le=16, description="Independent copies of the fabric.")
+    pod_units: int | None = Field(
+        None,
+        ge=1,
+        description="Units per pod in three tiers (scalable units, or racks' leaves for "
+        "clos); default as many as a spine's down ports take.",
+    )
+    core_wiring: Literal["groups", "mesh"] = Field(
+        "groups",
+        description="Three tiers: 'groups' joins spine j of every pod to core group j; "
+        "'mesh' joins every spine to every core.",
+    )
+    appliances: tuple[RailApplianceIntent, ...] = Field(
+        (),
+        description="Devices cabled on some of the rails, each in the slot of one node of "
+        "a scalable unit (that unit holds one node fewer).",
+    )
 
 
 class MgmtSwitchIntent(_Frozen):

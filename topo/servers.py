@@ -5,7 +5,11 @@ Servers are shared by every network of a scenario, so they are laid out once:
 1. :func:`layout_servers` gives each server group (``servers:`` in the scenario) its racks:
    the racks and rows it names, or every compute rack no other group names. A group
    without ``per_rack`` puts as many servers in each rack as its height and power budget
-   allow. Servers are ``srv-{rack}-{i:02d}``, ``i`` from 1, in rack-id order.
+   allow; with ``count``, racks fill in floor order until the group has that many.
+   A group names racks (``A01``), ranges within a row (``A01..A16``) and whole rows
+   (``B``); ranges and rows take their compute racks. Servers are
+   ``srv-{rack}-{i:02d}``, ``i`` from 1, racks in floor order (rows as the floor lists
+   them, then position in the row: :func:`topo.building.floor_order`).
 2. :func:`attach_servers` picks, for one network, the servers that have the NIC group it
    connects (``nics: storage``) and the port numbers of that group on each server.
 
@@ -24,6 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from layouts.model import Floor, Rack
+from topo.building import floor_order
 from topo.catalog import Catalog, Server
 from topo.errors import CatalogError, Problem
 from topo.model import Device
@@ -47,7 +52,7 @@ class Attached:
 
     Attributes:
         racks: ``(rack, server ids)`` for every rack with at least one attached server, in
-            rack-id order; server ids in id order.
+            floor order; server ids in id order.
         ports: NIC port numbers the servers of the first model attached use, in NIC order.
         speed: their speed, Gb/s.
         model: the first server model attached, for messages.
@@ -120,7 +125,9 @@ def layout_servers(
             continue
         loc = _location(groups, i, "racks")
         for name in g.racks:
-            if name in racks:
+            if ".." in name:
+                picked = _rack_range(name, floor, loc, problems)
+            elif name in racks:
                 picked = [racks[name]]
                 if picked[0].role != "compute":
                     problems.append(
@@ -166,11 +173,30 @@ def layout_servers(
                     0,
                 )
             )
+    order = floor_order(floor)
     out: list[RackServers] = []
     for i, g in enumerate(groups):
         model = models[i]
+        left = g.count
+        if left is not None:
+            chosen[i].sort(key=lambda r: order[r.id])
+            room = sum(g.per_rack if g.per_rack is not None else _fit(r, model) for r in chosen[i])
+            if room < left:
+                problems.append(
+                    Problem(
+                        _location(groups, i, "count"),
+                        f"servers {model.id!r}: count {left}, but the group's "
+                        f"{len(chosen[i])} racks hold {room}",
+                        left,
+                    )
+                )
         for rack in chosen[i]:
             n = g.per_rack if g.per_rack is not None else _fit(rack, model)
+            if left is not None:
+                if left == 0:
+                    break
+                n = min(n, left)
+                left -= n
             if n == 0 and g.per_rack is None:
                 problems.append(
                     Problem(
@@ -197,8 +223,40 @@ def layout_servers(
             )
             if devices:
                 out.append(RackServers(rack, model, devices))
-    out.sort(key=lambda rs: rs.rack.id)
+    out.sort(key=lambda rs: order[rs.rack.id])
     return tuple(out)
+
+
+def _rack_range(name: str, floor: Floor, loc: str, problems: list[Problem]) -> list[Rack]:
+    """The compute racks of a range ``A01..A16`` (both ends included, one row)."""
+    racks = floor.rack_index
+    lo, _, hi = name.partition("..")
+    ends = [racks.get(lo.strip()), racks.get(hi.strip())]
+    if ends[0] is None or ends[1] is None:
+        bad = lo.strip() if ends[0] is None else hi.strip()
+        problems.append(
+            Problem(loc, f"range {name!r}: no rack {bad!r} on floor {floor.name!r}", name)
+        )
+        return []
+    first, last = ends[0], ends[1]
+    if first.row != last.row or first.position > last.position:
+        problems.append(
+            Problem(
+                loc,
+                f"range {name!r} must run forward within one row (like 'A01..A16'); "
+                f"it goes from row {first.row!r} position {first.position} to row "
+                f"{last.row!r} position {last.position}",
+                name,
+            )
+        )
+        return []
+    return [
+        r
+        for r in floor.racks
+        if r.row == first.row
+        and first.position <= r.position <= last.position
+        and r.role == "compute"
+    ]
 
 
 def _fit(rack: Rack, model: Server) -> int:

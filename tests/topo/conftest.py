@@ -10,7 +10,7 @@ import pytest
 
 from topo.model import Fabric
 
-RANK = {"server": 0, "leaf": 1, "spine": 2, "core": 3, "mgmt": 1, "mgmt-agg": 2}
+RANK = {"server": 0, "appliance": 0, "leaf": 1, "spine": 2, "core": 3, "mgmt": 1, "mgmt-agg": 2}
 
 
 def check_fabric(f: Fabric) -> None:

@@ -174,3 +174,38 @@ def test_a_copy_with_other_media_does_not_answer_from_the_originals_lookups():
     longer = aoc.model_copy(update={"stock_lengths_m": (1.0, 99.0)})
     assert aoc.stock_lengths_mm != (1000, 99000)
     assert longer.stock_lengths_mm == (1000, 99000)
+
+
+def test_current_generation_entries():
+    """B200 / B300 nodes, NVL72 racks, the XDR switch and the 800G media ladder."""
+    cat = builtin_catalog()
+    b200, b300 = cat.server("gpu-8x400g-10u"), cat.server("gpu-8x800g-10u")
+    assert (b200.height_u, b200.nic_ports, b200.nic_speed_gbps) == (10, 8, 400)
+    assert (b300.height_u, b300.nic_ports, b300.nic_speed_gbps) == (10, 8, 800)
+    for rack_id, speed in (("nvl72-gb200-rack", 400), ("nvl72-gb300-rack", 800)):
+        nvl = cat.server(rack_id)
+        assert nvl.nic_group("compute") == (1, 72, speed)
+        assert 120_000 <= nvl.power_w <= 140_000 and 48 // nvl.height_u == 1
+    xdr = cat.switch("ib-144x800g-4u")
+    assert (xdr.height_u, xdr.ports_at(800)) == (4, 144)
+    assert xdr.media is not None and not xdr.media.permits("aoc")
+    assert cat.switch("sw-64x800g-2u").ports_at(800) == 64
+    reach = {m.kind: m.reach_m for m in cat.media_for(800)}
+    assert reach == {"dac": 2, "acc": 5, "aoc": 30, "mmf": 50, "smf": 2000}
+    assert sorted(m.reach_m for m in cat.media_for(800) if m.kind == "smf") == [500, 2000]
+
+
+def test_one_nvl72_system_per_rack_within_the_power_budget():
+    from layouts.generate import regular_hall
+    from topo.scenario import ServerIntent
+    from topo.servers import layout_servers
+
+    cat = builtin_catalog()
+    nvl = cat.server("nvl72-gb200-rack")
+    hall = regular_hall(rows=1, racks_per_row=3, power_kw=140)
+    layout = layout_servers((ServerIntent(model=nvl.id),), [nvl], hall, [])
+    assert [len(rs.servers) for rs in layout] == [1, 1, 1]
+    problems: list = []
+    layout_servers((ServerIntent(model=nvl.id),), [nvl], regular_hall(rows=1, racks_per_row=1,
+                   power_kw=60), problems)  # fmt: skip
+    assert problems and "cannot hold one 'nvl72-gb200-rack'" in problems[0].message

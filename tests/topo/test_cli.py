@@ -129,3 +129,45 @@ def test_console_script_reports_without_traceback(tmp_path):
     assert "Traceback" not in proc.stderr
     assert "missing required key 'floor'" in proc.stderr
     assert not (tmp_path / "o").exists()
+
+
+def test_layouts_new_writes_a_hall_that_validates_and_plans(tmp_path):
+    hall = tmp_path / "halls" / "hall.yaml"
+    result = runner.invoke(
+        app,
+        ["layouts", "new", "--rows", "30", "--racks-per-row", "6", "--network-position", "3",
+         "--power-kw", "50", "--name", "DH9", "-o", str(hall)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "30 rows x 6 racks (180 racks, 30 network)" in result.output
+    from layouts.library import read_floor
+    from layouts.validate import validate_floor
+
+    floor = read_floor(hall)
+    assert floor.name == "DH9" and [r.id for r in floor.rows][-4:] == ["AA", "AB", "AC", "AD"]
+    assert validate_floor(floor) == []
+    scenario = tmp_path / "sc.yaml"
+    scenario.write_text(
+        "floor: halls/hall.yaml\n"
+        "servers: {model: gpu-8x400g-8u, per_rack: 4, racks: [A01..A02, AD]}\n"
+        "fabric: {kind: rail-optimized, su_nodes: 8, leaf: {model: ib-64x400g-1u},\n"
+        "         spine: {model: ib-64x400g-1u}}\n"
+        "options: {routing: shortest}\n"
+    )
+    result = runner.invoke(app, ["plan", str(scenario), "-o", str(tmp_path / "out"), "-q"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "out" / "cables.csv").exists()
+
+
+def test_layouts_new_names_a_bad_argument_and_writes_nothing(tmp_path):
+    out = tmp_path / "hall.yaml"
+    result = runner.invoke(app, ["layouts", "new", "--racks-per-row", "120", "-o", str(out)])
+    assert result.exit_code == 2
+    assert "racks_per_row is 120, must be in 1..99" in result.output
+    assert not out.exists()
+
+
+def test_layouts_list_is_the_listing():
+    a = runner.invoke(app, ["layouts", "--json"])
+    b = runner.invoke(app, ["layouts", "list", "--json"])
+    assert a.exit_code == b.exit_code == 0 and a.output == b.output

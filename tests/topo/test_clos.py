@@ -185,3 +185,22 @@ def test_leaf_lacking_the_server_speed():
                        spine=SpineIntent(model="sw-64x800g-2u")),
             ServerIntent(model="srv-1u-2x25g", per_rack=4), hall(2), builtin_catalog(),
         )  # fmt: skip
+
+
+def test_pinned_pod_size_and_an_oversized_core_mesh(fabric_ok):
+    """k=8, 64 hosts on 16 leaves: three tiers, by default 4 pods of 4 leaves; pinned to
+    pods of 2 leaves: 8 pods of 2 spines (2 links per leaf-spine pair), 2 core groups of
+    4 cores. A full spine-core mesh would need 16 spines on 8-port cores: named."""
+    floor = hall(16)
+    node = ServerIntent(model="node", per_rack=4)
+    default = dict(build_fabric(clos(8), node, floor, radix(8)).parts[0].shape)
+    assert (default["units"], default["pods"]) == (16, 4)
+    f = build_fabric(clos(8, pod_units=2), node, floor, radix(8))
+    assert dict(f.parts[0].shape) == {
+        "units": 16, "pods": 8, "spines": 16, "leaf_spine_links_per_pair": 2, "cores": 8,
+        "core_wiring": "groups", "spine_core_links_per_pair": 1,
+    }  # fmt: skip
+    assert roles(f) == {"server": 64, "leaf": 16, "spine": 16, "core": 8}
+    fabric_ok(f)
+    with pytest.raises(FabricError, match="a core mesh of 4 cores does not fit: 16 spines"):
+        build_fabric(clos(8, pod_units=2, core_wiring="mesh"), node, floor, radix(8))

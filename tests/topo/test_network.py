@@ -78,6 +78,11 @@ def test_plan_json_reports_each_fabric_and_tier(pod_plan):
     doc = json.loads(plan_to_json(pod_plan))
     fabrics = doc["summary"]["fabrics"]
     assert fabrics["compute"]["kind"] == "rail-optimized" and fabrics["compute"]["tiers"] == 2
+    # 16 nodes in one unit of 16: 8 rail leaves x 32 uplinks over 4 spines, 8 links a pair
+    assert fabrics["compute"]["shape"] == {
+        "units": 1, "pods": 1, "spines": 4, "leaf_spine_links_per_pair": 8,
+    }  # fmt: skip
+    assert fabrics["storage"]["shape"]["units"] == 2 and "shape" not in fabrics["oob"]
     assert set(doc["summary"]) >= {"devices", "cables_by_tier", "links", "cables"}
 
 
@@ -162,3 +167,25 @@ def test_schema_stays_valid_and_accepts_both_scenario_shapes():
         jsonschema.validate(yaml.safe_load(path.read_text()), schema)
     kinds = schema["$defs"]["RailIntent"]["properties"]["kind"]
     assert kinds["const"] == "rail-optimized"
+
+
+def test_an_appliance_on_four_rails_is_placed_cabled_and_in_the_bom():
+    from topo.exports import plan_to_bom_csv
+
+    sc = parse_scenario(
+        {
+            "floor": "ai-hall",
+            "servers": {"model": "gpu-8x400g-8u", "per_rack": 4, "racks": ["A01", "A02"]},
+            "fabric": {"kind": "rail-optimized", "su_nodes": 8,
+                       "leaf": {"model": "ib-64x400g-1u"}, "spine": {"model": "ib-64x400g-1u"},
+                       "appliances": [{"model": "ufm-1u-4x400g", "rails": [4, 5, 6, 7]}]},
+            "options": {"routing": "shortest"},
+        }
+    )  # fmt: skip
+    p = plan(sc)
+    box = p.placement.device_index()["su01-appliance1"]
+    assert box.rack is not None and box.u is not None
+    cables = [c for c in p.cables if c.a_device == box.id]
+    assert [c.b_device for c in cables] == [f"su01-rail{r}" for r in (5, 6, 7, 8)]
+    assert all(c.status == "ok" for c in cables)
+    assert "appliance,ufm-1u-4x400g," in plan_to_bom_csv(p)

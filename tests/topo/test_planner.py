@@ -176,9 +176,25 @@ def test_validate_scenario_collects_problems_from_every_stage():
 SCENARIO_EXAMPLES = sorted(p for p in EXAMPLES.glob("*.yaml") if not p.name.startswith("sweep-"))
 
 
-@pytest.mark.parametrize("path", SCENARIO_EXAMPLES, ids=lambda p: p.name)
+SHORTEST_IN_SUITE = {"ai-cluster-16k.yaml"}
+"""Examples the suite plans with ``routing: shortest``: 49,152 cables take minutes to
+route within the tray fill limits, seconds on their shortest routes."""
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        pytest.param(p, marks=pytest.mark.slow) if p.name in SHORTEST_IN_SUITE else p
+        for p in SCENARIO_EXAMPLES
+    ],
+    ids=lambda p: p.name,
+)
 def test_every_example_plans(path):
-    plan = topo.plan(topo.load_scenario(path))
+    scenario = topo.load_scenario(path)
+    if path.name in SHORTEST_IN_SUITE:
+        options = scenario.options.model_copy(update={"routing": "shortest"})
+        scenario = scenario.model_copy(update={"options": options})
+    plan = topo.plan(scenario)
     check_invariants(plan)
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from layouts.generate import regular_hall
 from topo.catalog import builtin_catalog
-from topo.errors import FabricError
+from topo.errors import CatalogError, FabricError
 from topo.fabric import build_fabric
 from topo.scenario import CoreIntent, RailIntent, RailLeafIntent, ServerIntent, SpineIntent
 
@@ -113,4 +113,139 @@ def test_two_planes_split_each_node_across_copies(fabric_ok):
     ]  # fmt: skip
     assert ("p2-su01-rail1", 2) in {(x.b.device, x.a.port) for x in node}
     assert {x.redundancy for x in node} == {"srv-A01-01"}
+    fabric_ok(f)
+
+
+def test_units_and_pods_take_neighbouring_rows_in_a_32_row_hall(fabric_ok):
+    """32 rows A..Z, AA..AF of 8 GPU racks (32 nodes a row): with 32-node units every unit
+    is one row and every pod of 4 units four neighbouring rows on the floor, never 'A'
+    with 'AA' (which sort together as strings)."""
+    floor = regular_hall(rows=32, racks_per_row=9, power_kw=50, network_positions=(5,))
+    f = build_fabric(rail(), GPU, floor, CATALOG)
+    assert f.parts[0].tiers == 3
+    place = {row.id: k for k, row in enumerate(floor.rows)}  # along the hall
+    racks = floor.rack_index
+    rack_of = {d.id: d.rack for d in f.devices if d.role == "server"}
+    unit_of_leaf = {d.id: d.group for d in f.devices if d.role == "leaf"}
+    unit_rows: dict[str, set[int]] = {}
+    for x in f.links:
+        if x.tier == "server-leaf":
+            unit = unit_of_leaf[x.b.device]
+            unit_rows.setdefault(unit, set()).add(place[racks[rack_of[x.a.device]].row])
+    assert len(unit_rows) == 32
+    for u, rows in unit_rows.items():
+        assert len(rows) == 1, (u, rows)
+    ordered = [unit_rows[u].pop() for u in sorted(unit_rows)]
+    assert ordered == list(range(32))  # su01 is row A, su27 is row AA
+    pod_of_spine = {d.id: d.group for d in f.devices if d.role == "spine"}
+    pod_units: dict[str, set[int]] = {}
+    for x in f.links:
+        if x.tier == "leaf-spine":
+            unit = int(unit_of_leaf[x.a.device].removeprefix("su"))
+            pod_units.setdefault(pod_of_spine[x.b.device], set()).add(ordered[unit - 1])
+    assert len(pod_units) == 8
+    for pod, rows in pod_units.items():
+        assert rows == set(range(min(rows), min(rows) + 4)), (pod, rows)
+    fabric_ok(f)
+
+
+UFM = "ufm-1u-4x400g"
+
+
+def test_a_four_port_appliance_takes_a_node_slot_on_four_of_eight_rails(fabric_ok):
+    """SuperPOD style: 64 nodes in units of 32 slots, unit 1 gives one slot to a 4-port
+    appliance on rails 0-3: unit 1 holds 31 nodes, the appliance is on down port 32 of
+    rail leaves 1-4 only; the 64th node spills into a third unit."""
+    intent = rail(appliances=[{"model": UFM, "rails": [0, 1, 2, 3]}])
+    f = build_fabric(intent, GPU, hall(2, 9), CATALOG)  # 2 rows x 8 racks x 4 = 64 nodes
+    roles = Counter(d.role for d in f.devices)
+    assert roles["appliance"] == 1 and roles["server"] == 64 and roles["leaf"] == 3 * 8
+    app = [x for x in f.links if x.a.device == "su01-appliance1"]
+    assert [(x.a.port, x.b.device, x.b.port) for x in app] == [
+        (i + 1, f"su01-rail{i + 1}", 32) for i in range(4)
+    ]
+    su1 = {x.a.device for x in f.links if x.b.device == "su01-rail8"}
+    assert len(su1) == 31 and "su01-appliance1" not in su1
+    assert any("gives 1 node slots to 'ufm-1u-4x400g' on rails [0, 1, 2, 3]" in n for n in f.notes)
+    fabric_ok(f)
+
+
+@pytest.mark.parametrize(
+    ("appliance", "match"),
+    [
+        (
+            {"model": UFM, "rails": [0, 1, 2, 8]},
+            "names rail 8; the fabric has 8 rails, numbered 0 to 7",
+        ),
+        ({"model": UFM, "rails": [0, 1, 2, 3, 4]}, "has 4 ports at 400G; 5 rails at 400G"),
+        ({"model": UFM, "rails": [0], "unit": 9}, "scalable unit 9, but the fabric has 3"),
+        ({"model": "no-such-box", "rails": [0]}, "unknown server model 'no-such-box'"),
+    ],
+)
+def test_bad_appliances_are_named(appliance, match):
+    with pytest.raises((FabricError, CatalogError), match=match):
+        build_fabric(rail(appliances=[appliance]), GPU, hall(), CATALOG)
+
+
+def test_pinned_pod_size_and_core_mesh_are_built_and_reported(fabric_ok):
+    """32 units of 32 nodes on the 32-row hall: by default pods of 4 units (32 rail
+    leaves fill a spine's 32 down ports), cores in groups; summary shape says so. Then
+    40 nodes in 5 units of 8, three tiers, pods of one unit with 8 spines each (4 links
+    per leaf-spine pair) and a core mesh: each of the 40 spines to each of 32 cores."""
+    floor = regular_hall(rows=32, racks_per_row=9, power_kw=50, network_positions=(5,))
+    default = dict(build_fabric(rail(), GPU, floor, CATALOG).parts[0].shape)
+    assert (default["units"], default["pods"], default["core_wiring"]) == (32, 8, "groups")
+    intent = rail(8, tiers=3, spines=8, pod_units=1, core_wiring="mesh")
+    f = build_fabric(intent, GPU, hall(1, 11), CATALOG)
+    shape = dict(f.parts[0].shape)
+    assert shape == {
+        "units": 5, "pods": 5, "spines": 40, "leaf_spine_links_per_pair": 4, "cores": 32,
+        "core_wiring": "mesh", "spine_core_links_per_pair": 1,
+    }  # fmt: skip
+    spines = [d.id for d in f.devices if d.role == "spine"]
+    cores = [d.id for d in f.devices if d.role == "core"]
+    assert (len(spines), len(cores)) == (40, 32)
+    pairs = Counter((x.a.device, x.b.device) for x in f.links if x.tier == "spine-core")
+    assert set(pairs) == {(s, c) for s in spines for c in cores}  # a full mesh
+    assert set(pairs.values()) == {1}
+    fabric_ok(f)
+
+
+def test_a_pod_larger_than_a_spine_takes_is_named():
+    floor = regular_hall(rows=32, racks_per_row=9, power_kw=50, network_positions=(5,))
+    with pytest.raises(FabricError, match="at most 4 units per pod") as exc:
+        build_fabric(rail(pod_units=5), GPU, floor, CATALOG)
+    assert exc.value.problems[0].location == "fabric.pod_units"
+
+
+def test_the_100k_gpu_bench_scenario_builds_its_xdr_fabric():
+    """bench/scenarios/ai-cluster-100k.yaml (planned by bench/rail_cluster.py): 12,672
+    B300-class nodes in 176 units of 72 under 144-port XDR switches, three tiers."""
+    from pathlib import Path
+
+    from topo.floors import floor_of
+    from topo.network import build_network
+    from topo.scenario import load_scenario
+
+    path = Path(__file__).parents[2] / "bench" / "scenarios" / "ai-cluster-100k.yaml"
+    sc = load_scenario(path)
+    f = build_network(sc, floor_of(sc), CATALOG)
+    roles = Counter(d.role for d in f.devices)
+    assert 8 * roles["server"] == 101_376 and roles["leaf"] == 176 * 8
+    shape = dict(f.parts[0].shape)
+    assert (shape["units"], shape["pods"], f.parts[0].tiers) == (176, 20, 3)
+    assert {d.model for d in f.devices if d.role != "server"} == {"ib-144x800g-4u"}
+
+
+def test_nvl72_racks_join_a_rail_fabric_like_nodes(fabric_ok):
+    """Two rows of 4 GB300 NVL72 racks (one system a 140 kW rack): GPU i of every rack is
+    on rail i, so a unit of 4 racks has 72 rail leaves, each with 4 down links."""
+    floor = regular_hall(rows=2, racks_per_row=5, power_kw=140, network_positions=(5,))
+    xdr = "ib-144x800g-4u"
+    nvl = ServerIntent(model="nvl72-gb300-rack")
+    f = build_fabric(rail(4, leaf=xdr, spine=xdr), nvl, floor, CATALOG)
+    roles = Counter(d.role for d in f.devices)
+    assert roles["server"] == 8 and roles["leaf"] == 2 * 72
+    down = Counter(x.b.device for x in f.links if x.tier == "server-leaf")
+    assert set(down.values()) == {4} and "su02-rail72" in down
     fabric_ok(f)

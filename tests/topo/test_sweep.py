@@ -182,7 +182,7 @@ def test_unknown_field_paths_are_named_with_the_fields_that_exist():
             "base": small_base(),
             "axes": {
                 "fabric.leaf.modle": ["a"],
-                "servers.count": [1],
+                "servers.total": [1],
                 "fabric.oversubscription.x": [1],
             },
         }
@@ -191,7 +191,7 @@ def test_unknown_field_paths_are_named_with_the_fields_that_exist():
         "axes.fabric.leaf.modle: no such field in the scenario "
         "(fabric.leaf has: model, placement, per_rack"
     )
-    assert problems[1].startswith("axes.servers.count: no such field")
+    assert problems[1].startswith("axes.servers.total: no such field")
     assert "fabric.oversubscription is a single value" in problems[2]
     assert len(problems) == 3
 
