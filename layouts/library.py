@@ -267,6 +267,10 @@ def parse_yaml(text: str, source: str) -> Any:
         return yaml.load(text, Loader=_UniqueKeyLoader)
     except RecursionError:
         raise ScenarioError(Problem(source, "the document is nested too deeply")) from None
+    except ValueError:  # an integer longer than Python converts from text
+        raise ScenarioError(
+            Problem(source, "a number is too long to read (more than 4,300 digits)")
+        ) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         reason = getattr(exc, "problem", None) or str(exc)

@@ -18,7 +18,9 @@ interrupted (Ctrl-C), after writing the summary of what finished.
 from __future__ import annotations
 
 import json
+import os
 import sys
+import tempfile
 from importlib import resources
 from pathlib import Path
 from typing import Annotated
@@ -59,6 +61,26 @@ def _fail(exc: TopoError) -> typer.Exit:
     return typer.Exit(EXIT_USER_ERROR)
 
 
+def _check_output_folder(folder: Path, *, option: str = "out") -> None:
+    """Refuse, before any work, an output folder that cannot be made or written: a file in
+    the way, or a folder (its own or its nearest existing parent) this user cannot write."""
+    path = folder.absolute()
+    probe = path
+    while not probe.exists() and probe.parent != probe:
+        probe = probe.parent
+    if probe.exists() and not probe.is_dir():
+        why = f"{str(probe)!r} is a file"
+    else:
+        try:  # the real test: os.access says yes to root even where nothing can be written
+            fd, name = tempfile.mkstemp(dir=probe, prefix=".topo-check-")
+            os.close(fd)
+            os.unlink(name)
+            return
+        except OSError as exc:
+            why = f"{str(probe)!r} is not writable ({exc.strerror})"
+    raise TopoError(Problem(option, f"cannot write into {str(folder)!r}: {why}", str(probe)))
+
+
 def _builtin_scenario(name: str) -> Path:
     ref = resources.files("topo").joinpath(f"data/scenarios/{name}.yaml")
     return Path(str(ref))
@@ -93,6 +115,7 @@ def plan_cmd(
     from topo.planner import plan
 
     try:
+        _check_output_folder(out)
         sc = _load(scenario)
         if quiet:
             result = plan(sc)
@@ -173,6 +196,9 @@ def draw_cmd(
             raise TopoError(
                 Problem("out", f"cannot write {out.name!r}: the drawing is .svg or .png", str(out))
             )
+        if out.is_dir():
+            raise TopoError(Problem("out", f"cannot write {str(out)!r}: it is a folder", str(out)))
+        _check_output_folder(out.parent)
         sc, folder = _scenario_for_drawing(source)
         result = plan(sc)
         svg = plan_to_svg(result, cables=cable or (), rack=rack, tier=tier)
@@ -295,6 +321,7 @@ def batch_cmd(
 
     try:
         try:
+            _check_output_folder(out)
             sw = load_sweep(sweep)
             sort_by = sort or sw.sort
             names = [m.strip() for m in pareto.split(",")] if pareto else list(sw.pareto)

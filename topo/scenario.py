@@ -39,6 +39,7 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    StrictInt,
     Tag,
     ValidationError,
     model_validator,
@@ -102,7 +103,7 @@ class LeafIntent(_Frozen):
     model: str = Field(description="Leaf switch model id from the catalog.")
     placement: Literal["top-of-rack", "end-of-row"] = "top-of-rack"
     per_rack: int = Field(1, ge=1, le=4, description="Leaves per compute rack (top-of-rack).")
-    peer_links: int | None = Field(
+    peer_links: StrictInt | None = Field(
         None,
         ge=0,
         le=8,
@@ -366,7 +367,7 @@ def check_scenario_size(scenario: Scenario) -> None:
             problems.append(Problem("floor.rows", too_many("racks", racks, "max_racks"), racks))
     if scenario.catalog is not None:
         for i, sw in enumerate(scenario.catalog.switches):
-            ports = sum(g.count * max(1, *g.breakout.values()) for g in sw.ports)
+            ports = sum(g.count * max([1, *g.breakout.values()]) for g in sw.ports)
             if ports > LIMITS.max_ports_per_switch:
                 problems.append(
                     Problem(
