@@ -4,14 +4,20 @@
 
     topo serve --port 8080          # or: uvicorn api.main:app --port 8080
 
-Start-up opens the plan store (creating its tables), marks failed every plan an earlier
-server left queued or running, and starts the plan workers; shut-down stops them and marks
-their unfinished plans failed. Settings come from the environment (:mod:`api.config`).
+Start-up opens the plan store (creating its tables), takes its lease (one server per
+store: a second one refuses to start, as it would fail the first one's running plans),
+marks failed every plan an earlier server left queued or running, and starts the plan
+workers; shut-down stops them, marks their unfinished plans failed and frees the lease.
+Settings come from the environment (:mod:`api.config`).
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
+import threading
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -53,6 +59,39 @@ _TAGS = [
 ]
 
 
+LEASE_RENEW_S = 5.0
+"""How often a running server renews its hold on the plan store, seconds."""
+LEASE_STALE_S = 30.0
+"""A lease not renewed for this long is free: its server has stopped."""
+
+
+class ServerBusy(RuntimeError):
+    """Another server holds the plan store: two would fail each other's running plans."""
+
+
+def _process_gone(holder: str) -> bool:
+    """Whether the server named ``holder`` ran on this host and its process has ended."""
+    parts = holder.split(" ")
+    if len(parts) < 3 or parts[0] != socket.gethostname() or not parts[2].isdigit():
+        return False
+    try:
+        os.kill(int(parts[2]), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False
+    return False
+
+
+def _renew_lease(store: PlanStore, holder: str, stop: threading.Event) -> None:
+    while not stop.wait(LEASE_RENEW_S):
+        try:
+            if not store.renew_lease(holder):
+                log.error("the plan store's lease was taken by another server")
+        except Exception:  # a database hiccup: try again at the next renewal
+            log.exception("could not renew the plan store's lease")
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The API application, configured by ``settings`` (default: from the environment).
 
@@ -68,6 +107,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = PlanStore(settings.database_url_or_default())
+        holder = f"{socket.gethostname()} pid {os.getpid()} {uuid.uuid4().hex[:8]}"
+        other = store.acquire_lease(holder, stale_after_s=LEASE_STALE_S, gone=_process_gone)
+        if other is not None:
+            store.close()
+            raise ServerBusy(
+                f"another topo server ({other}) is using the plan store "
+                f"{settings.database_url_or_default()!r}; stop it, or give this one its own "
+                "TOPO_DB_PATH or TOPO_DATABASE_URL (its lease lapses "
+                f"{LEASE_STALE_S:g} s after it stops renewing)"
+            )
+        stop = threading.Event()
+        renewer = threading.Thread(
+            target=_renew_lease, args=(store, holder, stop), name="topo-lease", daemon=True
+        )
+        renewer.start()
         stale = store.fail_unfinished(INTERRUPTED)
         if stale:
             log.warning("marked %d unfinished plan(s) of an earlier server failed", stale)
@@ -80,6 +134,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             runner.shutdown(INTERRUPTED)
+            stop.set()
+            renewer.join()
+            store.release_lease(holder)
             store.close()
 
     app = FastAPI(

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import pytest
 from typer.testing import CliRunner
 
 from api.main import INTERRUPTED
@@ -123,3 +124,19 @@ def test_serve_refuses_bad_settings_without_a_traceback():
     assert result.exit_code == 2
     assert "TOPO_WORKERS" in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_second_server_on_the_same_store_refuses_to_start(tmp_path):
+    from fastapi.testclient import TestClient
+
+    from api.main import ServerBusy, create_app
+    from tests.api.conftest import make_settings
+
+    settings = make_settings(tmp_path)
+    with TestClient(create_app(settings)) as first:
+        second = TestClient(create_app(settings))
+        with pytest.raises(ServerBusy, match=r"another topo server .* is using the plan store"):
+            second.__enter__()
+        assert first.get("/healthz").status_code == 200
+    with TestClient(create_app(settings)) as again:  # the lease is freed at shut-down
+        assert again.get("/healthz").status_code == 200
