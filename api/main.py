@@ -126,7 +126,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if stale:
             log.warning("marked %d unfinished plan(s) of an earlier server failed", stale)
         runner = PlanRunner(
-            store, workers=settings.workers, time_limit_s=settings.solver_time_limit_s
+            store,
+            workers=settings.workers,
+            time_limit_s=settings.solver_time_limit_s,
+            memory_limit_bytes=settings.memory_limit_mb * 2**20,
         )
         runner.warm_up()
         app.state.store, app.state.runner = store, runner

@@ -47,7 +47,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sess
 __all__ = ["FailureKind", "PlanFileData", "PlanStatus", "PlanStore", "StoredPlan"]
 
 PlanStatus = Literal["queued", "running", "done", "failed"]
-FailureKind = Literal["invalid", "time-limit", "interrupted", "internal"]
+FailureKind = Literal["invalid", "time-limit", "memory-limit", "interrupted", "internal"]
 UNFINISHED: tuple[PlanStatus, ...] = ("queued", "running")
 
 
