@@ -20,20 +20,24 @@ import threading
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.openapi.utils import get_openapi
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 import topo
 from api.config import Settings
 from api.deps import API_KEY
-from api.errors import install_error_handlers
+from api.errors import NotFound, install_error_handlers
 from api.jobs import PlanRunner
 from api.limits import BodySizeLimit
 from api.routes import catalog, error_responses, health, layouts, plans, scenarios
 from api.schemas import topo_components
 from api.store import PlanStore
+from topo.errors import Problem
 
 __all__ = ["app", "create_app"]
 
@@ -149,6 +153,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=_DESCRIPTION,
         openapi_tags=_TAGS,
         lifespan=lifespan,
+        # served below: behind the API key, with the docs page's files shipped, not a CDN's
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
     )
     app.state.settings = settings
     install_error_handlers(app)
@@ -180,7 +188,48 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+    _add_docs(app)
     return app
+
+
+_DOCS_ASSETS = {
+    "swagger-ui-bundle.js": "text/javascript; charset=utf-8",
+    "swagger-ui.css": "text/css; charset=utf-8",
+    "favicon-32x32.png": "image/png",
+}
+"""The files of the docs page, from the swagger-ui-bundle package (Swagger UI, Apache-2.0)."""
+
+
+def _add_docs(app: FastAPI) -> None:
+    """``/openapi.json`` and ``/docs`` (Swagger UI), both needing the API key when the
+    server has keys; the page's script and style are served from ``/docs/assets``, so the
+    docs work without internet access."""
+
+    @app.get("/openapi.json", include_in_schema=False, dependencies=[API_KEY])
+    def openapi_document() -> JSONResponse:
+        return JSONResponse(app.openapi())
+
+    @app.get("/docs", include_in_schema=False, dependencies=[API_KEY])
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title=f"{app.title} API",
+            swagger_js_url="/docs/assets/swagger-ui-bundle.js",
+            swagger_css_url="/docs/assets/swagger-ui.css",
+            swagger_favicon_url="/docs/assets/favicon-32x32.png",
+        )
+
+    @app.get("/docs/assets/{name}", include_in_schema=False)
+    def docs_asset(name: str) -> Response:
+        media = _DOCS_ASSETS.get(name)
+        if media is None:
+            raise NotFound(Problem("name", f"no docs asset {name!r}", name))
+        from swagger_ui_bundle import swagger_ui_path
+
+        content = (Path(swagger_ui_path) / name).read_bytes()
+        return Response(
+            content, media_type=media, headers={"Cache-Control": "public, max-age=86400"}
+        )
 
 
 app = create_app()
