@@ -18,12 +18,13 @@ interrupted (Ctrl-C), after writing the summary of what finished.
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 import tempfile
 from importlib import resources
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich import box
@@ -79,6 +80,19 @@ def _check_output_folder(folder: Path, *, option: str = "out") -> None:
         except OSError as exc:
             why = f"{str(probe)!r} is not writable ({exc.strerror})"
     raise TopoError(Problem(option, f"cannot write into {str(folder)!r}: {why}", str(probe)))
+
+
+def _check_sweep_size(sw: Any) -> None:
+    """Refuse a sweep of more variants than the limit before any is built."""
+    from topo.limits import LIMITS, too_many
+
+    if sw.axes is not None:
+        count = math.prod(len(values) for values in sw.axes.values())
+    else:
+        count = len(sw.variants or ())
+    if count > LIMITS.max_variants:
+        where = "axes" if sw.axes is not None else "variants"
+        raise TopoError(Problem(where, too_many("variants", count, "max_variants"), count))
 
 
 def _builtin_scenario(name: str) -> Path:
@@ -323,6 +337,7 @@ def batch_cmd(
         try:
             _check_output_folder(out)
             sw = load_sweep(sweep)
+            _check_sweep_size(sw)
             sort_by = sort or sw.sort
             names = [m.strip() for m in pareto.split(",")] if pareto else list(sw.pareto)
             problems = check_metrics(sort_by, names)

@@ -8,7 +8,6 @@ for users who need more; a refusal names the value, the limit and that variable:
     TOPO_MAX_NUMBER=1000000000000    largest magnitude of any number in a document
     TOPO_MAX_RACKS=20000             racks in a hall
     TOPO_MAX_PORTS_PER_SWITCH=4096   ports of one switch model (breakout lanes included)
-    TOPO_MAX_SERVERS_PER_RACK=256    servers given for one rack
     TOPO_MAX_VARIANTS=1000           variants of one sweep
 
 Besides sizes, :func:`check_document` refuses numbers that are not finite and ids that a
@@ -41,7 +40,9 @@ __all__ = [
     "Limits",
     "check_document",
     "check_id",
+    "env_name",
     "read_limited_text",
+    "too_many",
 ]
 
 
@@ -54,7 +55,6 @@ class Limits:
     max_number: int = 10**12
     max_racks: int = 20_000
     max_ports_per_switch: int = 4096
-    max_servers_per_rack: int = 256
     max_variants: int = 1000
 
     @classmethod

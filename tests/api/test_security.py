@@ -116,3 +116,12 @@ def test_docs_page_works_offline(client):
 
 def test_healthz_stays_open_with_keys(keyed):
     assert keyed.get("/healthz").status_code == 200
+
+
+def test_a_wrong_method_lists_every_allowed_one(client):
+    r = client.put("/v1/plans/abc")
+    assert r.status_code == 405
+    assert set(r.headers["allow"].replace(" ", "").split(",")) >= {"GET", "DELETE"}
+    r = client.patch("/v1/plans")
+    assert r.status_code == 405
+    assert set(r.headers["allow"].replace(" ", "").split(",")) >= {"GET", "POST"}

@@ -389,3 +389,15 @@ def test_unwritable_output_folder_is_refused(tmp_path: Path) -> None:
         assert not target.exists()
     finally:
         locked.chmod(0o700)
+
+
+def test_sweep_of_too_many_variants_is_refused_before_building_any(tmp_path: Path) -> None:
+    sweep = tmp_path / "sweep.yaml"
+    base = ROOT / "examples" / "enterprise-hall.yaml"
+    axes = {f"options.{k}": list(range(1, 11)) for k in ("seed", "threads", "dress_m", "slack_m")}
+    sweep.write_text(yaml.safe_dump({"base": str(base), "axes": axes}))
+    out = tmp_path / "runs"
+    result = runner.invoke(app, ["batch", str(sweep), "-o", str(out)])
+    assert result.exit_code == 2, result.output
+    assert "10,000 variants is more than the limit 1,000 (TOPO_MAX_VARIANTS)" in result.output
+    assert not out.exists()
