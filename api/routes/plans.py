@@ -222,6 +222,8 @@ def _file_schema(name: str) -> dict[str, Any]:
     media = media_type_of(name).split(";")[0]
     if media == "application/json":
         return {media: {"schema": {"type": "object"}}}
+    if name == "scenario.yaml":  # a YAML document: the scenario, floor inline
+        return {media: {"schema": {"$ref": SCENARIO_REF}}}
     return {media: {"schema": {"type": "string"}}}
 
 

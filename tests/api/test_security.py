@@ -125,3 +125,10 @@ def test_a_wrong_method_lists_every_allowed_one(client):
     r = client.patch("/v1/plans")
     assert r.status_code == 405
     assert set(r.headers["allow"].replace(" ", "").split(",")) >= {"GET", "POST"}
+
+
+def test_scenario_yaml_is_documented_as_a_scenario(client):
+    doc = client.get("/openapi.json").json()
+    op = doc["paths"]["/v1/plans/{plan_id}/scenario.yaml"]["get"]
+    schema = op["responses"]["200"]["content"]["application/yaml"]["schema"]
+    assert schema["$ref"].endswith("/Scenario")
