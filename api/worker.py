@@ -24,6 +24,7 @@ from typing import Any
 from topo.catalog import builtin_catalog
 from topo.errors import TopoError
 from topo.exports import render_plan
+from topo.limits import limit_memory
 from topo.planner import plan
 from topo.scenario import parse_scenario
 
@@ -55,20 +56,6 @@ def plan_outcome(data: dict[str, Any], progress: Any = None) -> tuple[str, Any]:
 
 def ready() -> None:
     """A child that does nothing: starting one proves children can be started."""
-
-
-def limit_memory(max_bytes: int | None) -> None:
-    """Cap this process's address space (``RLIMIT_AS``) where the platform allows it."""
-    if not max_bytes:
-        return
-    try:
-        import resource
-
-        _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-        cap = max_bytes if hard == resource.RLIM_INFINITY else min(max_bytes, hard)
-        resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
-    except (ImportError, ValueError, OSError):  # pragma: no cover - not on this platform
-        pass
 
 
 def _memory_message(max_bytes: int | None) -> str:

@@ -9,6 +9,7 @@ for users who need more; a refusal names the value, the limit and that variable:
     TOPO_MAX_RACKS=20000             racks in a hall
     TOPO_MAX_PORTS_PER_SWITCH=4096   ports of one switch model (breakout lanes included)
     TOPO_MAX_VARIANTS=1000           variants of one sweep
+    TOPO_MEMORY_LIMIT_MB=8192        address space of each batch worker (and API planner)
 
 Besides sizes, :func:`check_document` refuses numbers that are not finite and ids that a
 schedule or a drawing could not carry: control characters, and the route separators
@@ -41,6 +42,7 @@ __all__ = [
     "check_document",
     "check_id",
     "env_name",
+    "limit_memory",
     "read_limited_text",
     "too_many",
 ]
@@ -56,6 +58,7 @@ class Limits:
     max_racks: int = 20_000
     max_ports_per_switch: int = 4096
     max_variants: int = 1000
+    memory_limit_mb: int = 8192
 
     @classmethod
     def from_environment(cls) -> Limits:
@@ -199,3 +202,18 @@ def read_limited_text(path: Path, *, what: str) -> str:
         raise ScenarioError(
             Problem(source, f"cannot read {what} {source!r}: not UTF-8 (byte {exc.start})")
         ) from None
+
+
+def limit_memory(max_bytes: int | None) -> None:
+    """Cap this process's address space (``RLIMIT_AS``) where the platform allows it: past
+    it, allocations raise :class:`MemoryError` instead of the machine running out."""
+    if not max_bytes:
+        return
+    try:
+        import resource
+
+        _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        cap = max_bytes if hard == resource.RLIM_INFINITY else min(max_bytes, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+    except (ImportError, ValueError, OSError):  # pragma: no cover - not on this platform
+        pass
