@@ -39,7 +39,7 @@ from api.schemas import topo_components
 from api.store import PlanStore
 from topo.errors import Problem
 
-__all__ = ["app", "create_app"]
+__all__ = ["ServerBusy", "app", "busy_message", "create_app"]
 
 log = logging.getLogger("topo.api")
 
@@ -87,6 +87,30 @@ def _process_gone(holder: str) -> bool:
     return False
 
 
+def busy_message(settings: Settings) -> str | None:
+    """Why a server with ``settings`` cannot start because another holds its plan store,
+    or None when the store is free (checked by taking the lease and giving it back)."""
+    store = PlanStore(settings.database_url_or_default())
+    try:
+        holder = f"{socket.gethostname()} pid {os.getpid()} check"
+        other = store.acquire_lease(holder, stale_after_s=LEASE_STALE_S, gone=_process_gone)
+        if other is None:
+            store.release_lease(holder)
+            return None
+        return _busy(other, settings)
+    finally:
+        store.close()
+
+
+def _busy(other: str, settings: Settings) -> str:
+    return (
+        f"another topo server ({other}) is using the plan store "
+        f"{settings.database_url_or_default()!r}; stop it, or give this one its own "
+        f"TOPO_DB_PATH or TOPO_DATABASE_URL (its lease lapses {LEASE_STALE_S:g} s after it "
+        "stops renewing)"
+    )
+
+
 def _renew_lease(store: PlanStore, holder: str, stop: threading.Event) -> None:
     while not stop.wait(LEASE_RENEW_S):
         try:
@@ -115,12 +139,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         other = store.acquire_lease(holder, stale_after_s=LEASE_STALE_S, gone=_process_gone)
         if other is not None:
             store.close()
-            raise ServerBusy(
-                f"another topo server ({other}) is using the plan store "
-                f"{settings.database_url_or_default()!r}; stop it, or give this one its own "
-                "TOPO_DB_PATH or TOPO_DATABASE_URL (its lease lapses "
-                f"{LEASE_STALE_S:g} s after it stops renewing)"
-            )
+            raise ServerBusy(_busy(other, settings))
         stop = threading.Event()
         renewer = threading.Thread(
             target=_renew_lease, args=(store, holder, stop), name="topo-lease", daemon=True

@@ -570,9 +570,13 @@ def serve_cmd(
         import uvicorn
 
         from api.config import Settings
-        from api.main import create_app
+        from api.main import busy_message, create_app
 
         settings = Settings()
+        try:
+            busy = busy_message(settings)
+        except Exception:  # the store cannot be opened: start-up reports it in full
+            busy = None
     except ImportError as exc:
         err_console.print(f"[red]error[/red] the HTTP API needs the {exc.name!r} package")
         raise typer.Exit(EXIT_USER_ERROR) from None
@@ -581,6 +585,9 @@ def serve_cmd(
             name = "TOPO_" + "_".join(str(p) for p in err["loc"]).upper()
             err_console.print(f"[red]error[/red] {name}: {err['msg']}", soft_wrap=True)
         raise typer.Exit(EXIT_USER_ERROR) from None
+    if busy is not None:
+        err_console.print(f"[red]error[/red] {busy}", soft_wrap=True)
+        raise typer.Exit(EXIT_USER_ERROR)
     uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level)
 
 

@@ -140,3 +140,12 @@ def test_a_second_server_on_the_same_store_refuses_to_start(tmp_path):
         assert first.get("/healthz").status_code == 200
     with TestClient(create_app(settings)) as again:  # the lease is freed at shut-down
         assert again.get("/healthz").status_code == 200
+
+
+def test_topo_serve_on_a_store_in_use_exits_2_naming_the_other_server(tmp_path):
+    db, log = tmp_path / "plans.db", tmp_path / "server.log"
+    with serve(db, log) as (_client, proc):
+        result = CliRunner().invoke(cli, ["serve"], env={"TOPO_DB_PATH": str(db)})
+        assert result.exit_code == 2, result.output
+        assert f"pid {proc.pid}" in result.output.replace("\n", " ")
+        assert "is using the plan store" in result.output.replace("\n", " ")
