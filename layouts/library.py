@@ -124,13 +124,16 @@ def read_floor(path: str | os.PathLike[str]) -> Floor:
         ...         print(exc.problems[0])
         floor.fill_limit: Input should be less than or equal to 1 (got 2)
     """
-    from topo.limits import read_limited_text
+    from topo.limits import check_document, read_limited_text
 
     p = Path(path)
     source = str(p)
     text = read_limited_text(p, what="floor file")
     parse = _parse_json if p.suffix.lower() == ".json" else parse_yaml
     data = parse(text, source)
+    problems = check_document(data, prefix="floor")
+    if problems:
+        raise ScenarioError(problems)
     return floor_from_data(data, source=source)
 
 

@@ -232,6 +232,22 @@ def test_api_refuses(client: TestClient, name: str, text: str, phrase: str) -> N
     assert client.get("/v1/plans").json() == before
 
 
+JSON_CASES = [
+    ("json-huge-integer", '{"name": "x", "seed": ' + "9" * 5000 + "}", "too long"),
+    ("json-nested", '{"name": "x", "extra": ' + "[" * 5000 + "]" * 5000 + "}", "nested"),
+    ("json-nan", '{"name": "x", "options": {"time_limit_s": NaN}}', "finite"),
+    ("json-not-an-object", "[1, 2, 3]", "mapping"),
+]
+
+
+@pytest.mark.parametrize(("name", "text", "phrase"), JSON_CASES, ids=[c[0] for c in JSON_CASES])
+def test_api_refuses_json(client: TestClient, name: str, text: str, phrase: str) -> None:
+    for route in ("/v1/scenarios/validate", "/v1/plans"):
+        r = client.post(route, content=text.encode(), headers={"content-type": "application/json"})
+        assert 400 <= r.status_code < 500, (route, r.status_code, r.text[:500])
+        assert phrase in r.text, r.text[:1000]
+
+
 # -- files and folders (CLI) ----------------------------------------------------------------
 
 
@@ -250,12 +266,21 @@ def _scenario_with_floor(tmp_path: Path, floor_ref: str) -> Path:
         ("./nowhere.yaml", "not found"),
         ("./big.yaml", "TOPO_MAX_FILE_BYTES"),
         ("./binary.yaml", "not UTF-8"),
+        ("./huge-tray.yaml", "TOPO_MAX_NUMBER"),
+        ("./dup.yaml", "duplicate key 'name'"),
+        ("./sep.yaml", "' > '"),
     ],
 )
 def test_cli_refuses_floor_files(tmp_path: Path, floor_ref: str, phrase: str) -> None:
     with (tmp_path / "big.yaml").open("wb") as f:
         f.truncate(17 * 1024 * 1024)  # sparse: larger than the limit, costs no disk
     (tmp_path / "binary.yaml").write_bytes(b"\xff\xfe\x00garbage")
+    floor = copy.deepcopy(FLOOR)
+    floor["trays"][0]["width"] = 1e300
+    (tmp_path / "huge-tray.yaml").write_text(yaml.safe_dump(floor))
+    (tmp_path / "dup.yaml").write_text("name: a\nname: b\n")
+    floor["trays"][0].update(width=0.3, id="T > 1")
+    (tmp_path / "sep.yaml").write_text(yaml.safe_dump(floor))
     path = _scenario_with_floor(tmp_path, floor_ref)
     result = runner.invoke(app, ["validate", str(path)])
     assert result.exit_code == 2, result.output
