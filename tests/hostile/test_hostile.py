@@ -110,7 +110,7 @@ CASES: list[tuple[str, str, str]] = [
         ),
         "8,000 ports",
     ),
-    ("million-racks", _with(_rows(10_200)), "TOPO_MAX_RACKS"),
+    ("too-many-racks", _with(_rows(203)), "20,097 racks is more than the limit 20,000"),
     # 3. crashes instead of answers
     ("huge-integer", BASE_TEXT.replace("count: 4", "count: " + "9" * 5000), "digits"),
     ("huge-seed", BASE_TEXT.replace("seed: 0", "seed: " + "1" * 40), "TOPO_MAX_NUMBER"),
