@@ -725,8 +725,9 @@ def _routes(
             lens = [float(fg.mm[p].sum()) for p, _ in paths]
             idx = np.array(cables, dtype=np.int64)
             t_ = pb.table[cables[0]]
-            short = t_.cost(pb.base[idx] + int(lens[0]))
-            long = t_.cost(pb.base[idx] + int(lens[-1]))
+            floor = np.where(pb.assembly[idx] >= 0, pb.sized_sp[idx], 0).astype(np.int64)
+            short = t_.cost(np.maximum(pb.base[idx] + int(lens[0]), floor))
+            long = t_.cost(np.maximum(pb.base[idx] + int(lens[-1]), floor))
             # most to lose first; then the longest in-rack runs (closest to a reach limit)
             order = np.lexsort((idx, -pb.base[idx], -(long - short)))
             k = 0
