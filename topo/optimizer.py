@@ -390,7 +390,9 @@ def route_cables(
         cost_priced_cents=cost_terms,
         cost_offset_cents=cost_offset,
     )
-    if method == "optimize" and status != "INFEASIBLE" and _attempt < _RECHECKS:
+    # every cable on its shortest route gets the media it was routed with
+    moved = method_name != "shortest-path" or bool(fixed_paths) or bool(area_override)
+    if method == "optimize" and status != "INFEASIBLE" and _attempt < _RECHECKS and moved:
         changed = _changed_media(fg, pb, demands, routes)
         if changed:
             say(f"routing: {len(changed)} cables change media on their routes")
@@ -457,15 +459,12 @@ def _changed_media(
     """Cables whose media on their routes (breakout legs sized to their assembly's
     longest leg) differ in cross-section from what they were routed with, if the routes
     overfill a segment with the media they lead to: their link ids and cross-sections."""
-    n = len(demands)
     if not (pb.may_thicken.any() or (pb.thinner_at < np.inf).any()):
         return {}
-    total = np.zeros(n)
-    has = np.zeros(n, dtype=bool)
-    for i in np.nonzero(pb.routable & (pb.area > 0))[0].tolist():
-        r = routes.get(demands[i].link)
-        if r is not None:
-            total[i], has[i] = r.total_mm, True
+    rs = [routes.get(c.link) for c in demands]
+    has = np.fromiter((r is not None for r in rs), dtype=bool, count=len(rs))
+    has &= pb.routable & (pb.area > 0)
+    total = np.fromiter((0 if r is None else r.total_mm for r in rs), np.float64, len(rs))
     sized = size_assemblies(pb.assembly, pb.assembly_floor, pb.base + total, has)
     actual = pb.area.copy()
     by_table: dict[int, list[int]] = {}

@@ -593,11 +593,9 @@ def _bounds(
 
 def _on_shortest_routes(demands: Sequence[CableDemand], result: RoutingResult) -> bool:
     """Whether every cable between racks that has a route runs on a shortest one."""
-    for i, d in enumerate(demands):
-        r = result.routes.get(d.link)
-        if r is not None and r.total_mm > result.sp_mm[i] + 0.5:
-            return False
-    return True
+    rs = [result.routes.get(d.link) for d in demands]
+    total = np.fromiter((-1 if r is None else r.total_mm for r in rs), np.float64, len(rs))
+    return not bool((total > result.sp_mm + 0.5).any())
 
 
 def _final_status(
