@@ -360,7 +360,41 @@ def route_exact(
     result = _result(fg, pb, demands, classes, cands, got, bound, solver, sets)
     if _overfills(fg, pb, demands, result.routes):
         # the model gave breakout legs the least cross-section their assembly can have:
-        # with the media their routes lead to, the trays overflow
+        # with the media their routes lead to, the trays overflow. Solve again with the
+        # legs sized as they are when the other legs keep their shortest routes; the
+        # first solve's bound stands.
+        say("routing: exact, again with breakout assemblies sized")
+        wide = margin
+        sized = routes.candidates(classes, wide, objective, sized=True)
+        again = _solve(fg, classes, apart, sized, options, t0, {})
+        solves += 1
+        while again.status == "INFEASIBLE" and not routes.complete:
+            wide = _FIRST_MARGIN[objective] if wide == 0 else 8 * wide
+            sized = routes.candidates(classes, wide, objective, sized=True)
+            again = _solve(fg, classes, apart, sized, options, t0, {})
+            solves += 1
+        if again.value is not None:
+            hit = got.time_hit or again.time_hit
+            status = "OPTIMAL" if bound >= again.value else "FEASIBLE"
+            notes = [n for n in notes if not n.startswith("CP-SAT stopped")]
+            if status == "FEASIBLE":
+                notes.insert(
+                    0,
+                    f"CP-SAT's best routing that fits once breakout media are sized: "
+                    f"{again.value:,}, bound {bound:,.0f} ({unit})",
+                )
+            info = replace(
+                solver,
+                status=status,
+                notes=tuple(notes),
+                seconds=time.perf_counter() - t0,
+                iterations=solves,
+                time_limit_hit=hit,
+            )
+            got2 = replace(again, time_hit=hit)
+            result = _result(fg, pb, demands, classes, sized, got2, bound, info, sets)
+            if not _overfills(fg, pb, demands, result.routes):
+                return result
         return _hand_over(
             graph, demands, tables, options, progress, replace(got, status="OVERFILLS"), solves, t0
         )
@@ -468,10 +502,12 @@ class _Routes:
         self.complete = False
 
     def candidates(
-        self, classes: Sequence[_Class], margin: float, objective: str
+        self, classes: Sequence[_Class], margin: float, objective: str, *, sized: bool = False
     ) -> list[list[_Choice]]:
         """Every route of each class worth at most its least value plus ``margin``;
-        :attr:`complete` tells whether that is every route some media reaches."""
+        :attr:`complete` tells whether that is every route some media reaches. A breakout
+        leg's route carries the least cross-section its assembly can have, or with
+        ``sized`` the one it has if the other legs keep their shortest routes."""
         out: list[list[_Choice]] = []
         total = 0
         self.complete = True
@@ -494,7 +530,7 @@ class _Routes:
                     slack = int(t.slack_mm[j:].min())
                     cents = int(t.cost_cents[j])
                     length = max(k.base + mm, k.floor) + 2 * slack
-                    area = float(t.min_area_after[j])
+                    area = float(t.area_mm2[j] if sized else t.min_area_after[j])
                 else:
                     j = int(t.interval(k.base + mm))
                     area = float(t.area_mm2[j])
