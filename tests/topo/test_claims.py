@@ -24,11 +24,18 @@ from __future__ import annotations
 
 from functools import cache
 
+import numpy as np
 import pytest
 
 from layouts.model import Floor, RackRow, Tray
+from layouts.pathways import pathways_from_floor
+from tests.topo.ladder_hall import ladder
+from topo.catalog import builtin_catalog
+from topo.costs import media_table
+from topo.optimizer import CableDemand, route_cables
 from topo.plan import Plan
 from topo.planner import plan
+from topo.problem import size_assemblies
 from topo.scenario import Scenario
 
 GAP = 0.1
@@ -185,3 +192,24 @@ def test_optimized_placement_is_never_worse_than_naive(width, objective):
     assert got["saving_pct"] == pytest.approx(pct, abs=0.001)
     if value(chosen) == value(naive):
         assert chosen.placement.devices == naive.placement.devices
+
+
+def test_legs_of_one_assembly_are_sized_to_the_longest():
+    got = size_assemblies(
+        np.array([0, 0, 1, -1, 1]),
+        np.array([0, 0, 9000, 0, 9000]),
+        np.array([5000.0, 7000.0, 3000.0, 2000.0, 4000.0]),
+        np.array([True, True, True, True, False]),
+    )
+    # legs 0 and 1 take 7 m; leg 2 its assembly's in-rack floor; the plain link and the
+    # unrouted leg keep their own
+    assert got.tolist() == [7000.0, 7000.0, 9000.0, 2000.0, 4000.0]
+
+
+def test_a_recheck_may_make_a_cross_section_smaller():
+    tables = {100: media_table(builtin_catalog().media_for(100), None)}
+    demands = [CableDemand("L1", "A01", "B01", 100, 1000)]
+    graph = pathways_from_floor(ladder())
+    own = route_cables(graph, demands, tables).area_mm2[0]
+    thinner = route_cables(graph, demands, tables, area_override={"L1": own / 2})
+    assert thinner.area_mm2[0] == own / 2
