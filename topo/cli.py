@@ -282,7 +282,7 @@ def _print_summary(s: dict[str, object]) -> None:
                 else f"optimized, {-saving:.1f}% more cabling than naive"
             )
             if placement["method"] == "optimized"
-            else "naive (no placement of the free switches needs less cabling)"
+            else "naive (the optimized placement is no better once routed)"
         )
         rounds = int(placement.get("rounds", 1))
         if rounds > 1:
