@@ -12,6 +12,7 @@ cable or segment, the value found and the limit or expected value.
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import math
 from collections import Counter, defaultdict
@@ -120,7 +121,8 @@ def check_totals(pf: PlanFolder) -> list[str]:
         )
     if abs(s["cable_cost_usd"] + s["switch_cost_usd"] - s["cost_usd"]) > EPS_USD:
         problems.append(
-            f"summary.cost_usd {s['cost_usd']} != cable {s['cable_cost_usd']} + switch {s['switch_cost_usd']}"
+            f"summary.cost_usd {s['cost_usd']} != cable {s['cable_cost_usd']} + switch "
+            f"{s['switch_cost_usd']}"
         )
     power = sum(_f(c["power_w"]) for c in cables)
     if abs(power - s["optics_power_w"]) > 0.05 + 0.001 * len(cables):
@@ -142,26 +144,26 @@ def check_totals(pf: PlanFolder) -> list[str]:
     lb_len, lb_cost = s.get("lower_bound_length_m"), s.get("lower_bound_cost_usd")
     if lb_len is not None and lb_len > s["total_length_m"] + EPS_M:
         problems.append(
-            f"lower_bound_length_m {lb_len} is above the plan's total_length_m {s['total_length_m']}"
+            f"lower_bound_length_m {lb_len} is above the plan's total_length_m "
+            f"{s['total_length_m']}"
         )
     if lb_cost is not None and lb_cost > s["cable_cost_usd"] + EPS_USD:
         problems.append(
-            f"lower_bound_cost_usd {lb_cost} is above the plan's cable_cost_usd {s['cable_cost_usd']}"
+            f"lower_bound_cost_usd {lb_cost} is above the plan's cable_cost_usd "
+            f"{s['cable_cost_usd']}"
         )
     solver = s.get("solver") or {}
     if solver.get("status") == "OPTIMAL":
         if abs(solver.get("gap") or 0.0) > 1e-9:
             problems.append(f"solver status OPTIMAL with gap {solver.get('gap')} (expected 0)")
-        if solver.get("objective") == "length" and lb_len is not None:
-            if abs(lb_len - s["total_length_m"]) > 0.01:
-                problems.append(
-                    f"OPTIMAL by length but bound {lb_len} != total_length_m {s['total_length_m']}"
-                )
-        if solver.get("objective", "cost") == "cost" and lb_cost is not None:
-            if abs(lb_cost - s["cable_cost_usd"]) > EPS_USD:
-                problems.append(
-                    f"OPTIMAL by cost but bound {lb_cost} != cable_cost_usd {s['cable_cost_usd']}"
-                )
+        objective = solver.get("objective", "cost")
+        bound, value, eps = (
+            (lb_len, s["total_length_m"], 0.01)
+            if objective == "length"
+            else (lb_cost, s["cable_cost_usd"], EPS_USD)
+        )
+        if bound is not None and abs(bound - value) > eps:
+            problems.append(f"OPTIMAL by {objective} but its bound {bound} != the plan's {value}")
     return problems
 
 
@@ -200,7 +202,8 @@ def check_fill(pf: PlanFolder) -> list[str]:
         worst = max(worst, fill)
         if int(r["cables"]) != count_by_seg[seg]:
             problems.append(
-                f"segment {seg}: trays.csv says {r['cables']} cables, routes put {count_by_seg[seg]}"
+                f"segment {seg}: trays.csv says {r['cables']} cables, routes put "
+                f"{count_by_seg[seg]}"
             )
         if abs(_f(r["area_mm2"]) - cap) > 0.5:
             problems.append(
@@ -208,20 +211,24 @@ def check_fill(pf: PlanFolder) -> list[str]:
             )
         if abs(_f(r["cable_area_mm2"]) - area_by_seg[seg]) > 0.06:
             problems.append(
-                f"segment {seg}: trays.csv cable area {r['cable_area_mm2']} mm2 != {area_by_seg[seg]:.1f} from cable ODs"
+                f"segment {seg}: trays.csv cable area {r['cable_area_mm2']} mm2 != "
+                f"{area_by_seg[seg]:.1f} from cable ODs"
             )
         if abs(_f(r["fill_pct"]) - 100 * fill) > 0.006:
             problems.append(
-                f"segment {seg}: trays.csv fill {r['fill_pct']}% != {100 * fill:.2f}% from cable ODs"
+                f"segment {seg}: trays.csv fill {r['fill_pct']}% != {100 * fill:.2f}% from "
+                f"cable ODs"
             )
         if abs(_f(r["limit_pct"]) - 100 * limit) > 0.006:
             problems.append(
-                f"segment {seg}: trays.csv limit {r['limit_pct']}% != floor limit {100 * limit:.2f}%"
+                f"segment {seg}: trays.csv limit {r['limit_pct']}% != floor limit "
+                f"{100 * limit:.2f}%"
             )
         over = fill > limit + 1e-9
         if over != (r["status"] != "ok"):
             problems.append(
-                f"segment {seg}: status {r['status']!r} but fill {100 * fill:.2f}% vs limit {100 * limit:.2f}%"
+                f"segment {seg}: status {r['status']!r} but fill {100 * fill:.2f}% vs limit "
+                f"{100 * limit:.2f}%"
             )
         if over and (pf.summary.get("solver") or {}).get("status") in FIT:
             problems.append(
@@ -262,7 +269,8 @@ def check_lengths(pf: PlanFolder) -> list[str]:
         length, stock = _f(c["length_m"]), _f(c["stock_length_m"])
         if int(media["speed_gbps"]) != int(float(c["speed_gbps"])):
             problems.append(
-                f"cable {cid}: media {c['media']} is {media['speed_gbps']}G, the link is {c['speed_gbps']}G"
+                f"cable {cid}: media {c['media']} is {media['speed_gbps']}G, the link is "
+                f"{c['speed_gbps']}G"
             )
         if length > media["reach_m"] + 1e-9:
             problems.append(
@@ -272,7 +280,8 @@ def check_lengths(pf: PlanFolder) -> list[str]:
         want = min(fits) if fits else None
         if want is None or abs(stock - want) > 1e-9:
             problems.append(
-                f"cable {cid}: stock length {stock} m, the shortest {c['media']} stock covering {length} m is {want}"
+                f"cable {cid}: stock length {stock} m, the shortest {c['media']} stock "
+                f"covering {length} m is {want}"
             )
         ra, rb = pf.racks.get(c["a_rack"]), pf.racks.get(c["b_rack"])
         if ra is None or rb is None:
@@ -298,7 +307,8 @@ def check_lengths(pf: PlanFolder) -> list[str]:
         if len(kinds) > 1:
             ids = ", ".join(c["cable_id"] for c in legs)
             problems.append(
-                f"breakout cage {'/'.join(key)}: legs {ids} differ in media/length/stock {sorted(kinds)}"
+                f"breakout cage {'/'.join(key)}: legs {ids} differ in media/length/stock "
+                f"{sorted(kinds)}"
             )
     return problems
 
@@ -310,7 +320,7 @@ def expand_route(route: str) -> list[str]:
     """``T-A.005..001 > X-01.001`` -> ``[T-A.005, ..., T-A.001, X-01.001]``."""
     out: list[str] = []
     for part in route.split(" > "):
-        tray, _, ks = part.rpartition(".")
+        tray, _, _ks = part.rpartition(".")
         if ".." in part:
             head, tail = part.split("..")
             tray, _, k0 = head.rpartition(".")
@@ -356,7 +366,7 @@ def tray_segments(floor: dict, racks: dict[str, dict]) -> dict[str, LineString]:
                     if lines[dst["id"]].distance(Point(end)) <= tol:
                         split(src["id"], end)
                         split(dst["id"], end)
-    for rid, r in racks.items():
+    for _rid, r in racks.items():
         if r["role"] == "empty":
             continue
         best = min(
@@ -369,7 +379,7 @@ def tray_segments(floor: dict, racks: dict[str, dict]) -> dict[str, LineString]:
     for t in trays:
         cuts = sorted(splits[t["id"]])
         k = 0
-        for t0, t1 in zip(cuts, cuts[1:], strict=False):
+        for t0, t1 in itertools.pairwise(cuts):
             if t1 == t0:
                 continue
             k += 1
@@ -389,7 +399,8 @@ def check_routes(pf: PlanFolder) -> list[str]:
             problems.append(f"segment {r['segment']}: in trays.csv but not on the floor's trays")
         elif abs(geom.length - _f(r["length_m"])) > 0.0011:
             problems.append(
-                f"segment {r['segment']}: trays.csv length {r['length_m']} m != {geom.length:.3f} m on the floor"
+                f"segment {r['segment']}: trays.csv length {r['length_m']} m != "
+                f"{geom.length:.3f} m on the floor"
             )
     for c in pf.cables:
         if not _routed(c) or not c["tray_route"]:
@@ -401,7 +412,7 @@ def check_routes(pf: PlanFolder) -> list[str]:
                 f"cable {cid}: route names segments not on the floor: {', '.join(missing)}"
             )
             continue
-        for s, t in zip(ids, ids[1:], strict=False):
+        for s, t in itertools.pairwise(ids):
             gap = segs[s].distance(segs[t])
             if gap > tol:
                 problems.append(
@@ -470,7 +481,8 @@ def check_bom(pf: PlanFolder) -> list[str]:
             )
         if abs(_f(totals[0]["total_cost_usd"]) - pf.summary["cost_usd"]) > EPS_USD:
             problems.append(
-                f"BOM total {totals[0]['total_cost_usd']} != summary.cost_usd {pf.summary['cost_usd']}"
+                f"BOM total {totals[0]['total_cost_usd']} != summary.cost_usd "
+                f"{pf.summary['cost_usd']}"
             )
     return problems
 
@@ -511,6 +523,7 @@ def check_bounds_across(folders: list[str | Path]) -> list[str]:
                 b = p.summary.get(bound)
                 if b is not None and b > q.summary[value] + 0.01:
                     problems.append(
-                        f"{p.path.name}: {bound} {b} is above {q.path.name}'s fitting plan {value} {q.summary[value]}"
+                        f"{p.path.name}: {bound} {b} is above {q.path.name}'s fitting plan "
+                        f"{value} {q.summary[value]}"
                     )
     return problems
