@@ -499,31 +499,59 @@ def check_plan_folder(path: str | Path) -> list[str]:
     return out
 
 
+MODE_OPTIONS = ("objective", "effort", "routing", "time_limit_s", "threads")
+
+
+def fits(pf: PlanFolder) -> bool:
+    """Every cable routed and every segment within its limit, from the cables' ODs."""
+    if any(c["status"] != "ok" for c in pf.cables):
+        return False
+    trays = {t["id"]: t for t in pf.floor.get("trays", [])}
+    default_limit = pf.floor.get("fill_limit", 0.4)
+    area: dict[str, float] = defaultdict(float)
+    for c in pf.cables:
+        od = pf.media[c["media"]]["od_mm"]
+        for seg in expand_route(c["tray_route"]) if c["tray_route"] else ():
+            area[seg] += math.pi * od * od / 4
+    for seg, a in area.items():
+        tray = trays[seg.rpartition(".")[0]]
+        limit = tray.get("fill_limit")
+        limit = default_limit if limit is None else limit
+        if a > limit * round(tray.get("width", 0.3) * 1000 * tray.get("depth", 0.1) * 1000) + 1e-6:
+            return False
+    return True
+
+
 def check_bounds_across(folders: list[str | Path]) -> list[str]:
     """No plan's bound is above a fitting plan another mode found for the same scenario
-    and placement (the same devices in the same racks)."""
+    (options of the optimizer aside) and placement (the same devices in the same racks).
+
+    A plan fits when every cable is routed and every segment is within its limit, as
+    recomputed from the cables here; its length and cost are summed from cables.csv."""
     plans = [PlanFolder(f) for f in folders]
     problems: list[str] = []
 
-    def placement(pf: PlanFolder) -> tuple:
-        return (pf.scenario.get("name"), json.dumps(pf.plan.get("devices"), sort_keys=True))
+    def key(pf: PlanFolder) -> str:
+        sc = dict(pf.scenario)
+        sc["options"] = {
+            k: v for k, v in (sc.get("options") or {}).items() if k not in MODE_OPTIONS
+        }
+        return json.dumps([sc, pf.plan.get("devices")], sort_keys=True, default=str)
 
+    fitting = [q for q in plans if fits(q)]
     for p in plans:
-        for q in plans:
-            if p is q or placement(p) != placement(q):
+        for q in fitting:
+            if p is q or key(p) != key(q):
                 continue
-            if (q.summary.get("solver") or {}).get("status") not in FIT or q.summary.get(
-                "trays_over_limit"
-            ):
-                continue
-            for bound, value in (
-                ("lower_bound_length_m", "total_length_m"),
-                ("lower_bound_cost_usd", "cable_cost_usd"),
-            ):
+            found = {
+                "lower_bound_length_m": sum(_f(c["length_m"]) for c in q.cables),
+                "lower_bound_cost_usd": sum(_f(c["cost_usd"]) for c in q.cables),
+            }
+            for bound, value in sorted(found.items()):
                 b = p.summary.get(bound)
-                if b is not None and b > q.summary[value] + 0.01:
+                if b is not None and b > value + 0.01:
                     problems.append(
-                        f"{p.path.name}: {bound} {b} is above {q.path.name}'s fitting plan "
-                        f"{value} {q.summary[value]}"
+                        f"{p.path.name}: {bound} {b} is above the {value:.3f} of "
+                        f"{q.path.name}'s fitting plan"
                     )
     return problems

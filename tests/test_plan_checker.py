@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from layouts.generate import regular_hall
 from tests.plan_checker import check_bounds_across, check_plan_folder
+from tests.topo.test_claims import FITS, MODES, TIGHT, planned
 from topo.exports import write_plan
 from topo.planner import plan
 from topo.scenario import Scenario, load_scenario
@@ -62,14 +63,16 @@ def test_example_plan_passes_the_independent_checks(example_plans, name):
 EFFORTS = ("low", "normal", "high")
 
 
-def _hall_scenario(rows: int, racks: int, spines: int, tray_width: float, **options) -> Scenario:
+def _hall_scenario(
+    rows: int, racks: int, spines: int, tray_width: float, cross_every: int, **options
+) -> Scenario:
     floor = regular_hall(
         rows=rows,
         racks_per_row=racks,
         network_positions=(1,),
         tray_width=tray_width,
         backbone_width=0.3,
-        cross_every=racks,
+        cross_every=cross_every,
     )
     return Scenario.model_validate(
         {
@@ -87,29 +90,46 @@ def _hall_scenario(rows: int, racks: int, spines: int, tray_width: float, **opti
 
 
 @settings(
-    max_examples=4,
+    max_examples=6,
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(
-    rows=st.integers(1, 2),
-    racks=st.integers(3, 5),
+    rows=st.integers(1, 3),
+    racks=st.integers(3, 6),
     spines=st.sampled_from([1, 2, 4]),
-    tray_width=st.sampled_from([0.3, 0.03, 0.015]),
+    tray_width=st.sampled_from([0.3, 0.02, 0.015, 0.012]),
+    cross_every=st.sampled_from([2, 3, 99]),
 )
 def test_generated_halls_pass_and_no_bound_beats_another_mode(
-    tmp_path_factory, rows, racks, spines, tray_width
+    tmp_path_factory, rows, racks, spines, tray_width, cross_every
 ):
+    """Row trays narrow enough to force detours over the cross trays (at 12-20 mm)."""
     root = tmp_path_factory.mktemp("hall")
     folders = []
     modes = [(obj, eff) for obj in ("cost", "length") for eff in EFFORTS]
-    if rows * racks <= 4:
+    if rows * racks <= 8:
         modes += [("cost", "exact"), ("length", "exact")]
     for obj, eff in modes:
-        sc = _hall_scenario(rows, racks, spines, tray_width, objective=obj, effort=eff)
+        sc = _hall_scenario(
+            rows, racks, spines, tray_width, min(cross_every, racks), objective=obj, effort=eff
+        )
         folder = _plan_into(sc, root / f"{obj}-{eff}")
         assert check_plan_folder(folder) == [], (obj, eff)
+        folders.append(folder)
+    assert check_bounds_across(folders) == []
+
+
+@pytest.mark.parametrize("width", [FITS, TIGHT])
+def test_breakout_row_hall_in_every_mode(tmp_path, width):
+    """The row hall of test_claims: spine cages split 4 x 100G into legs of mixed
+    lengths, a tight row tray and a roomy detour, planned in every mode."""
+    folders = []
+    for mode in sorted(MODES):
+        folder = tmp_path / mode
+        write_plan(planned(width, mode), folder)
+        assert check_plan_folder(folder) == [], mode
         folders.append(folder)
     assert check_bounds_across(folders) == []
 
