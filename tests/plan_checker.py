@@ -41,7 +41,8 @@ class PlanFolder:
         self.bom = _read_csv(self.path / "bom.csv")
         self.scenario = yaml.safe_load((self.path / "scenario.yaml").read_text())
         self.floor = self.scenario["floor"]
-        self.media = _merged_media(self.scenario.get("catalog") or {})
+        self.media = _merged(self.scenario.get("catalog") or {}, "media")
+        self.switches = _merged(self.scenario.get("catalog") or {}, "switches")
         self.racks = _racks(self.floor)
 
 
@@ -50,13 +51,14 @@ def _read_csv(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(fh))
 
 
-def _merged_media(additions: dict) -> dict[str, dict]:
-    """Built-in media by id, replaced or extended by the scenario's ``catalog.media``."""
+def _merged(additions: dict, kind: str) -> dict[str, dict]:
+    """Built-in catalog entries of a kind (``media``, ``switches``) by id, replaced or
+    extended by the scenario's ``catalog.<kind>``."""
     base = yaml.safe_load(CATALOG.read_text())
-    media = {m["id"]: m for m in base.get("media", [])}
-    for m in additions.get("media") or []:
-        media[m["id"]] = m
-    return media
+    entries = {m["id"]: m for m in base.get(kind, [])}
+    for m in additions.get(kind) or []:
+        entries[m["id"]] = m
+    return entries
 
 
 def _racks(floor: dict) -> dict[str, dict]:
@@ -256,6 +258,17 @@ def _cage_groups(cables: list[dict[str, str]]) -> dict[tuple[str, str, str], lis
     return groups
 
 
+def _price(media: dict, stock_m: float) -> tuple[float, float]:
+    """Cost and power of one link: the cable at its stock length, optics at both ends."""
+    cost = media.get("cable_cost_usd", 0) + media.get("cable_cost_per_m_usd", 0) * stock_m
+    power = 2 * media.get("end_power_w", 0)
+    optic = media.get("transceiver")
+    if optic:
+        cost += 2 * optic.get("cost_usd", 0)
+        power += 2 * optic.get("power_w", 0)
+    return cost, power
+
+
 def check_lengths(pf: PlanFolder) -> list[str]:
     """Stock length, reach, speed, assembly legs and the straight-line lower limit."""
     problems: list[str] = []
@@ -301,6 +314,17 @@ def check_lengths(pf: PlanFolder) -> list[str]:
         if _routed(c) and length + EPS_M < _f(c["route_m"]):
             problems.append(
                 f"cable {cid}: length {length} m is shorter than its route {c['route_m']} m"
+            )
+        price, power = _price(media, stock)
+        if abs(price - _f(c["cost_usd"])) > EPS_USD:
+            problems.append(
+                f"cable {cid}: cost {c['cost_usd']} USD, the catalog prices "
+                f"{stock} m of {c['media']} at {price:.2f}"
+            )
+        if abs(power - _f(c["power_w"])) > 0.01:
+            problems.append(
+                f"cable {cid}: power {c['power_w']} W, the catalog gives {power:.2f} W "
+                f"for {c['media']}"
             )
     for key, legs in sorted(_cage_groups(pf.cables).items()):
         kinds = {(c["media"], c["length_m"], c["stock_length_m"]) for c in legs}
@@ -469,6 +493,40 @@ def check_bom(pf: PlanFolder) -> list[str]:
             problems.append(
                 f"BOM cable {key[0]} {key[1]} m: quantity {got[key]}, cables.csv has {want[key]}"
             )
+    optics_want: Counter[str] = Counter()
+    for c in pf.cables:
+        optic = (pf.media.get(c["media"]) or {}).get("transceiver")
+        if optic and c["status"] != "no-media":
+            optics_want[optic["sku"]] += 2
+    optics_got = Counter({r["sku"]: int(r["quantity"]) for r in pf.bom if r["category"] == "optic"})
+    for sku in sorted(set(optics_want) | set(optics_got)):
+        if optics_want[sku] != optics_got[sku]:
+            problems.append(
+                f"BOM optic {sku}: quantity {optics_got[sku]}, two a cable makes {optics_want[sku]}"
+            )
+    switches = Counter(d["model"] for d in pf.plan.get("devices", []) if d["model"] in pf.switches)
+    rows = {r["sku"]: r for r in pf.bom if r["category"] == "switch"}
+    for model in sorted(set(switches) | set(rows)):
+        got = int(rows[model]["quantity"]) if model in rows else 0
+        if got != switches[model]:
+            problems.append(
+                f"BOM switch {model}: quantity {got}, plan.json places {switches[model]}"
+            )
+        elif (
+            model in pf.switches
+            and abs(_f(rows[model]["unit_cost_usd"]) - pf.switches[model].get("cost_usd", 0))
+            > EPS_USD
+        ):
+            problems.append(
+                f"BOM switch {model}: unit cost {rows[model]['unit_cost_usd']}, the catalog "
+                f"says {pf.switches[model].get('cost_usd')}"
+            )
+    switch_cost = sum(n * pf.switches[m].get("cost_usd", 0) for m, n in switches.items())
+    if abs(switch_cost - pf.summary.get("switch_cost_usd", 0)) > EPS_USD:
+        problems.append(
+            f"summary.switch_cost_usd {pf.summary.get('switch_cost_usd')} != {switch_cost:.2f} "
+            f"from the placed switches' catalog prices"
+        )
     totals = [r for r in pf.bom if r["category"] == "total"]
     lines = [r for r in pf.bom if r["category"] != "total"]
     summed = sum(_f(r["total_cost_usd"]) for r in lines)

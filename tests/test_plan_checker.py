@@ -188,7 +188,13 @@ def _reuse_port(rows):
     )
 
 
+def _overprice(rows):
+    r = rows[-1]
+    r["cost_usd"] = f"{float(r['cost_usd']) + 1:.2f}"
+
+
 CORRUPTIONS = {
+    "overpriced cable": ("cables.csv", _overprice, "the catalog prices"),
     "shortened length": ("cables.csv", _shorten, "stock"),
     "broken route chain": ("cables.csv", _break_chain, "route"),
     "reused port": ("cables.csv", _reuse_port, "used by both"),
