@@ -356,12 +356,29 @@ def expand_route(route: str) -> list[str]:
     return out
 
 
+def drop_points(floor: dict, racks: dict[str, dict]) -> dict[str, tuple[str, Point, float]]:
+    """Each served rack's tray (the nearest within drop reach, ties to the lower id), the
+    rack centre projected on it, and the distance."""
+    trays = sorted(floor.get("trays", []), key=lambda t: t["id"])
+    lines = {t["id"]: LineString(t["path"]) for t in trays}
+    reach = floor.get("drop_reach", 1.5)
+    out: dict[str, tuple[str, Point, float]] = {}
+    for rid, r in sorted(racks.items()):
+        if r["role"] == "empty":
+            continue
+        centre = Point(r["x"], r["y"])
+        near = min(((lines[t].distance(centre), t) for t in lines), default=None)
+        if near is not None and near[0] <= reach + 1e-9:
+            line = lines[near[1]]
+            out[rid] = (near[1], line.interpolate(line.project(centre)), near[0])
+    return out
+
+
 def tray_segments(floor: dict, racks: dict[str, dict]) -> dict[str, LineString]:
     """The floor's tray segments, split at vertices, junctions and rack drop points."""
     trays = sorted(floor.get("trays", []), key=lambda t: t["id"])
     lines = {t["id"]: LineString(t["path"]) for t in trays}
     tol = floor.get("junction_tolerance", 0.05)
-    reach = floor.get("drop_reach", 1.5)
     splits: dict[str, set[int]] = defaultdict(set)
 
     def split(tid: str, xy: tuple[float, float]) -> None:
@@ -390,15 +407,8 @@ def tray_segments(floor: dict, racks: dict[str, dict]) -> dict[str, LineString]:
                     if lines[dst["id"]].distance(Point(end)) <= tol:
                         split(src["id"], end)
                         split(dst["id"], end)
-    for _rid, r in racks.items():
-        if r["role"] == "empty":
-            continue
-        best = min(
-            ((lines[t["id"]].distance(Point(r["x"], r["y"])), t["id"]) for t in trays),
-            default=None,
-        )
-        if best is not None and best[0] <= reach + 1e-9:
-            split(best[1], (r["x"], r["y"]))
+    for tid, point, _ in drop_points(floor, racks).values():
+        split(tid, point)
     out: dict[str, LineString] = {}
     for t in trays:
         cuts = sorted(splits[t["id"]])
@@ -417,6 +427,8 @@ def check_routes(pf: PlanFolder) -> list[str]:
     segs = tray_segments(pf.floor, pf.racks)
     reach = pf.floor.get("drop_reach", 1.5)
     tol = pf.floor.get("junction_tolerance", 0.05) + 0.002
+    drops = drop_points(pf.floor, pf.racks)
+    elevation = {t["id"]: t.get("elevation", 2.7) for t in pf.floor.get("trays", [])}
     for r in pf.trays:
         geom = segs.get(r["segment"])
         if geom is None:
@@ -427,9 +439,32 @@ def check_routes(pf: PlanFolder) -> list[str]:
                 f"{geom.length:.3f} m on the floor"
             )
     for c in pf.cables:
-        if not _routed(c) or not c["tray_route"]:
+        if not _routed(c):
             continue
-        cid, ids = c["cable_id"], expand_route(c["tray_route"])
+        cid = c["cable_id"]
+        ends = [drops.get(c["a_rack"]), drops.get(c["b_rack"])]
+        if all(ends):
+            # the cable falls from its tray to each rack top and runs sideways to the rack
+            fall = sum(
+                abs(elevation[e[0]] - pf.racks[c[f"{side}_rack"]]["top"]) + e[2]
+                for side, e in zip("ab", ends, strict=True)
+            )
+            least = _f(c["route_m"]) + (fall if c["a_rack"] != c["b_rack"] else 0.0)
+            if _f(c["length_m"]) + EPS_M < least:
+                problems.append(
+                    f"cable {cid}: length {c['length_m']} m is less than its route "
+                    f"{c['route_m']} m and drops, {least:.3f} m"
+                )
+        if not c["tray_route"]:
+            if c["a_rack"] != c["b_rack"] and (
+                not all(ends) or ends[0][0] != ends[1][0] or ends[0][1].distance(ends[1][1]) > 0.002
+            ):
+                problems.append(
+                    f"cable {cid}: no tray route between {c['a_rack']} and {c['b_rack']}, "
+                    f"which do not share a drop point"
+                )
+            continue
+        ids = expand_route(c["tray_route"])
         missing = [s for s in ids if s not in segs]
         if missing:
             problems.append(
@@ -443,12 +478,16 @@ def check_routes(pf: PlanFolder) -> list[str]:
                     f"cable {cid}: route breaks between {s} and {t} ({gap:.3f} m apart)"
                 )
         for side, seg in (("a", ids[0]), ("b", ids[-1])):
-            rack = pf.racks[c[f"{side}_rack"]]
-            d = segs[seg].distance(Point(rack["x"], rack["y"]))
-            if d > reach + 1e-6:
+            rid = c[f"{side}_rack"]
+            if rid not in drops:
+                problems.append(f"cable {cid}: rack {rid} has no tray within drop reach")
+                continue
+            tray, point, _ = drops[rid]
+            d = segs[seg].distance(point)
+            if seg.rpartition(".")[0] != tray or d > 0.002:
                 problems.append(
                     f"cable {cid}: {side.upper()} end segment {seg} is {d:.3f} m from rack "
-                    f"{c[f'{side}_rack']}, beyond drop reach {reach} m"
+                    f"{rid}'s drop point on {tray} (within {reach} m of the rack)"
                 )
         total = sum(segs[s].length for s in ids)
         if abs(total - _f(c["route_m"])) > 0.001 * len(ids) + 0.011:

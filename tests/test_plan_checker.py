@@ -193,7 +193,19 @@ def _overprice(rows):
     r["cost_usd"] = f"{float(r['cost_usd']) + 1:.2f}"
 
 
+def _length_at_route(rows):
+    r = _first(rows, tray_route=bool, tier=lambda t: t == "leaf-spine")
+    r["length_m"] = r["route_m"]
+
+
+def _drop_first_segment(rows):
+    r = _first(rows, tray_route=lambda v: " > " in v)
+    r["tray_route"] = r["tray_route"].split(" > ", 1)[1]
+
+
 CORRUPTIONS = {
+    "length no more than its route": ("cables.csv", _length_at_route, "and drops"),
+    "route missing its first tray": ("cables.csv", _drop_first_segment, "drop point"),
     "overpriced cable": ("cables.csv", _overprice, "the catalog prices"),
     "shortened length": ("cables.csv", _shorten, "stock"),
     "broken route chain": ("cables.csv", _break_chain, "route"),
