@@ -111,6 +111,21 @@ def check_totals(pf: PlanFolder) -> list[str]:
         problems.append(
             f"summary.cables_by_tier {s.get('cables_by_tier')} != cables.csv {dict(tiers)}"
         )
+    media = Counter(c["media"] for c in cables if c["media"])
+    if "cables_by_media" in s and dict(sorted(s["cables_by_media"].items())) != dict(
+        sorted(media.items())
+    ):
+        problems.append(
+            f"summary.cables_by_media {s['cables_by_media']} != cables.csv {dict(media)}"
+        )
+    unrouted = sum(c["status"] == "unrouted" for c in cables)
+    if "unrouted" in s and s["unrouted"] != unrouted:
+        problems.append(f"summary.unrouted {s['unrouted']} != {unrouted} unrouted cables")
+    stock = sum(_f(c["stock_length_m"]) for c in cables)
+    if "total_stock_length_m" in s and abs(stock - s["total_stock_length_m"]) > 0.01:
+        problems.append(
+            f"summary.total_stock_length_m {s['total_stock_length_m']} != cables.csv sum {stock}"
+        )
     length = sum(_f(c["length_m"]) for c in cables)
     if abs(length - s["total_length_m"]) > EPS_M * max(1, len(cables)) + 0.01:
         problems.append(
@@ -191,7 +206,7 @@ def check_fill(pf: PlanFolder) -> list[str]:
         problems.append(
             f"segment {seg}: carries {count_by_seg[seg]} cables but is missing from trays.csv"
         )
-    worst = 0.0
+    worst, n_over = 0.0, 0
     for seg, r in sorted(rows.items()):
         tray = trays.get(r["tray"])
         if tray is None:
@@ -227,6 +242,7 @@ def check_fill(pf: PlanFolder) -> list[str]:
                 f"{100 * limit:.2f}%"
             )
         over = fill > limit + 1e-9
+        n_over += over
         if over != (r["status"] != "ok"):
             problems.append(
                 f"segment {seg}: status {r['status']!r} but fill {100 * fill:.2f}% vs limit "
@@ -237,6 +253,11 @@ def check_fill(pf: PlanFolder) -> list[str]:
                 f"segment {seg}: fill {100 * fill:.2f}% over its limit {100 * limit:.2f}% "
                 f"in a plan whose status is {pf.summary['solver']['status']}"
             )
+    if pf.summary.get("trays_over_limit", n_over) != n_over:
+        problems.append(
+            f"summary.trays_over_limit {pf.summary['trays_over_limit']} != {n_over} segments "
+            f"over their limit by cable ODs"
+        )
     if abs(pf.summary.get("max_tray_fill", 0.0) - worst) > 0.00006:
         problems.append(
             f"summary.max_tray_fill {pf.summary.get('max_tray_fill')} != {worst:.4f} from cable ODs"
