@@ -55,6 +55,21 @@ class _Frozen(BaseModel):
         return copy
 
 
+class _Sourced(_Frozen):
+    """Who makes an item and where: the columns procurement reads in ``bom.csv``.
+
+    All optional; ``origin`` is the ISO 3166 alpha-2 country the item ships from
+    (``US``, ``MX``, ``TW``), which the scenario's ``options.sourcing`` rules read.
+    """
+
+    manufacturer: str | None = Field(None, min_length=1, description="Manufacturer name.")
+    part_number: str | None = Field(None, min_length=1, description="Manufacturer part number.")
+    origin: str | None = Field(
+        None, pattern=r"^[A-Z]{2}$", description="Country of origin, ISO 3166 alpha-2."
+    )
+    lead_time_days: int | None = Field(None, ge=0, description="Quoted lead time, days.")
+
+
 class MediaRule(_Frozen):
     """Which media kinds a link may use: ``allow`` (only these) and/or ``exclude`` (never
     these), e.g. ``{exclude: [aoc]}`` for "no AOC on this fabric".
@@ -102,7 +117,7 @@ class PortGroup(_Frozen):
     )
 
 
-class SwitchModel(_Frozen):
+class SwitchModel(_Sourced):
     id: str
     name: str
     height_u: int = Field(ge=1, le=20)
@@ -111,6 +126,9 @@ class SwitchModel(_Frozen):
     ports: tuple[PortGroup, ...] = Field(min_length=1)
     media: MediaRule | None = Field(
         None, description="Media kinds the switch's data links may use; default any."
+    )
+    cooling: Literal["air", "liquid"] = Field(
+        "air", description="'liquid': needs a liquid-cooled row; 'air' goes in any row."
     )
 
     def ports_at(self, speed_gbps: int, role: str | None = None) -> int:
@@ -140,7 +158,7 @@ class NicGroup(_Frozen):
     speed_gbps: int = Field(gt=0)
 
 
-class Server(_Frozen):
+class Server(_Sourced):
     """A server (compute or storage node) model: its height, power and NIC ports.
 
     Give the NIC ports either as ``nic_ports`` x ``nic_speed_gbps`` (one group named
@@ -171,6 +189,11 @@ class Server(_Frozen):
     mgmt_speed_gbps: int = Field(1, gt=0, description="Speed of the BMC port (port 0).")
     media: MediaRule | None = Field(
         None, description="Media kinds the server's data links may use; default any."
+    )
+    cooling: Literal["air", "liquid"] = Field(
+        "air",
+        description="'liquid': a liquid-cooled system (NVL72 rack) that needs a "
+        "liquid-cooled row; 'air' goes in any row.",
     )
 
     @model_validator(mode="before")
@@ -216,13 +239,16 @@ class Server(_Frozen):
         return None
 
 
-class Transceiver(_Frozen):
+class Transceiver(_Sourced):
+    """Optics plugged at each end of an optical link; sourcing fields left unset are
+    the media's."""
+
     sku: str
     cost_usd: Money
     power_w: Money
 
 
-class Media(_Frozen):
+class Media(_Sourced):
     """A way to carry one link: a cable type (and transceivers for optical media).
 
     Attributes:

@@ -26,15 +26,19 @@ from typing import Any
 import yaml
 
 from layouts.library import floor_to_yaml
+from topo.catalog import Media, Transceiver
 from topo.drawing import plan_to_svg
 from topo.plan import Plan
+from topo.sourcing import UNKNOWN_ORIGIN, BomItem, Sourcing, bom_items, sourcing_of
 
 __all__ = [
+    "BOM_BY_ORIGIN_COLUMNS",
     "BOM_COLUMNS",
     "CABLES_COLUMNS",
     "OUTPUT_FILES",
     "TRAYS_COLUMNS",
     "compact_route",
+    "plan_to_bom_by_origin_csv",
     "plan_to_bom_csv",
     "plan_to_cables_csv",
     "plan_to_json",
@@ -80,9 +84,30 @@ BOM_COLUMNS = (
     "total_cost_usd",
     "unit_power_w",
     "total_power_w",
+    "manufacturer",  # the catalog's sourcing fields, empty where it gives none
+    "part_number",
+    "origin",  # ISO 3166 alpha-2 country
+    "lead_time_days",
 )
 """Columns of ``bom.csv``. Rows: switches, optics, cables, each by SKU (and length),
 then one ``total`` row."""
+
+BOM_BY_ORIGIN_COLUMNS = (
+    "origin",  # ISO 3166 alpha-2, or 'unknown'
+    "manufacturer",
+    "category",  # switch, appliance, optic, cable, subtotal, total
+    "sku",
+    "part_number",
+    "description",
+    "length_m",
+    "quantity",
+    "total_cost_usd",
+    "share_pct",  # of the bill of materials' total cost
+    "lead_time_days",
+)
+"""Columns of ``bom_by_origin.csv``: the lines of ``bom.csv`` grouped by origin, then
+manufacturer (each origin closed by a ``subtotal`` row, unknown origin last), then a
+``total`` row."""
 
 TRAYS_COLUMNS = (
     "segment",
@@ -161,7 +186,14 @@ def plan_to_bom_csv(plan: Plan) -> str:
     total_power = 0.0
 
     def add(
-        category: str, sku: str, desc: str, length: str, qty: int, unit_cents: int, unit_w: float
+        category: str,
+        sku: str,
+        desc: str,
+        length: str,
+        qty: int,
+        unit_cents: int,
+        unit_w: float,
+        source: Sourcing,
     ) -> None:
         nonlocal total_cents, total_power
         total_cents += unit_cents * qty
@@ -177,6 +209,7 @@ def plan_to_bom_csv(plan: Plan) -> str:
                 _money(unit_cents * qty),
                 f"{unit_w:g}",
                 f"{unit_w * qty:g}",
+                *source.columns(),
             ]
         )
 
@@ -192,11 +225,13 @@ def plan_to_bom_csv(plan: Plan) -> str:
         name = sw.name if sw else model
         power = sw.power_w if sw else 0.0
         cost = round(sw.cost_usd * 100) if sw else 0
-        add("switch", model, name, "", switches[model], cost, power)
+        add("switch", model, name, "", switches[model], cost, power, sourcing_of(sw))
     for model in sorted(appliances):
         box = cat.server_index[model]
         cost = round(box.cost_usd * 100)
-        add("appliance", model, box.name, "", appliances[model], cost, box.power_w)
+        add(
+            "appliance", model, box.name, "", appliances[model], cost, box.power_w, sourcing_of(box)
+        )
 
     optics: dict[str, int] = defaultdict(int)
     cables: dict[tuple[str, int], int] = defaultdict(int)
@@ -207,10 +242,16 @@ def plan_to_bom_csv(plan: Plan) -> str:
         if m.transceiver is not None:
             optics[m.transceiver.sku] += 2
         cables[(c.media, c.stock_mm)] += 1
-    trx = {m.transceiver.sku: m.transceiver for m in cat.media if m.transceiver}
+    trx: dict[str, tuple[Transceiver, Media]] = {}
+    for m in cat.media:
+        if m.transceiver is not None:
+            trx.setdefault(m.transceiver.sku, (m.transceiver, m))
     for sku in sorted(optics):
-        t = trx[sku]
-        add("optic", sku, f"transceiver {sku}", "", optics[sku], round(t.cost_usd * 100), t.power_w)
+        t, tm = trx[sku]
+        unit = round(t.cost_usd * 100)
+        add(
+            "optic", sku, f"transceiver {sku}", "", optics[sku], unit, t.power_w, sourcing_of(t, tm)
+        )
     for (media_id, stock), qty in sorted(
         cables.items(), key=lambda kv: (cat.media_index[kv[0][0]].cable_sku, kv[0][1])
     ):
@@ -225,9 +266,75 @@ def plan_to_bom_csv(plan: Plan) -> str:
             qty,
             unit,
             2 * m.end_power_w,
+            sourcing_of(m),
         )
-    rows.append(["total", "", "", "", "", "", _money(total_cents), "", f"{total_power:g}"])
+    rows.append(
+        ["total", "", "", "", "", "", _money(total_cents), "", f"{total_power:g}", "", "", "", ""]
+    )
     return _csv(BOM_COLUMNS, rows)
+
+
+def plan_to_bom_by_origin_csv(plan: Plan) -> str:
+    """The bill of materials by origin and manufacturer (see ``BOM_BY_ORIGIN_COLUMNS``):
+    what procurement orders from each country and supplier, and its share of the cost."""
+    items = bom_items(plan)
+    total = sum(it.total_cents for it in items)
+
+    def pct(cents: int) -> str:
+        return f"{100 * cents / total:.2f}" if total else "0.00"
+
+    def origin_key(origin: str) -> tuple[bool, str]:
+        return (origin == UNKNOWN_ORIGIN, origin)
+
+    groups: dict[str, list[BomItem]] = defaultdict(list)
+    for it in items:
+        groups[it.sourcing.origin or UNKNOWN_ORIGIN].append(it)
+    rows: list[list[Any]] = []
+    for origin in sorted(groups, key=origin_key):
+        lines = sorted(
+            groups[origin],
+            key=lambda it: (it.sourcing.manufacturer, it.category, it.sku, it.length_mm),
+        )
+        for it in lines:
+            lead = it.sourcing.lead_time_days
+            rows.append(
+                [
+                    origin,
+                    it.sourcing.manufacturer,
+                    it.category,
+                    it.sku,
+                    it.sourcing.part_number,
+                    it.description,
+                    _m(it.length_mm) if it.length_mm else "",
+                    it.quantity,
+                    _money(it.total_cents),
+                    pct(it.total_cents),
+                    "" if lead is None else lead,
+                ]
+            )
+        sub = sum(it.total_cents for it in lines)
+        leads = [
+            it.sourcing.lead_time_days for it in lines if it.sourcing.lead_time_days is not None
+        ]
+        rows.append(
+            [
+                origin,
+                "",
+                "subtotal",
+                "",
+                "",
+                "",
+                "",
+                "",
+                _money(sub),
+                pct(sub),
+                max(leads, default=""),
+            ]
+        )
+    rows.append(
+        ["", "", "total", "", "", "", "", "", _money(total), pct(total) if total else "", ""]
+    )
+    return _csv(BOM_BY_ORIGIN_COLUMNS, rows)
 
 
 def plan_to_trays_csv(plan: Plan) -> str:
@@ -303,6 +410,7 @@ OUTPUT_FILES: dict[str, Callable[[Plan], str]] = {
     "plan.json": plan_to_json,
     "cables.csv": plan_to_cables_csv,
     "bom.csv": plan_to_bom_csv,
+    "bom_by_origin.csv": plan_to_bom_by_origin_csv,
     "trays.csv": plan_to_trays_csv,
     "floor.svg": lambda plan: plan_to_svg(plan),
     "scenario.yaml": plan_to_scenario_yaml,
