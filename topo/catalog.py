@@ -31,6 +31,7 @@ __all__ = [
     "NicGroup",
     "PortGroup",
     "Server",
+    "SourcingFields",
     "SwitchModel",
     "Transceiver",
     "builtin_catalog",
@@ -68,6 +69,10 @@ class _Sourced(_Frozen):
         None, pattern=r"^[A-Z]{2}$", description="Country of origin, ISO 3166 alpha-2."
     )
     lead_time_days: int | None = Field(None, ge=0, description="Quoted lead time, days.")
+
+
+class SourcingFields(_Sourced):
+    """The sourcing fields alone, set on a catalog entry by ``catalog.sourcing``."""
 
 
 class MediaRule(_Frozen):
@@ -360,6 +365,12 @@ class CatalogOverrides(_Frozen):
     replace: bool = Field(
         False, description="Use only these entries, ignoring the built-in catalog."
     )
+    sourcing: dict[str, SourcingFields] = Field(
+        default_factory=dict,
+        description="Sourcing fields (manufacturer, part_number, origin, lead_time_days) "
+        "to set on catalog entries by id: a switch, server or media id, or a transceiver "
+        "SKU; the entries keep everything else.",
+    )
 
 
 _T = TypeVar("_T", SwitchModel, Server, Media)
@@ -380,13 +391,58 @@ def merge_catalog(base: Catalog, overrides: CatalogOverrides | None) -> Catalog:
     if overrides is None:
         return base
     if overrides.replace:
-        return Catalog(
+        merged = Catalog(
             switches=overrides.switches, servers=overrides.servers, media=overrides.media
         )
+    else:
+        merged = Catalog(
+            switches=_merge(base.switches, overrides.switches),
+            servers=_merge(base.servers, overrides.servers),
+            media=_merge(base.media, overrides.media),
+        )
+    return _with_sourcing(merged, overrides.sourcing) if overrides.sourcing else merged
+
+
+def _with_sourcing(catalog: Catalog, sourcing: Mapping[str, SourcingFields]) -> Catalog:
+    """``catalog`` with the sourcing fields of ``sourcing`` set on its entries by id (a
+    transceiver by SKU, in every media that plugs it).
+
+    Raises:
+        CatalogError: an id no entry has, naming it.
+    """
+    skus = {m.transceiver.sku for m in catalog.media if m.transceiver is not None}
+    problems = [
+        Problem(
+            f"catalog.sourcing.{key}",
+            f"no switch, server, media or transceiver {key!r} in the catalog",
+            key,
+        )
+        for key in sorted(sourcing)
+        if key not in catalog.switch_index
+        and key not in catalog.server_index
+        and key not in catalog.media_index
+        and key not in skus
+    ]
+    if problems:
+        raise CatalogError(problems)
+
+    def patch(entry: _T, key: str) -> _T:
+        fields = sourcing.get(key)
+        if fields is None:
+            return entry
+        return entry.model_copy(update=fields.model_dump(exclude_none=True))
+
+    def patch_media(m: Media) -> Media:
+        m = patch(m, m.id)
+        if m.transceiver is not None and m.transceiver.sku in sourcing:
+            fields = sourcing[m.transceiver.sku].model_dump(exclude_none=True)
+            m = m.model_copy(update={"transceiver": m.transceiver.model_copy(update=fields)})
+        return m
+
     return Catalog(
-        switches=_merge(base.switches, overrides.switches),
-        servers=_merge(base.servers, overrides.servers),
-        media=_merge(base.media, overrides.media),
+        switches=tuple(patch(x, x.id) for x in catalog.switches),
+        servers=tuple(patch(x, x.id) for x in catalog.servers),
+        media=tuple(patch_media(m) for m in catalog.media),
     )
 
 

@@ -105,9 +105,9 @@ BOM_BY_ORIGIN_COLUMNS = (
     "share_pct",  # of the bill of materials' total cost
     "lead_time_days",
 )
-"""Columns of ``bom_by_origin.csv``: the lines of ``bom.csv`` grouped by origin, then
-manufacturer (each origin closed by a ``subtotal`` row, unknown origin last), then a
-``total`` row."""
+"""Columns of ``bom_by_origin.csv``: the lines of ``bom.csv`` grouped by origin (A-Z,
+``unknown`` last), then by manufacturer, then in ``bom.csv`` order; each origin closed by
+a ``subtotal`` row (its cost, share and longest lead time), then one ``total`` row."""
 
 TRAYS_COLUMNS = (
     "segment",
@@ -286,15 +286,16 @@ def plan_to_bom_by_origin_csv(plan: Plan) -> str:
     def origin_key(origin: str) -> tuple[bool, str]:
         return (origin == UNKNOWN_ORIGIN, origin)
 
-    groups: dict[str, list[BomItem]] = defaultdict(list)
-    for it in items:
-        groups[it.sourcing.origin or UNKNOWN_ORIGIN].append(it)
+    groups: dict[str, list[tuple[int, BomItem]]] = defaultdict(list)
+    for k, it in enumerate(items):
+        groups[it.sourcing.origin or UNKNOWN_ORIGIN].append((k, it))
     rows: list[list[Any]] = []
     for origin in sorted(groups, key=origin_key):
-        lines = sorted(
-            groups[origin],
-            key=lambda it: (it.sourcing.manufacturer, it.category, it.sku, it.length_mm),
-        )
+        # by manufacturer, then in bom.csv order
+        lines = [
+            it
+            for _, it in sorted(groups[origin], key=lambda ki: (ki[1].sourcing.manufacturer, ki[0]))
+        ]
         for it in lines:
             lead = it.sourcing.lead_time_days
             rows.append(

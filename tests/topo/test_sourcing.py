@@ -158,3 +158,35 @@ def test_doctests():
 
     for module in (sourcing, power):
         assert doctest.testmod(module).failed == 0, module.__name__
+
+
+def test_catalog_sourcing_sets_fields_on_entries_by_id_and_transceiver_sku():
+    from topo.catalog import CatalogOverrides, merge_catalog
+
+    over = CatalogOverrides(
+        sourcing={
+            "sw-64x400g-1u": {"origin": "US", "lead_time_days": 120},
+            "QSFPDD-400G-SR4": {"manufacturer": "Example Optics", "origin": "MY"},
+        }
+    )
+    cat = merge_catalog(CAT, over)
+    sw = cat.switch("sw-64x400g-1u")
+    assert (sw.origin, sw.lead_time_days, sw.manufacturer) == ("US", 120, None)
+    assert sw.model_copy(update={"origin": None, "lead_time_days": None}) == CAT.switch(
+        "sw-64x400g-1u"
+    )  # nothing else changed
+    sr4 = cat.media_index["sr4-400g"]
+    assert sr4.transceiver.origin == "MY" and sr4.origin is None
+    assert sourcing.sourcing_of(sr4.transceiver, sr4).manufacturer == "Example Optics"
+
+
+def test_catalog_sourcing_for_an_unknown_id_is_an_error_naming_it():
+    sc = hall()
+    sc["catalog"] = {"sourcing": {"sw-nope": {"origin": "US"}}}
+    problems = validate_scenario(parse_scenario(sc))
+    assert [(p.location, p.message) for p in problems] == [
+        (
+            "catalog.sourcing.sw-nope",
+            "no switch, server, media or transceiver 'sw-nope' in the catalog",
+        )
+    ]
