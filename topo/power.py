@@ -100,6 +100,10 @@ def _parts(load: RackLoad) -> str:
     return ", ".join(f"{name} {w / 1000:,.1f}" for name, w in parts if w)
 
 
+def _cooled(cooling: str | None) -> str:
+    return f"{cooling}-cooled " if cooling else ""
+
+
 def _needs_liquid(d: Device, catalog: Catalog) -> bool:
     model = catalog.server_index.get(d.model) or catalog.switch_index.get(d.model)
     return model is not None and model.cooling == "liquid"
@@ -189,7 +193,7 @@ def check_power(floor: Floor, devices: Sequence[Device], catalog: Catalog) -> No
             Problem(
                 f"floor.racks.{rack_id}",
                 f"rack {rack_id!r} needs {_kw(load.total_w)} ({_parts(load)}), but its "
-                f"{rack.cooling}-cooled row {rack.row!r} removes {rack.cooling_kw:,g} kW "
+                f"{_cooled(rack.cooling)}row {rack.row!r} removes {rack.cooling_kw:,g} kW "
                 "per rack",
                 round(load.total_w / 1000, 3),
             )

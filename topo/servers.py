@@ -213,7 +213,7 @@ def layout_servers(
                     continue
                 cap = f"{rack.power_kw:g} kW"
                 if rack.limit_kw < rack.power_kw:
-                    cap += f", {rack.cooling}-cooled to {rack.limit_kw:g} kW"
+                    cap += f", cooled to {rack.limit_kw:g} kW"
                 problems.append(
                     Problem(
                         f"floor.racks.{rack.id}",

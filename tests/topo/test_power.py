@@ -196,3 +196,16 @@ def test_a_liquid_system_pinned_in_an_air_row_names_the_model():
     sc = parse_scenario(sc)
     with pytest.raises(InfeasibleError, match="'nvl72-gb300-rack' in rack 'A01' needs liquid"):
         build_network(sc, floor_of(sc), builtin_catalog())
+
+
+def test_a_rack_too_hot_for_even_one_server_names_its_cooling():
+    sc = parse_scenario(hall({"cooling_kw": 8}))  # no cooling type: the limit alone
+    problems = validate_scenario(sc)
+    assert problems[0].message == (
+        "rack 'A01' (48U, 60 kW, cooled to 8 kW) cannot hold one 'gpu-8x400g-8u' (8U, 10.2 kW)"
+    )
+    pinned = hall({"cooling_kw": 30}, servers={"model": "gpu-8x400g-8u", "per_rack": 3})
+    with pytest.raises(
+        InfeasibleError, match=r"rack 'A01' needs 31\.9 kW .* its row 'A' removes 30"
+    ):
+        plan(parse_scenario(pinned))

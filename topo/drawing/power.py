@@ -89,7 +89,7 @@ def row_power(plan: Plan, view: View) -> list[str]:
             f'data-row="{esc(row.id)}" data-need-kw="{need:g}" '
             f'data-budget-kw="{"" if budget is None else f"{budget:g}"}"'
         )
-        out.append(f"<g class=\"row-power\" {attrs}><title>{esc(title)}</title>")
+        out.append(f'<g class="row-power" {attrs}><title>{esc(title)}</title>')
         out.append(
             f'<rect x="{num(view.x(fx0))}" y="{num(view.y(fy1))}" '
             f'width="{num((fx1 - fx0) * view.s)}" height="{num((fy1 - fy0) * view.s)}" '
