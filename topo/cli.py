@@ -199,6 +199,29 @@ def draw_cmd(
         out_console.print(f"wrote {out}")
 
 
+def _budget_rows(s: dict[str, object]) -> list[tuple[str, str]]:
+    """Table rows for the power budgets and the domestic share, when the plan has them."""
+    out = []
+    power = s.get("power")
+    if isinstance(power, dict):
+        rows = {k: r for k, r in power["rows"].items() if r["budget_kw"]}
+        if power["budget_kw"] is not None or rows:
+            text = f"{power['it_kw']:,.1f} kW"
+            if power["budget_kw"] is not None:
+                text += f" of {power['budget_kw']:,g} kW"
+            if rows:
+                row, r = max(rows.items(), key=lambda kv: kv[1]["it_kw"] / kv[1]["budget_kw"])
+                text += f"; fullest row {row} {r['it_kw']:,.1f} of {r['budget_kw']:,g} kW"
+            out.append(("IT power", text))
+    sourcing = s.get("sourcing")
+    if isinstance(sourcing, dict) and sourcing.get("domestic"):
+        text = f"{sourcing['domestic_share']:.1%} {sourcing['domestic']}"
+        if sourcing.get("min_domestic_share") is not None:
+            text += f" (minimum {sourcing['min_domestic_share']:.0%})"
+        out.append(("domestic share", text))
+    return out
+
+
 def _print_summary(s: dict[str, object]) -> None:
     t = Table(title=f"plan: {s['scenario']}", show_header=False, title_justify="left")
     t.add_column(style="bold")
@@ -223,6 +246,8 @@ def _print_summary(s: dict[str, object]) -> None:
     t.add_row("unrouted", str(s["unrouted"]))
     t.add_row("cost", f"${s['cost_usd']:,.2f}")
     t.add_row("optics power", f"{s['optics_power_w']:,} W")
+    for key, value in _budget_rows(s):
+        t.add_row(key, value)
     solver = s["solver"]
     assert isinstance(solver, dict)
     t.add_row(

@@ -190,3 +190,19 @@ def test_catalog_sourcing_for_an_unknown_id_is_an_error_naming_it():
             "no switch, server, media or transceiver 'sw-nope' in the catalog",
         )
     ]
+
+
+def test_the_example_prints_its_power_and_domestic_share(tmp_path):
+    from pathlib import Path
+
+    from typer.testing import CliRunner
+
+    from topo.cli import app
+
+    example = Path(__file__).resolve().parents[2] / "examples" / "power-and-sourcing.yaml"
+    result = CliRunner().invoke(app, ["plan", str(example), "-o", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "515.3 kW of 520 kW; fullest row B 315.3 of 320 kW" in result.output
+    assert "73.6% US (minimum 60%)" in result.output
+    grouped = rows((tmp_path / "bom_by_origin.csv").read_text())
+    assert "TW" not in {r["origin"] for r in grouped}  # the AOC's origin is excluded
