@@ -107,6 +107,10 @@ def _parse_json(text: str) -> Any:
         raise MalformedBody(
             Problem("body", f"malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}")
         ) from None
+    except ValueError:  # an integer longer than Python converts from text
+        raise MalformedBody(
+            Problem("body", "a number is too long to read (more than 4,300 digits)")
+        ) from None
 
 
 def canonical(scenario: Scenario) -> tuple[dict[str, Any], str]:

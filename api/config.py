@@ -7,6 +7,7 @@ an environment variable named ``TOPO_`` + the field name in capitals::
     TOPO_DATABASE_URL=postgresql+psycopg://topo@localhost/topo   # any SQLAlchemy URL instead
     TOPO_WORKERS=2                           # plans run at once, each in its own process
     TOPO_SOLVER_TIME_LIMIT_S=300             # a plan still running then is stopped, failed
+    TOPO_MEMORY_LIMIT_MB=8192                # address space of one planning process
     TOPO_MAX_BODY_BYTES=2097152              # larger request bodies get 413
     TOPO_SYNC_BUDGET_S=2                     # plans done by then are answered at once (201)
     TOPO_API_KEYS=key-one,key-two            # when set, every route but /healthz needs one
@@ -46,6 +47,12 @@ class Settings(BaseSettings):
         gt=0,
         description="Longest a plan may run, seconds; one still running then is stopped "
         "and marked failed.",
+    )
+    memory_limit_mb: int = Field(
+        8192,
+        ge=256,
+        description="Address space a planning process may use, MiB; a plan needing more "
+        "fails with a message saying so.",
     )
     max_body_bytes: int = Field(
         2 * 1024 * 1024, ge=1024, description="Largest request body accepted, bytes."

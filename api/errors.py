@@ -16,6 +16,7 @@ mistake.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -159,12 +160,33 @@ def _request_validation(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(error_body(_detail(tuple(problems)), problems), status_code=422)
 
 
-def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+def _http_error(request: Request, exc: Exception, app: FastAPI | None = None) -> JSONResponse:
     # routing errors raised by Starlette itself: unknown path (404), wrong method (405)
     assert isinstance(exc, StarletteHTTPException)
-    return JSONResponse(
-        error_body(str(exc.detail)), status_code=exc.status_code, headers=exc.headers
-    )
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405 and app is not None:
+        allowed = _allowed_methods(request.url.path, app.openapi().get("paths", {}))
+        if allowed:
+            headers["Allow"] = ", ".join(allowed)
+    return JSONResponse(error_body(str(exc.detail)), status_code=exc.status_code, headers=headers)
+
+
+def _allowed_methods(path: str, paths: dict[str, Any]) -> list[str]:
+    """Every method the API documents at ``path`` (Starlette names only the first
+    matching route's).
+
+    Example:
+        >>> _allowed_methods("/v1/plans/x", {"/v1/plans/{id}": {"get": {}, "delete": {}}})
+        ['DELETE', 'GET', 'HEAD']
+    """
+    methods: set[str] = set()
+    for template, operations in paths.items():
+        pattern = re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(template))
+        if re.fullmatch(pattern, path):
+            methods |= {m.upper() for m in operations}
+    if "GET" in methods:
+        methods.add("HEAD")
+    return sorted(methods)
 
 
 def _server_error(request: Request, exc: Exception) -> JSONResponse:
@@ -176,5 +198,5 @@ def install_error_handlers(app: FastAPI) -> None:
     """Answer every error with the common JSON body (see the module docstring)."""
     app.add_exception_handler(TopoError, _topo_error)
     app.add_exception_handler(RequestValidationError, _request_validation)
-    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(StarletteHTTPException, lambda r, e: _http_error(r, e, app))
     app.add_exception_handler(Exception, _server_error)

@@ -29,7 +29,7 @@ from multiprocessing.process import BaseProcess
 from typing import Any
 
 from api.store import PlanStore
-from api.worker import plan_in_child, ready
+from api.worker import draw_in_child, plan_in_child, ready
 
 __all__ = ["MEDIA_TYPES", "Job", "PlanRunner", "media_type_of"]
 
@@ -63,7 +63,7 @@ def _context() -> BaseContext:
     if "forkserver" not in methods:  # pragma: no cover - Windows
         return multiprocessing.get_context("spawn")
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["api.worker"])
+    ctx.set_forkserver_preload(["api.worker", "topo.drawing"])
     return ctx
 
 
@@ -92,9 +92,18 @@ class PlanRunner:
         time_limit_s: a plan still running after this long is stopped and fails.
     """
 
-    def __init__(self, store: PlanStore, *, workers: int, time_limit_s: float) -> None:
+    def __init__(
+        self,
+        store: PlanStore,
+        *,
+        workers: int,
+        time_limit_s: float,
+        memory_limit_bytes: int | None = None,
+    ) -> None:
         self.store = store
         self.time_limit_s = time_limit_s
+        self.memory_limit_bytes = memory_limit_bytes
+        self._drawing = threading.BoundedSemaphore(workers)
         self._ctx = _context()
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="topo-plan")
         self._jobs: dict[str, Job] = {}
@@ -111,6 +120,41 @@ class PlanRunner:
             process.kill()
             process.join()
         process.close()
+
+    def draw(self, data: dict[str, Any], options: dict[str, Any]) -> tuple[str, Any]:
+        """Re-plan the scenario ``data`` and draw it with ``options`` in a child process,
+        under the same time and memory limits as a plan, at most ``workers`` at once;
+        ``(kind, payload)`` as :func:`api.worker.draw_in_child` sends it, or
+        ``("time-limit", message)``."""
+        deadline = time.monotonic() + self.time_limit_s
+        if not self._drawing.acquire(timeout=self.time_limit_s):
+            return "time-limit", "every drawing worker stayed busy past this server's limit"
+        try:
+            receiver, sender = self._ctx.Pipe(duplex=False)
+            process = self._ctx.Process(  # type: ignore[attr-defined]
+                target=draw_in_child,
+                args=(sender, data, options, self.memory_limit_bytes),
+                daemon=True,
+            )
+            process.start()
+            sender.close()
+            try:
+                if receiver.poll(max(0.0, deadline - time.monotonic())):
+                    try:
+                        return receiver.recv()  # type: ignore[no-any-return]
+                    except (EOFError, OSError):
+                        return "crash", f"the drawing process ended (exit code {process.exitcode})"
+                return "time-limit", (
+                    f"drawing took longer than this server's limit of {self.time_limit_s:g} s"
+                )
+            finally:
+                receiver.close()
+                if process.is_alive():
+                    process.kill()
+                process.join()
+                process.close()
+        finally:
+            self._drawing.release()
 
     def submit(self, plan_id: str, data: dict[str, Any]) -> Job:
         """Queue the stored plan ``plan_id`` of scenario ``data`` (JSON data)."""
@@ -172,7 +216,7 @@ class PlanRunner:
     def _supervise(self, job: Job) -> None:
         receiver, sender = self._ctx.Pipe(duplex=False)
         process = self._ctx.Process(  # type: ignore[attr-defined]
-            target=plan_in_child, args=(sender, job.data), daemon=True
+            target=plan_in_child, args=(sender, job.data, self.memory_limit_bytes), daemon=True
         )
         job.process = process
         process.start()
@@ -225,6 +269,9 @@ class PlanRunner:
                     notes=payload["notes"],
                     files={n: (media_type_of(n), b) for n, b in payload["files"].items()},
                 )
+                return
+            elif kind == "memory":
+                self.store.fail(job.plan_id, failure="memory-limit", reason=str(payload))
                 return
             elif kind == "problems":
                 n = len(payload)

@@ -121,8 +121,8 @@ class PlanPublic(_Out):
         description="A done plan's warnings: unroutable cables, overfull trays.",
     )
     notes: list[str] = Field(default_factory=list, description="Sizing and placement notes.")
-    failure: Literal["invalid", "time-limit", "interrupted", "internal"] | None = Field(
-        None, description="Why a failed plan failed."
+    failure: Literal["invalid", "time-limit", "memory-limit", "interrupted", "internal"] | None = (
+        Field(None, description="Why a failed plan failed.")
     )
     reason: str | None = Field(None, description="A failed plan's reason, in words.")
     problems: list[ProblemPublic] = Field(

@@ -19,7 +19,7 @@ Every method opens and commits its own short session and returns frozen
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -47,7 +47,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sess
 __all__ = ["FailureKind", "PlanFileData", "PlanStatus", "PlanStore", "StoredPlan"]
 
 PlanStatus = Literal["queued", "running", "done", "failed"]
-FailureKind = Literal["invalid", "time-limit", "interrupted", "internal"]
+FailureKind = Literal["invalid", "time-limit", "memory-limit", "interrupted", "internal"]
 UNFINISHED: tuple[PlanStatus, ...] = ("queued", "running")
 
 
@@ -76,6 +76,16 @@ class _PlanRow(_Base):
     failure: Mapped[str | None] = mapped_column(String(16))
     reason: Mapped[str | None] = mapped_column(Text)
     problems: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+
+
+class _LeaseRow(_Base):
+    """The one server that may run plans from this database, renewed while it runs."""
+
+    __tablename__ = "server_lease"
+
+    name: Mapped[str] = mapped_column(String(16), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200))
+    renewed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class _FileRow(_Base):
@@ -202,6 +212,41 @@ class PlanStore:
         """Raise if the database cannot be reached."""
         with self._session() as s:
             s.execute(select(1))
+
+    # -- the server lease ----------------------------------------------------------------
+
+    def acquire_lease(
+        self, holder: str, *, stale_after_s: float, gone: Callable[[str], bool] = lambda h: False
+    ) -> str | None:
+        """Take the database for the server ``holder``; None when taken, or the holder
+        that has it (renewed within ``stale_after_s`` seconds and not ``gone``) when
+        another server runs."""
+        with self._session() as s, s.begin():
+            row = s.get(_LeaseRow, "server", with_for_update=True)
+            now = _now()
+            if row is not None and row.holder != holder:
+                age = (now - (_utc(row.renewed_at) or now)).total_seconds()
+                if age < stale_after_s and not gone(row.holder):
+                    return row.holder
+            if row is None:
+                s.add(_LeaseRow(name="server", holder=holder, renewed_at=now))
+            else:
+                row.holder, row.renewed_at = holder, now
+        return None
+
+    def renew_lease(self, holder: str) -> bool:
+        """Renew ``holder``'s lease; False when another server has taken it."""
+        return self._lease_update(holder, renewed_at=_now())
+
+    def release_lease(self, holder: str) -> None:
+        """Give the database up (at shut-down)."""
+        with self._session() as s, s.begin():
+            s.execute(delete(_LeaseRow).where(_LeaseRow.holder == holder))
+
+    def _lease_update(self, holder: str, **values: Any) -> bool:
+        with self._session() as s, s.begin():
+            result = s.execute(update(_LeaseRow).where(_LeaseRow.holder == holder).values(**values))
+            return bool(getattr(result, "rowcount", 0))
 
     # -- reading -------------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ parent through one pipe, with messages of the form ``(kind, payload)``::
     ("progress", "routing cables")                         as each planner stage starts
     ("done", {"summary", "diagnostics", "notes", "files"})  the plan and its output files
     ("problems", [problem dicts])                          the scenario cannot be planned
+    ("memory", "message")                                  over the memory limit
     ("crash", "traceback text")                            a bug in topo
 
 Importing this module parses the built-in catalog once, so that children forked from a
@@ -23,10 +24,11 @@ from typing import Any
 from topo.catalog import builtin_catalog
 from topo.errors import TopoError
 from topo.exports import render_plan
+from topo.limits import limit_memory
 from topo.planner import plan
 from topo.scenario import parse_scenario
 
-__all__ = ["plan_in_child", "plan_outcome", "ready"]
+__all__ = ["draw_in_child", "limit_memory", "plan_in_child", "plan_outcome", "ready"]
 
 
 def plan_outcome(data: dict[str, Any], progress: Any = None) -> tuple[str, Any]:
@@ -56,10 +58,51 @@ def ready() -> None:
     """A child that does nothing: starting one proves children can be started."""
 
 
-def plan_in_child(conn: Connection, data: dict[str, Any]) -> None:
-    """Child-process entry point: plan ``data`` and report through ``conn``."""
+def _memory_message(max_bytes: int | None) -> str:
+    limit = f" of {max_bytes // 2**20:,} MiB (TOPO_MEMORY_LIMIT_MB)" if max_bytes else ""
+    return f"planning needed more memory than this server's limit{limit}"
+
+
+def plan_in_child(conn: Connection, data: dict[str, Any], max_bytes: int | None = None) -> None:
+    """Child-process entry point: plan ``data`` and report through ``conn``, within
+    ``max_bytes`` of address space."""
+    limit_memory(max_bytes)
     try:
-        conn.send(plan_outcome(data, progress=lambda stage: conn.send(("progress", stage))))
+        try:
+            outcome = plan_outcome(data, progress=lambda stage: conn.send(("progress", stage)))
+        except MemoryError:
+            outcome = ("memory", _memory_message(max_bytes))
+        if outcome[0] == "crash" and "MemoryError" in str(outcome[1]).splitlines()[-1]:
+            outcome = ("memory", _memory_message(max_bytes))
+        try:
+            conn.send(outcome)
+        except MemoryError:  # the results themselves did not fit
+            del outcome
+            conn.send(("memory", _memory_message(max_bytes)))
+    finally:
+        conn.close()
+
+
+def draw_in_child(
+    conn: Connection, data: dict[str, Any], options: dict[str, Any], max_bytes: int | None
+) -> None:
+    """Child-process entry point: re-plan ``data`` and draw it with the highlight
+    ``options`` (``cables``, ``rack``, ``tier``); send ``("done", svg bytes)``."""
+    from topo.drawing import plan_to_svg
+
+    limit_memory(max_bytes)
+    try:
+        try:
+            result = plan(parse_scenario(data))
+            svg = plan_to_svg(result, **options).encode("utf-8")
+            del result
+            conn.send(("done", svg))
+        except TopoError as exc:
+            conn.send(("problems", [p.to_dict() for p in exc.problems]))
+        except MemoryError:
+            conn.send(("memory", _memory_message(max_bytes)))
+        except Exception:
+            conn.send(("crash", traceback.format_exc()))
     finally:
         conn.close()
 

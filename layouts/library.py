@@ -37,6 +37,7 @@ __all__ = [
     "floor_to_yaml",
     "list_layouts",
     "load_layout",
+    "parse_yaml",
     "read_floor",
 ]
 
@@ -123,18 +124,16 @@ def read_floor(path: str | os.PathLike[str]) -> Floor:
         ...         print(exc.problems[0])
         floor.fill_limit: Input should be less than or equal to 1 (got 2)
     """
+    from topo.limits import check_document, read_limited_text
+
     p = Path(path)
     source = str(p)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError(Problem(source, f"floor file {source!r} not found")) from None
-    except IsADirectoryError:
-        raise ScenarioError(Problem(source, f"floor file {source!r} is a directory")) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(Problem(source, f"cannot read floor file {source!r}: {exc}")) from None
-    parse = _parse_json if p.suffix.lower() == ".json" else _parse_yaml
+    text = read_limited_text(p, what="floor file")
+    parse = _parse_json if p.suffix.lower() == ".json" else parse_yaml
     data = parse(text, source)
+    problems = check_document(data, prefix="floor")
+    if problems:
+        raise ScenarioError(problems)
     return floor_from_data(data, source=source)
 
 
@@ -224,7 +223,7 @@ def _layout_names() -> list[str]:
 def _read_shipped(name: str) -> Any:
     source = f"layouts/data/{name}{_SUFFIX}"
     text = (resources.files("layouts") / _DATA / f"{name}{_SUFFIX}").read_text(encoding="utf-8")
-    return _parse_yaml(text, source)
+    return parse_yaml(text, source)
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
@@ -253,9 +252,28 @@ def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[
 _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
-def _parse_yaml(text: str, source: str) -> Any:
+def parse_yaml(text: str, source: str) -> Any:
+    """YAML text parsed safely, a key given twice in one mapping refused.
+
+    Raises:
+        ScenarioError: malformed YAML (line and column given), a duplicate key, or
+            nesting too deep to parse.
+
+    Example:
+        >>> try:
+        ...     parse_yaml("a: 1\\na: 2\\n", "s.yaml")
+        ... except ScenarioError as exc:
+        ...     print(exc.problems[0])
+        s.yaml: malformed YAML at line 2, column 1: found duplicate key 'a' (first given at line 1)
+    """
     try:
         return yaml.load(text, Loader=_UniqueKeyLoader)
+    except RecursionError:
+        raise ScenarioError(Problem(source, "the document is nested too deeply")) from None
+    except ValueError:  # an integer longer than Python converts from text
+        raise ScenarioError(
+            Problem(source, "a number is too long to read (more than 4,300 digits)")
+        ) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         reason = getattr(exc, "problem", None) or str(exc)

@@ -383,9 +383,9 @@ def run_batch(
 
     Example:
         >>> from topo.sweep import expand_sweep, parse_sweep     # doctest: +SKIP
-        >>> sweep = parse_sweep({"base": "examples/enterprise-hall.yaml",
+        >>> sweep = parse_sweep({"base": "examples/enterprise-hall.yaml",  # doctest: +SKIP
         ...                      "axes": {"servers.per_rack": [8, 12]}})
-        >>> run_batch(expand_sweep(sweep), "runs/", workers=2).failed
+        >>> run_batch(expand_sweep(sweep), "runs/", workers=2).failed  # doctest: +SKIP
         ()
     """
     problems = check_metrics(sort, pareto)

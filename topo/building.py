@@ -33,7 +33,7 @@ class LinkBuffer:
         >>> buf = LinkBuffer("f")
         >>> buf.add("srv-A01-01", 1, 0, "leaf-A01", 3, 2, 100, "server-leaf")
         >>> [(x.id, x.b.port_name) for x in buf.links()]
-        [('f-L000001', '03/2')]
+        [('f-L000001', '03.2')]
     """
 
     __slots__ = ("fabric", "rows")

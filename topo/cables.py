@@ -34,7 +34,14 @@ from topo.errors import CatalogError, Problem
 from topo.model import Device, Endpoint, Link
 from topo.routing import RackRoute
 
-__all__ = ["Cable", "choose_media", "inrack_mm", "make_cables", "port_label"]
+__all__ = [
+    "Cable",
+    "breakout_assemblies",
+    "choose_media",
+    "inrack_mm",
+    "make_cables",
+    "port_label",
+]
 
 RACK_UNIT_MM = RACK_UNIT_M * 1000
 
@@ -249,13 +256,13 @@ def make_cables(
     return tuple(cables), tuple(problems)
 
 
-def _breakout_lengths(
-    links: Sequence[Link], measured: Sequence[tuple[str, int, tuple[int, ...], int]]
-) -> list[int]:
-    """The length to size each link's media for: its own, or for the legs of a breakout
-    cage, the longest routed leg of the cage's assembly (legs joined through shared cages).
+def breakout_assemblies(links: Sequence[Link]) -> list[int]:
+    """Per link, the index of the first leg of its breakout assembly (the legs of one
+    cage, and every leg joined to them through another shared cage), or -1 for a link
+    that is no breakout leg.
+
+    Example: two legs of one cage and a plain link -> ``[0, 0, -1]``.
     """
-    sized = [m[3] for m in measured]
     parent: dict[int, int] = {}
 
     def find(i: int) -> int:
@@ -279,13 +286,25 @@ def _breakout_lengths(
                     ri, rj = find(i), find(j)
                     if ri != rj:
                         parent[max(ri, rj)] = min(ri, rj)
+    out = [-1] * len(links)
+    for i in legs:
+        out[i] = find(i)
+    return out
+
+
+def _breakout_lengths(
+    links: Sequence[Link], measured: Sequence[tuple[str, int, tuple[int, ...], int]]
+) -> list[int]:
+    """The length to size each link's media for: its own, or for the legs of a breakout
+    cage, the longest routed leg of the cage's assembly (legs joined through shared cages).
+    """
+    sized = [m[3] for m in measured]
+    root = breakout_assemblies(links)
     longest: dict[int, int] = {}
-    for i in legs:
-        if measured[i][0] == "ok":
-            r = find(i)
+    for i, r in enumerate(root):
+        if r >= 0 and measured[i][0] == "ok":
             longest[r] = max(longest.get(r, 0), sized[i])
-    for i in legs:
-        r = find(i)
+    for i, r in enumerate(root):
         if r in longest and measured[i][0] == "ok":
             sized[i] = longest[r]
     return sized

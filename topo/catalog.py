@@ -269,9 +269,11 @@ class Media(_Sourced):
     id: str
     kind: MediaKind
     speed_gbps: int = Field(gt=0)
-    reach_m: float = Field(gt=0)
-    od_mm: float = Field(gt=0)
-    stock_lengths_m: tuple[float, ...] = Field(min_length=1)
+    reach_m: float = Field(gt=0, allow_inf_nan=False)
+    od_mm: float = Field(gt=0, allow_inf_nan=False)
+    stock_lengths_m: tuple[Annotated[float, Field(gt=0, allow_inf_nan=False)], ...] = Field(
+        min_length=1
+    )
     cable_sku: str
     cable_cost_usd: Money = 0.0
     cable_cost_per_m_usd: Money = 0.0
@@ -371,6 +373,17 @@ class CatalogOverrides(_Frozen):
         "to set on catalog entries by id: a switch, server or media id, or a transceiver "
         "SKU; the entries keep everything else.",
     )
+
+    @model_validator(mode="after")
+    def _ids_differ(self) -> CatalogOverrides:
+        for kind, entries in (
+            ("switches", self.switches), ("servers", self.servers), ("media", self.media)
+        ):  # fmt: skip
+            ids = [e.id for e in entries]
+            twice = sorted({i for i in ids if ids.count(i) > 1})
+            if twice:
+                raise ValueError(f"catalog {kind} give the id(s) {twice} more than once")
+        return self
 
 
 _T = TypeVar("_T", SwitchModel, Server, Media)

@@ -21,10 +21,13 @@ interrupted (Ctrl-C), after writing the summary of what finished.
 from __future__ import annotations
 
 import json
+import math
+import os
 import sys
+import tempfile
 from importlib import resources
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich import box
@@ -62,6 +65,39 @@ def _fail(exc: TopoError) -> typer.Exit:
     return typer.Exit(EXIT_USER_ERROR)
 
 
+def _check_output_folder(folder: Path, *, option: str = "out") -> None:
+    """Refuse, before any work, an output folder that cannot be made or written: a file in
+    the way, or a folder (its own or its nearest existing parent) this user cannot write."""
+    path = folder.absolute()
+    probe = path
+    while not probe.exists() and probe.parent != probe:
+        probe = probe.parent
+    if probe.exists() and not probe.is_dir():
+        why = f"{str(probe)!r} is a file"
+    else:
+        try:  # the real test: os.access says yes to root even where nothing can be written
+            fd, name = tempfile.mkstemp(dir=probe, prefix=".topo-check-")
+            os.close(fd)
+            os.unlink(name)
+            return
+        except OSError as exc:
+            why = f"{str(probe)!r} is not writable ({exc.strerror})"
+    raise TopoError(Problem(option, f"cannot write into {str(folder)!r}: {why}", str(probe)))
+
+
+def _check_sweep_size(sw: Any) -> None:
+    """Refuse a sweep of more variants than the limit before any is built."""
+    from topo.limits import LIMITS, too_many
+
+    if sw.axes is not None:
+        count = math.prod(len(values) for values in sw.axes.values())
+    else:
+        count = len(sw.variants or ())
+    if count > LIMITS.max_variants:
+        where = "axes" if sw.axes is not None else "variants"
+        raise TopoError(Problem(where, too_many("variants", count, "max_variants"), count))
+
+
 def _builtin_scenario(name: str) -> Path:
     ref = resources.files("topo").joinpath(f"data/scenarios/{name}.yaml")
     return Path(str(ref))
@@ -96,6 +132,7 @@ def plan_cmd(
     from topo.planner import plan
 
     try:
+        _check_output_folder(out)
         sc = _load(scenario)
         if quiet:
             result = plan(sc)
@@ -176,6 +213,9 @@ def draw_cmd(
             raise TopoError(
                 Problem("out", f"cannot write {out.name!r}: the drawing is .svg or .png", str(out))
             )
+        if out.is_dir():
+            raise TopoError(Problem("out", f"cannot write {str(out)!r}: it is a folder", str(out)))
+        _check_output_folder(out.parent)
         sc, folder = _scenario_for_drawing(source)
         result = plan(sc)
         svg = plan_to_svg(result, cables=cable or (), rack=rack, tier=tier)
@@ -267,7 +307,7 @@ def _print_summary(s: dict[str, object]) -> None:
                 else f"optimized, {-saving:.1f}% more cabling than naive"
             )
             if placement["method"] == "optimized"
-            else "naive (no placement of the free switches needs less cabling)"
+            else "naive (the optimized placement is no better once routed)"
         )
         rounds = int(placement.get("rounds", 1))
         if rounds > 1:
@@ -323,7 +363,9 @@ def batch_cmd(
 
     try:
         try:
+            _check_output_folder(out)
             sw = load_sweep(sweep)
+            _check_sweep_size(sw)
             sort_by = sort or sw.sort
             names = [m.strip() for m in pareto.split(",")] if pareto else list(sw.pareto)
             problems = check_metrics(sort_by, names)
@@ -637,9 +679,13 @@ def serve_cmd(
         import uvicorn
 
         from api.config import Settings
-        from api.main import create_app
+        from api.main import busy_message, create_app
 
         settings = Settings()
+        try:
+            busy = busy_message(settings)
+        except Exception:  # the store cannot be opened: start-up reports it in full
+            busy = None
     except ImportError as exc:
         err_console.print(f"[red]error[/red] the HTTP API needs the {exc.name!r} package")
         raise typer.Exit(EXIT_USER_ERROR) from None
@@ -648,6 +694,9 @@ def serve_cmd(
             name = "TOPO_" + "_".join(str(p) for p in err["loc"]).upper()
             err_console.print(f"[red]error[/red] {name}: {err['msg']}", soft_wrap=True)
         raise typer.Exit(EXIT_USER_ERROR) from None
+    if busy is not None:
+        err_console.print(f"[red]error[/red] {busy}", soft_wrap=True)
+        raise typer.Exit(EXIT_USER_ERROR)
     uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level)
 
 

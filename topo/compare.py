@@ -22,13 +22,13 @@ the same bytes.
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from html import escape
 from typing import Any, Literal
+
+from topo.drawing.style import esc as escape
+from topo.exports import csv_text
 
 __all__ = [
     "METRICS",
@@ -231,11 +231,7 @@ def summary_csv(
 ) -> str:
     """``summary.csv``: one row per variant (see :func:`summary_table`)."""
     header, rows = summary_table(results, axes=axes, sort=sort, pareto=pareto)
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(header)
-    w.writerows(rows)
-    return buf.getvalue()
+    return csv_text(header, rows)
 
 
 # -- the chart ----------------------------------------------------------------------------

@@ -69,7 +69,7 @@ def group_slopes(pb: Problem) -> np.ndarray:
     for t, pos in _by_table(pb, idx):
         if len(t.breaks):
             k = idx[pos]
-            j = np.minimum(t.interval(pb.base[k] + pb.sp[k].astype(np.int64)), len(t.breaks) - 1)
+            j = np.minimum(t.interval(pb.sized_sp[k].astype(np.int64)), len(t.breaks) - 1)
             slope[pos] = t.slope_cents_per_mm[j] / 100
     med = np.zeros(n_groups)
     grp = pb.group[idx]
@@ -110,6 +110,8 @@ class TreeCosts:
         dem: cables at each of those sinks.
         at: for each of its cables, the index of its sink in ``nodes``.
         base: each cable's base length (mm).
+        floor: each cable's least sized length (mm): for a breakout leg, its assembly's
+            on shortest routes (its media are sized for the longest leg); else 0.
         parts: its cables split by media table.
         slopes: the pricing slopes (dollars per mm).
     """
@@ -118,6 +120,7 @@ class TreeCosts:
     dem: list[np.ndarray]
     at: list[np.ndarray]
     base: list[np.ndarray]
+    floor: list[np.ndarray]
     parts: list[list[tuple[MediaTable, np.ndarray]]]
     slopes: list[tuple[float, ...]]
 
@@ -125,7 +128,7 @@ class TreeCosts:
     def of(cls, pb: Problem, groups: list[int], sinks_of: list[dict[int, list[int]]]) -> TreeCosts:
         """The cables and pricing slopes of the LP ``groups``."""
         media = group_slopes(pb)
-        nodes, dem, at, base, parts, slopes = [], [], [], [], [], []
+        nodes, dem, at, base, floor, parts, slopes = [], [], [], [], [], [], []
         for g in groups:
             idx = np.array(sorted(i for v in sinks_of[g].values() for i in v), dtype=np.int64)
             u, inv, cnt = np.unique(pb.sink[idx], return_inverse=True, return_counts=True)
@@ -133,17 +136,18 @@ class TreeCosts:
             dem.append(cnt.astype(np.float64))
             at.append(inv.ravel())
             base.append(pb.base[idx])
+            floor.append(np.where(pb.assembly[idx] >= 0, pb.sized_sp[idx], 0).astype(np.int64))
             parts.append(_by_table(pb, idx))
             m = float(media[g])
             slopes.append(tuple(sorted({FLAT_USD_PER_MM, *(m * f for f in _SLOPE_FACTORS)})))
-        return cls(nodes, dem, at, base, parts, slopes)
+        return cls(nodes, dem, at, base, floor, parts, slopes)
 
     def sink_costs(self, j: int, node_mm: np.ndarray) -> np.ndarray:
         """Dollars of group ``j``'s cables at each of its sinks, on a tree whose path
         lengths (mm, by node) are ``node_mm``, with :data:`TIE_USD_PER_MM` per mm; infinite
         where a cable's route is longer than any media reaches (never a column)."""
         route = node_mm[self.nodes[j]][self.at[j]]
-        need = self.base[j] + np.rint(route).astype(np.int64)
+        need = np.maximum(self.base[j] + np.rint(route).astype(np.int64), self.floor[j])
         usd = TIE_USD_PER_MM * route
         for t, pos in self.parts[j]:
             n = need[pos]

@@ -114,7 +114,7 @@ def media_table(options: Sequence[Media], slack_mm: int | None) -> MediaTable:
     Example:
         >>> from topo.catalog import builtin_catalog
         >>> t = media_table(builtin_catalog().media_for(100), None)
-        >>> i = t.interval(np.array([2000, 3500, 30000]))
+        >>> i = t.interval(np.array([2000, 6000, 30000]))
         >>> [t.options[m].kind for m in t.media[i]]
         ['dac', 'acc', 'aoc']
     """

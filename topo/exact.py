@@ -38,7 +38,7 @@ from topo.costs import MediaTable
 from topo.diversity import diverse_paths
 from topo.flows import FlowGraph, _decompose, tree_paths
 from topo.optimizer import RouteOptions, RoutingResult, route_cables
-from topo.problem import CableDemand, Problem, setup_problem
+from topo.problem import CableDemand, Problem, setup_problem, size_assemblies
 from topo.routing import RackRoute, SolverInfo
 
 __all__ = ["MAX_CHOICES", "WORK_LIMIT", "ExactResult", "exact_routes", "route_exact"]
@@ -210,6 +210,7 @@ class _Class:
     least: int
     slack_lb: int
     first: int  # media interval of the shortest route
+    floor: int = 0  # breakout legs: their assembly's length on shortest routes (else 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -356,7 +357,77 @@ def route_exact(
         iterations=solves,
         time_limit_hit=got.time_hit,
     )
-    return _result(fg, pb, demands, classes, cands, got, bound, solver, sets)
+    result = _result(fg, pb, demands, classes, cands, got, bound, solver, sets)
+    if _overfills(fg, pb, demands, result.routes):
+        # the model gave breakout legs the least cross-section their assembly can have:
+        # with the media their routes lead to, the trays overflow. Solve again with the
+        # legs sized as they are when the other legs keep their shortest routes; the
+        # first solve's bound stands.
+        say("routing: exact, again with breakout assemblies sized")
+        wide = margin
+        sized = routes.candidates(classes, wide, objective, sized=True)
+        again = _solve(fg, classes, apart, sized, options, t0, {})
+        solves += 1
+        while again.status == "INFEASIBLE" and not routes.complete:
+            wide = _FIRST_MARGIN[objective] if wide == 0 else 8 * wide
+            sized = routes.candidates(classes, wide, objective, sized=True)
+            again = _solve(fg, classes, apart, sized, options, t0, {})
+            solves += 1
+        if again.value is not None:
+            hit = got.time_hit or again.time_hit
+            status = "OPTIMAL" if bound >= again.value else "FEASIBLE"
+            notes = [n for n in notes if not n.startswith("CP-SAT stopped")]
+            if status == "FEASIBLE":
+                notes.insert(
+                    0,
+                    f"CP-SAT's best routing that fits once breakout media are sized: "
+                    f"{again.value:,}, bound {bound:,.0f} ({unit})",
+                )
+            info = replace(
+                solver,
+                status=status,
+                notes=tuple(notes),
+                seconds=time.perf_counter() - t0,
+                iterations=solves,
+                time_limit_hit=hit,
+            )
+            got2 = replace(again, time_hit=hit)
+            result = _result(fg, pb, demands, classes, sized, got2, bound, info, sets)
+            if not _overfills(fg, pb, demands, result.routes):
+                return result
+        return _hand_over(
+            graph, demands, tables, options, progress, replace(got, status="OVERFILLS"), solves, t0
+        )
+    return result
+
+
+def _overfills(
+    fg: FlowGraph,
+    pb: Problem,
+    demands: Sequence[CableDemand],
+    routes: Mapping[str, RackRoute | None],
+) -> bool:
+    """Whether ``routes`` overfill a segment with the media they lead to (breakout legs
+    sized to their assembly's longest leg)."""
+    if not (pb.assembly >= 0).any():
+        return False
+    n = len(demands)
+    total = np.zeros(n)
+    has = np.zeros(n, dtype=bool)
+    for i in np.nonzero(pb.routable & (pb.area > 0))[0].tolist():
+        r = routes.get(demands[i].link)
+        if r is not None:
+            total[i], has[i] = r.total_mm, True
+    sized = size_assemblies(pb.assembly, pb.assembly_floor, pb.base + total, has)
+    load = np.zeros(len(fg.capacity))
+    for i in np.nonzero(has)[0].tolist():
+        t = pb.table[i]
+        j = int(t.interval(int(sized[i])))
+        r = routes[demands[i].link]
+        assert r is not None
+        if j < len(t.breaks) and r.segments:
+            np.add.at(load, np.asarray(r.segments, dtype=np.int64), float(t.area_mm2[j]))
+    return bool((load > fg.capacity + 1e-6).any())
 
 
 def _too_big(size: str) -> errors.ScenarioError:
@@ -379,21 +450,22 @@ def _classes(
 ) -> list[_Class]:
     """The classes of interchangeable cables with a media, in demand order (the members
     of a redundancy set in ``sets`` apart from other cables)."""
-    members: dict[tuple[int, int, int, int, str], list[int]] = {}
+    members: dict[tuple[int, int, int, int, str, int], list[int]] = {}
     for i in np.nonzero(pb.routable & (pb.area > 0))[0].tolist():
         red = demands[i].redundancy if demands[i].redundancy in sets else ""
-        key = (int(pb.src[i]), int(pb.sink[i]), id(pb.table[i]), int(pb.base[i]), red)
+        floor = int(pb.sized_sp[i]) if pb.assembly[i] >= 0 else 0
+        key = (int(pb.src[i]), int(pb.sink[i]), id(pb.table[i]), int(pb.base[i]), red, floor)
         members.setdefault(key, []).append(i)
     out = []
-    for (src, sink, _, base, _), idx in members.items():
+    for (src, sink, _, base, _, floor), idx in members.items():
         i = idx[0]
         t = pb.table[i]
         sp = int(pb.sp[i])
-        first = int(t.interval(base + sp))
+        first = int(t.interval(max(base + sp, floor)))
         slack_lb = int(pb.slack_lb[i])
         least = int(t.cost_cents[first:].min()) if objective == "cost" else base + sp + slack_lb
         node = int(pb.src_nodes[src])
-        out.append(_Class(tuple(idx), node, sink, base, t, least, slack_lb, first))
+        out.append(_Class(tuple(idx), node, sink, base, t, least, slack_lb, first, floor))
     return out
 
 
@@ -430,10 +502,12 @@ class _Routes:
         self.complete = False
 
     def candidates(
-        self, classes: Sequence[_Class], margin: float, objective: str
+        self, classes: Sequence[_Class], margin: float, objective: str, *, sized: bool = False
     ) -> list[list[_Choice]]:
         """Every route of each class worth at most its least value plus ``margin``;
-        :attr:`complete` tells whether that is every route some media reaches."""
+        :attr:`complete` tells whether that is every route some media reaches. A breakout
+        leg's route carries the least cross-section its assembly can have, or with
+        ``sized`` the one it has if the other legs keep their shortest routes."""
         out: list[list[_Choice]] = []
         total = 0
         self.complete = True
@@ -449,11 +523,21 @@ class _Routes:
             self.complete &= limit >= reach
             choices = []
             for mm, path in self.paths(k.src, k.sink, limit):
-                j = int(t.interval(k.base + mm))
-                cents, length = int(t.cost_cents[j]), k.base + mm + 2 * int(t.slack_mm[j])
+                if k.floor:
+                    # a breakout leg: its assembly is at least this long, and may run
+                    # longer with another leg: the least area, cost and slack it can get
+                    j = int(t.interval(max(k.base + mm, k.floor)))
+                    slack = int(t.slack_mm[j:].min())
+                    cents = int(t.cost_cents[j])
+                    length = max(k.base + mm, k.floor) + 2 * slack
+                    area = float(t.area_mm2[j] if sized else t.min_area_after[j])
+                else:
+                    j = int(t.interval(k.base + mm))
+                    area = float(t.area_mm2[j])
+                    cents, length = int(t.cost_cents[j]), k.base + mm + 2 * int(t.slack_mm[j])
                 value, other = (cents, length) if objective == "cost" else (length, cents)
                 if value <= ceiling:
-                    choices.append(_Choice(path, mm, float(t.area_mm2[j]), value, other))
+                    choices.append(_Choice(path, mm, area, value, other))
             total += len(choices)
             if total > MAX_CHOICES:
                 raise _too_big(f"more than {MAX_CHOICES:,}")
@@ -653,6 +737,9 @@ def _hand_over(
     if got.status == "INFEASIBLE":
         status = "INFEASIBLE"
         note = "CP-SAT proved that no routing fits the trays"
+    elif got.status == "OVERFILLS":
+        status = res.solver.status
+        note = "CP-SAT's routing overfills the trays once breakout media are sized"
     else:
         status = res.solver.status
         note = "CP-SAT found no routing within its work limit"

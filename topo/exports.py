@@ -19,7 +19,7 @@ import os
 import shutil
 import tempfile
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +38,8 @@ __all__ = [
     "OUTPUT_FILES",
     "TRAYS_COLUMNS",
     "compact_route",
+    "csv_text",
+    "format_decimal",
     "plan_to_bom_by_origin_csv",
     "plan_to_bom_csv",
     "plan_to_cables_csv",
@@ -45,6 +47,7 @@ __all__ = [
     "plan_to_scenario_yaml",
     "plan_to_trays_csv",
     "render_plan",
+    "spreadsheet_safe",
     "write_plan",
 ]
 
@@ -132,12 +135,54 @@ def _money(cents: int) -> str:
     return f"{cents / 100:.2f}"
 
 
-def _csv(header: tuple[str, ...], rows: list[list[Any]]) -> str:
+def format_decimal(value: float, *, digits: int = 3) -> str:
+    """A number in fixed-decimal notation, at most ``digits`` decimals, trailing zeros
+    dropped: never scientific notation, never rounded to a few significant digits.
+
+    >>> format_decimal(109652.8), format_decimal(1_000_000.0), format_decimal(0.2)
+    ('109652.8', '1000000', '0.2')
+    >>> format_decimal(0.1 + 0.2), format_decimal(-0.0)
+    ('0.3', '0')
+    """
+    text = f"{value:.{digits}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """A CSV cell that a spreadsheet shows as text: a text cell starting with ``=``, ``+``,
+    ``-``, ``@``, a tab or a carriage return (which a spreadsheet may run as a formula) gets
+    a leading apostrophe; numbers, and text that reads as a number, are kept as they are.
+
+    >>> spreadsheet_safe("=HYPERLINK(1)"), spreadsheet_safe("-1.5"), spreadsheet_safe("A01")
+    ("'=HYPERLINK(1)", '-1.5', 'A01')
+    >>> spreadsheet_safe("@SUM(A1)"), spreadsheet_safe(-3)
+    ("'@SUM(A1)", -3)
+    """
+    if not isinstance(value, str) or not value or value[0] not in _FORMULA_START:
+        return value
+    try:
+        float(value)
+    except ValueError:
+        return "'" + value
+    return value if value.strip() == value else "'" + value
+
+
+_FORMULA_START = frozenset("=+-@\t\r")
+
+
+def csv_text(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    """CSV text (``\\n`` line ends) with every cell made :func:`spreadsheet_safe`."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(header)
-    w.writerows(rows)
+    w.writerow([spreadsheet_safe(v) for v in header])
+    w.writerows([spreadsheet_safe(v) for v in row] for row in rows)
     return buf.getvalue()
+
+
+def _csv(header: tuple[str, ...], rows: list[list[Any]]) -> str:
+    return csv_text(header, rows)
 
 
 def compact_route(plan: Plan, segments: tuple[int, ...]) -> str:
@@ -172,7 +217,7 @@ def plan_to_cables_csv(plan: Plan) -> str:
                 c.a_rack, c.a_u, c.a_device, c.a_port,
                 c.b_rack, c.b_u, c.b_device, c.b_port,
                 c.media, c.kind, _m(c.route_mm), _m(c.length_mm), _m(c.stock_mm),
-                _money(c.cost_cents), f"{c.power_w:g}", compact_route(plan, c.segments),
+                _money(c.cost_cents), format_decimal(c.power_w), compact_route(plan, c.segments),
             ]
         )  # fmt: skip
     return _csv(CABLES_COLUMNS, rows)
@@ -207,8 +252,8 @@ def plan_to_bom_csv(plan: Plan) -> str:
                 qty,
                 _money(unit_cents),
                 _money(unit_cents * qty),
-                f"{unit_w:g}",
-                f"{unit_w * qty:g}",
+                format_decimal(unit_w),
+                format_decimal(unit_w * qty),
                 *source.columns(),
             ]
         )
@@ -268,9 +313,8 @@ def plan_to_bom_csv(plan: Plan) -> str:
             2 * m.end_power_w,
             sourcing_of(m),
         )
-    rows.append(
-        ["total", "", "", "", "", "", _money(total_cents), "", f"{total_power:g}", "", "", "", ""]
-    )
+    total = ["total", "", "", "", "", "", _money(total_cents), "", format_decimal(total_power)]
+    rows.append([*total, "", "", "", ""])
     return _csv(BOM_COLUMNS, rows)
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from layouts.errors import LayoutError, Problem
 from layouts.model import Floor
-from topo.scenario import Scenario
+from topo.scenario import Scenario, check_scenario_size
 
 __all__ = ["floor_of", "resolve_floor"]
 
@@ -49,7 +49,9 @@ def resolve_floor(
         floor = read_floor(path)
     else:
         floor = load_layout(ref)
-    return scenario.model_copy(update={"floor": floor})
+    resolved = scenario.model_copy(update={"floor": floor})
+    check_scenario_size(resolved)
+    return resolved
 
 
 def floor_of(scenario: Scenario) -> Floor:

@@ -72,8 +72,8 @@ class FlowGraph:
             ...     trays=(Tray(id="T1", path=((1, 1.6), (2.8, 1.6))),))
             >>> fg = FlowGraph.of(pathways_from_floor(floor))
             >>> a, b = fg.graph.drops["A01"].node, fg.graph.drops["A03"].node
-            >>> int(fg.dijkstra(fg.mm.astype(float), [a])[0][0, b])  # 2 drops + 1.2 m
-            4320
+            >>> int(fg.dijkstra(fg.mm.astype(float), [a])[0][0, b])  # mm, 1.2 m of it along T1
+            2132
         """
         n = graph.n_nodes
         keep = np.fromiter(sorted(graph.edge_lookup.values()), dtype=np.int64)

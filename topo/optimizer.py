@@ -36,8 +36,14 @@ Dijkstra under ``slope * length + area * pi`` for a few slopes (a flat one and m
 of the media's cost per mm) and a mixed tree taking each sink's cheapest path; the
 repairs read the LP's dollar prices at each group's media cost per mm. Either way,
 inside each rack pair the shorter routes go to the cables whose media and stock would
-cost most more on the longer ones. A cable whose route would call for a thicker media
+cost most more on the longer ones. A cable whose route would call for another media
 than its shortest route's is routed again with that cross-section (at most three times).
+
+Breakout legs. The legs of one breakout assembly share one media and stock length,
+sized for the assembly's longest leg (:mod:`topo.cables`); every stage sees them so
+(:func:`topo.problem.size_assemblies`): the router routes a leg with the cross-section
+its assembly gets on shortest routes, and the bounds give it the least cross-section
+and cost its assembly can have on any routes.
 
 The bound. For any prices ``p >= 0`` on the segments, the sum over cables of the least
 ``length + area * p`` of a route, less ``sum p * capacity``, is a lower bound on every
@@ -71,7 +77,15 @@ from topo.cost_objective import (
 from topo.costs import MediaTable
 from topo.diversity import keep_apart, redundancy_sets
 from topo.flows import FlowGraph, segment_counts, tree_loads, tree_paths
-from topo.problem import CableDemand, Pieces, Problem, merge_pieces, seg_area, setup_problem
+from topo.problem import (
+    CableDemand,
+    Pieces,
+    Problem,
+    merge_pieces,
+    seg_area,
+    setup_problem,
+    size_assemblies,
+)
 from topo.repair import polish_to_shortest, repair, reroute_greedy
 from topo.routing import RackRoute, SolverInfo
 
@@ -376,12 +390,14 @@ def route_cables(
         cost_priced_cents=cost_terms,
         cost_offset_cents=cost_offset,
     )
-    if method == "optimize" and status != "INFEASIBLE" and _attempt < _RECHECKS:
-        thicker = _thicker_media(fg, pb, demands, routes)
-        if thicker:
-            say(f"routing: {len(thicker)} cables change to thicker media on their routes")
+    # every cable on its shortest route gets the media it was routed with
+    moved = method_name != "shortest-path" or bool(fixed_paths) or bool(area_override)
+    if method == "optimize" and status != "INFEASIBLE" and _attempt < _RECHECKS and moved:
+        changed = _changed_media(fg, pb, demands, routes)
+        if changed:
+            say(f"routing: {len(changed)} cables change media on their routes")
             merged = dict(area_override or {})
-            merged.update(thicker)
+            merged.update(changed)
             again = route_cables(
                 graph,
                 demands,
@@ -434,23 +450,22 @@ _RECHECKS = 3
 """Times the router re-routes with the cross-sections of the media the routes lead to."""
 
 
-def _thicker_media(
+def _changed_media(
     fg: FlowGraph,
     pb: Problem,
     demands: Sequence[CableDemand],
     routes: Mapping[str, RackRoute | None],
 ) -> dict[str, float]:
-    """Cables whose media on their route are thicker than routed with, if that overfills
-    a segment: their link ids and the thicker cross-sections."""
-    n = len(demands)
-    if not pb.may_thicken.any():
+    """Cables whose media on their routes (breakout legs sized to their assembly's
+    longest leg) differ in cross-section from what they were routed with, if the routes
+    overfill a segment with the media they lead to: their link ids and cross-sections."""
+    if not (pb.may_thicken.any() or (pb.thinner_at < np.inf).any()):
         return {}
-    total = np.zeros(n, dtype=np.int64)
-    has = np.zeros(n, dtype=bool)
-    for i in np.nonzero(pb.may_thicken)[0].tolist():
-        r = routes.get(demands[i].link)
-        if r is not None and pb.area[i] > 0:
-            total[i], has[i] = r.total_mm, True
+    rs = [routes.get(c.link) for c in demands]
+    has = np.fromiter((r is not None for r in rs), dtype=bool, count=len(rs))
+    has &= pb.routable & (pb.area > 0)
+    total = np.fromiter((0 if r is None else r.total_mm for r in rs), np.float64, len(rs))
+    sized = size_assemblies(pb.assembly, pb.assembly_floor, pb.base + total, has)
     actual = pb.area.copy()
     by_table: dict[int, list[int]] = {}
     for i in np.nonzero(has)[0].tolist():
@@ -458,18 +473,18 @@ def _thicker_media(
     for idx_list in by_table.values():
         idx = np.array(idx_list)
         t = pb.table[idx_list[0]]
-        k = t.interval(pb.base[idx] + total[idx])
+        k = t.interval(sized[idx].astype(np.int64))
         ok = k < len(t.breaks)
         actual[idx] = np.where(ok, t.area_mm2[np.minimum(k, len(t.breaks) - 1)], actual[idx])
-    grow = has & (actual > pb.area + 1e-9)
-    if not grow.any():
+    moved = has & (np.abs(actual - pb.area) > 1e-9)
+    if not moved.any():
         return {}
     chunks, weights = [], []
-    for i, c in enumerate(demands):
-        r = routes.get(c.link)
-        if r is not None and pb.area[i] > 0:
-            chunks.append(np.asarray(r.segments, dtype=np.int64))
-            weights.append(np.full(len(r.segments), actual[i]))
+    for i in np.nonzero(has)[0].tolist():
+        r = routes[demands[i].link]
+        assert r is not None
+        chunks.append(np.asarray(r.segments, dtype=np.int64))
+        weights.append(np.full(len(r.segments), actual[i]))
     load = (
         np.bincount(
             np.concatenate(chunks), weights=np.concatenate(weights), minlength=len(fg.capacity)
@@ -479,7 +494,7 @@ def _thicker_media(
     )
     if not (load > fg.capacity + 1e-6).any():
         return {}
-    return {demands[i].link: float(actual[i]) for i in np.nonzero(grow)[0].tolist()}
+    return {demands[i].link: float(actual[i]) for i in np.nonzero(moved)[0].tolist()}
 
 
 def _optimize(
@@ -709,8 +724,9 @@ def _routes(
             lens = [float(fg.mm[p].sum()) for p, _ in paths]
             idx = np.array(cables, dtype=np.int64)
             t_ = pb.table[cables[0]]
-            short = t_.cost(pb.base[idx] + int(lens[0]))
-            long = t_.cost(pb.base[idx] + int(lens[-1]))
+            floor = np.where(pb.assembly[idx] >= 0, pb.sized_sp[idx], 0).astype(np.int64)
+            short = t_.cost(np.maximum(pb.base[idx] + int(lens[0]), floor))
+            long = t_.cost(np.maximum(pb.base[idx] + int(lens[-1]), floor))
             # most to lose first; then the longest in-rack runs (closest to a reach limit)
             order = np.lexsort((idx, -pb.base[idx], -(long - short)))
             k = 0

@@ -59,7 +59,9 @@ class PlacementReport:
     """How the free devices were placed and what it saved against naive placement.
 
     ``naive`` and ``chosen`` score every link touching a free device, in metres of cable
-    (objective ``length``) or US dollars (``cost``), on shortest tray routes.
+    (objective ``length``) or US dollars (``cost``), on shortest tray routes; the planner
+    replaces them with the cable length or cost of the two final plans (routed, media and
+    breakout assemblies sized), which is what ``plan.json`` reports.
     """
 
     method: str

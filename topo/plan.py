@@ -183,6 +183,7 @@ class Plan:
                 "length_gap": round(self.length_gap, 6),
                 "cost_gap": round(self.cost_gap, 6),
                 "bound_source": self.solver.bound_source,
+                "bound_scope": "placement",
                 "iterations": self.solver.iterations,
                 "time_limit_hit": self.solver.time_limit_hit,
                 "seconds": round(self.solver.seconds, 3),

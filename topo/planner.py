@@ -43,7 +43,14 @@ from layouts.errors import TopoError
 from layouts.model import Floor
 from layouts.pathways import PathwayGraph, pathways_from_floor
 from layouts.validate import validate_floor
-from topo.cables import RACK_UNIT_MM, Cable, _breakout_lengths, inrack_mm, make_cables
+from topo.cables import (
+    RACK_UNIT_MM,
+    Cable,
+    _breakout_lengths,
+    breakout_assemblies,
+    inrack_mm,
+    make_cables,
+)
 from topo.catalog import Catalog, builtin_catalog, merge_catalog
 from topo.costs import MediaTable, media_table
 from topo.errors import LayoutError, Problem
@@ -263,16 +270,16 @@ def _place_and_route(
         scenario, fabric, floor, catalog, graph, naive, say, reserve_u
     )
     first, feedback = attempt(placement, report)
-    if report is None or options.routing != "optimize":
+    if report is None:
         return first
-    best, rounds = first, 1
+    best, rounds, best_placed = first, 1, placement
     total = np.zeros(len(graph.segments))
     seen = {placement.devices}
     free = {d.id for d in fabric.devices if d.rack is None}
     spare = _spare_mm2(first, free)
     # a plan that fits only by detours is re-placed at high effort, while that gains
     last, gained = first, options.effort == "high"
-    for k in range(2, limit + 1):
+    for k in range(2, limit + 1 if options.routing == "optimize" else 1):
         if not last.overflows and not ((feedback.mm_per_mm2 > 0).any() and gained):
             break  # fits, and without detours or without gain from the last round
         total = total + feedback.mm_per_mm2
@@ -296,15 +303,53 @@ def _place_and_route(
         last, feedback = attempt(placement, report)
         gained = _rank(last) < _rank(best)
         if gained:
-            best = last
+            best, best_placed = last, placement
+    return _against_naive(best, best_placed, naive, attempt, first, rounds)
+
+
+def _against_naive(
+    best: Plan,
+    best_placed: Placement,
+    naive: Placement,
+    attempt: Callable[[Placement, PlacementReport | None], tuple[Plan, TrayPrices]],
+    first: Plan,
+    rounds: int,
+) -> Plan:
+    """The optimized plan if it beats the naive placement's on the final, routed and
+    sized cables (by the objective; ties keep naive), else the naive plan; either way
+    with the report's figures taken from those final plans."""
     assert best.placement_report is not None
-    kept = replace(
-        best.placement_report,
+    report = best.placement_report
+    if best_placed.devices == naive.devices:
+        kept, naive_plan = best, best
+    else:
+        naive_plan, _ = attempt(naive, None)
+        kept = best if _rank(best) < _rank(naive_plan) else naive_plan
+    method = report.method if kept is best else "naive"
+    notes = kept.notes
+    if kept is not best:
+        notes = (
+            *notes,
+            "optimized switch placement was not better than naive once routed: naive kept",
+        )
+    final = replace(
+        report,
+        method=method,
+        naive=_value(naive_plan),
+        chosen=_value(kept),
         rounds=rounds,
         fill_before=_max_fill(first),
-        fill_after=_max_fill(best),
+        fill_after=_max_fill(kept),
     )
-    return replace(best, placement_report=kept)
+    return replace(kept, placement_report=final, notes=notes)
+
+
+def _value(plan: Plan) -> float:
+    """The plan's objective on its final cables: cable cost in US dollars or length in
+    metres."""
+    if plan.solver.objective == "cost":
+        return plan.cable_cost_cents / 100
+    return plan.total_length_mm / 1000
 
 
 def _spare_mm2(plan: Plan, free: set[str]) -> np.ndarray:
@@ -395,7 +440,11 @@ def _route_and_finish(
     length_lb, cost_lb = _bounds(
         cables, fabric.links, devices, demands, result, dict(tables), catalog, options
     )
-    solver = _final_status(result.solver, cables, fills, length_lb, cost_lb)
+    shortest = not any(f.over for f in fills) and _on_shortest_routes(demands, result)
+    if shortest:
+        # every cable on a shortest route, sized as short as it can be: no plan costs less
+        cost_lb = sum(c.cost_cents for c in cables if c.status == "ok")
+    solver = _final_status(result.solver, cables, fills, length_lb, cost_lb, shortest=shortest)
     speeds = np.array([d.speed_gbps for d in demands], dtype=np.int64)
     areas = {s: float(result.area_mm2[speeds == s].mean()) for s in np.unique(speeds).tolist()}
     prices = result.prices * 1000 if len(result.prices) else np.zeros(len(graph.segments))
@@ -429,8 +478,17 @@ def _demands(
     for d in devices.values():
         assert d.rack is not None and d.u is not None, d.id
         at[d.id] = (d.rack, inrack_mm(racks[d.rack].height_u, d.u, dress))
+    root = breakout_assemblies(fabric.links)
+    floor_of: dict[int, int] = {}  # legs inside one rack size their assembly too
+    for link, r in zip(fabric.links, root, strict=True):
+        (ra, _), (rb, _) = at[link.a.device], at[link.b.device]
+        if r >= 0 and ra == rb:
+            da, db = devices[link.a.device], devices[link.b.device]
+            assert da.u is not None and db.u is not None
+            run = round(abs(da.u - db.u) * RACK_UNIT_MM) + dress
+            floor_of[r] = max(floor_of.get(r, 0), run)
     out = []
-    for link in fabric.links:
+    for link, r in zip(fabric.links, root, strict=True):
         (ra, run_a), (rb, run_b) = at[link.a.device], at[link.b.device]
         if ra != rb:
             out.append(
@@ -441,7 +499,9 @@ def _demands(
                     link.speed_gbps,
                     run_a + run_b,
                     link.redundancy,
-                    bool(link.a.lane or link.b.lane),
+                    r >= 0,
+                    r,
+                    floor_of.get(r, 0),
                 )
             )
     return out
@@ -533,19 +593,31 @@ def _bounds(
     return math.floor(max(shortest, priced) + 1e-6), cents
 
 
+def _on_shortest_routes(demands: Sequence[CableDemand], result: RoutingResult) -> bool:
+    """Whether every cable between racks that has a route runs on a shortest one."""
+    rs = [result.routes.get(d.link) for d in demands]
+    total = np.fromiter((-1 if r is None else r.total_mm for r in rs), np.float64, len(rs))
+    return not bool((total > result.sp_mm + 0.5).any())
+
+
 def _final_status(
     solver: SolverInfo,
     cables: Sequence[Cable],
     fills: Sequence[SegmentFill],
     length_lb: int,
     cost_lb: int,
+    *,
+    shortest: bool = False,
 ) -> SolverInfo:
     """The router's status, checked against the final cables: a plan that meets its
-    bound is optimal, one above it is not proven optimal (breakout legs, for one, are
-    sized to their assembly's longest leg after routing), and one that overflows after
-    media selection is not feasible."""
+    bound is optimal, one above it is not proven optimal, and one that overflows after
+    media selection is not feasible. A plan that fits with every cable on a shortest
+    route is checked against its bound whatever the router said."""
     status, notes = solver.status, list(solver.notes)
     over = sum(1 for f in fills if f.over)
+    if shortest and not over:
+        status = "FEASIBLE"
+        notes = [n for n in notes if "overfill" not in n and "overflow" not in n]
     if over and status in ("OPTIMAL", "FEASIBLE"):
         status = "UNKNOWN"
         notes.append(f"{over} tray segments overflow once the media are final")

@@ -229,10 +229,10 @@ def power_summary(
     by_row: dict[str, RackLoad] = defaultdict(RackLoad)
     peak: dict[str, tuple[float, str]] = {}
     for rack_id, load in loads.items():
-        row = racks[rack_id].row
-        by_row[row] += load
-        if load.total_w > peak.get(row, (0.0, ""))[0]:
-            peak[row] = (load.total_w, rack_id)
+        row_id = racks[rack_id].row
+        by_row[row_id] += load
+        if load.total_w > peak.get(row_id, (0.0, ""))[0]:
+            peak[row_id] = (load.total_w, rack_id)
     rows: dict[str, Any] = {}
     hall = RackLoad()
     for row in floor.rows:

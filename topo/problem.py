@@ -20,7 +20,15 @@ from topo.costs import MediaTable
 from topo.flows import FlowGraph
 from topo.routing import _cover_sources
 
-__all__ = ["CableDemand", "Pieces", "Problem", "merge_pieces", "seg_area", "setup_problem"]
+__all__ = [
+    "CableDemand",
+    "Pieces",
+    "Problem",
+    "merge_pieces",
+    "seg_area",
+    "setup_problem",
+    "size_assemblies",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +43,9 @@ class CableDemand:
         redundancy: the link's redundancy key ('' for none).
         breakout: a leg of a breakout cable, whose media are sized for the longest leg
             of its assembly: its length may exceed its base plus its route.
+        assembly: the legs of one breakout assembly share this number (-1: not a leg).
+        assembly_floor_mm: the least length the assembly is sized to whatever the routes
+            (its legs inside one rack), 0 if none.
     """
 
     link: str
@@ -44,6 +55,8 @@ class CableDemand:
     base_mm: int
     redundancy: str = ""
     breakout: bool = False
+    assembly: int = -1
+    assembly_floor_mm: int = 0
 
 
 @dataclass(eq=False)
@@ -71,6 +84,34 @@ class Problem:
     group: np.ndarray  # group index (-1 if not routable)
     group_src: np.ndarray  # per group: source index
     group_area: np.ndarray  # per group: cross-section
+    assembly: np.ndarray  # breakout assembly of each demand (-1: not a leg)
+    assembly_floor: np.ndarray  # least length its assembly is sized to, mm
+    sized_sp: np.ndarray  # length its media are sized for on shortest routes, mm
+
+
+def size_assemblies(
+    assembly: np.ndarray, floor: np.ndarray, length: np.ndarray, live: np.ndarray
+) -> np.ndarray:
+    """Each length, with the legs of a breakout assembly raised to the longest ``live``
+    leg of the assembly (and its floor): the length their shared media are sized for, as
+    :func:`topo.cables.make_cables` sizes them.
+
+    Example:
+        >>> size_assemblies(
+        ...     np.array([0, 0, -1]), np.zeros(3), np.array([5.0, 9.0, 2.0]), np.ones(3, bool)
+        ... ).tolist()
+        [9.0, 9.0, 2.0]
+    """
+    out = np.array(length, dtype=np.float64, copy=True)
+    legs = np.nonzero((assembly >= 0) & live)[0]
+    if not len(legs):
+        return out
+    ids, inv = np.unique(assembly[legs], return_inverse=True)
+    top = np.full(len(ids), -np.inf)
+    np.maximum.at(top, inv, out[legs])
+    np.maximum.at(top, inv, floor[legs].astype(np.float64))
+    out[legs] = top[inv]
+    return out
 
 
 def setup_problem(
@@ -112,6 +153,12 @@ def setup_problem(
     slack_lb = np.zeros(d)
     cost_lb = np.zeros(d, dtype=np.int64)
     table = [tables[c.speed_gbps] for c in demands]
+    assembly = np.array([c.assembly for c in demands], dtype=np.int64)
+    a_floor = np.array([c.assembly_floor_mm for c in demands], dtype=np.int64)
+    # the media of a breakout leg are sized for its assembly's longest leg
+    sized = size_assemblies(assembly, a_floor, np.where(routable, base + sp, 0.0), routable)
+    sized = np.where(routable, sized, np.inf)
+    leg = assembly >= 0
     by_table: dict[int, list[int]] = {}
     for i in np.nonzero(routable)[0].tolist():
         by_table.setdefault(id(table[i]), []).append(i)
@@ -119,7 +166,7 @@ def setup_problem(
         idx = np.array(idx_list, dtype=np.int64)
         t = table[idx_list[0]]
         n_int = len(t.breaks)
-        need = base[idx] + sp[idx].astype(np.int64)
+        need = sized[idx].astype(np.int64)
         i0 = t.interval(need)
         fits = i0 < n_int
         j = np.minimum(i0, max(n_int - 1, 0))
@@ -131,6 +178,8 @@ def setup_problem(
             thicken[idx] = fits & (max_after[j] > t.area_mm2[j] + 1e-9)
             nt = t.next_thinner[j]
             at = np.where(nt < n_int, t.breaks[np.maximum(nt - 1, 0)] + 1 - base[idx], np.inf)
+            # a leg turns thinner when any leg of its assembly runs long: on any route
+            at = np.where(leg[idx] & (nt < n_int), sp[idx], at)
             thinner[idx] = np.where(fits, at, np.inf)
             slack_lb[idx] = np.where(fits, 2 * slack_suffix[j], 0)
             cost_lb[idx] = np.where(fits, t.cost_cents[j], 0)
@@ -138,7 +187,7 @@ def setup_problem(
     if area_override:
         for i, c in enumerate(demands):
             if routable[i] and c.link in area_override and area[i] > 0:
-                area[i] = max(area[i], area_override[c.link])
+                area[i] = area_override[c.link]
     # groups: one source, one cross-section (no-media cables carry no area: group 0 area)
     keys = sorted({(int(src[i]), float(area[i])) for i in np.nonzero(routable)[0].tolist()})
     gid = {k: n for n, k in enumerate(keys)}
@@ -167,6 +216,9 @@ def setup_problem(
         group,
         np.array([k[0] for k in keys], dtype=np.int64),
         np.array([k[1] for k in keys], dtype=np.float64),
+        assembly,
+        a_floor,
+        sized,
     )
 
 

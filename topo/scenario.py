@@ -34,12 +34,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
     Discriminator,
     Field,
+    StrictInt,
     Tag,
     ValidationError,
     model_validator,
@@ -48,6 +48,7 @@ from pydantic import (
 from layouts.model import Floor
 from topo.catalog import CatalogOverrides, MediaRule
 from topo.errors import Problem, ScenarioError, problems_from_validation
+from topo.limits import LIMITS, check_document, read_limited_text, too_many
 
 __all__ = [
     "ClosIntent",
@@ -66,6 +67,7 @@ __all__ = [
     "SourcingOptions",
     "SpineIntent",
     "SpineLeafIntent",
+    "check_scenario_size",
     "load_scenario",
     "parse_scenario",
 ]
@@ -110,7 +112,7 @@ class LeafIntent(_Frozen):
     model: str = Field(description="Leaf switch model id from the catalog.")
     placement: Literal["top-of-rack", "end-of-row"] = "top-of-rack"
     per_rack: int = Field(1, ge=1, le=4, description="Leaves per compute rack (top-of-rack).")
-    peer_links: int | None = Field(
+    peer_links: StrictInt | None = Field(
         None,
         ge=0,
         le=8,
@@ -431,21 +433,52 @@ def parse_scenario(data: Any) -> Scenario:
     """Validate already-parsed data (a mapping) as a scenario."""
     if not isinstance(data, dict):
         raise ScenarioError(Problem("", f"a scenario must be a mapping, got {type(data).__name__}"))
+    problems = check_document(data)
+    if problems:
+        raise ScenarioError(problems)
     try:
-        return Scenario.model_validate(data)
+        scenario = Scenario.model_validate(data)
     except ValidationError as exc:
         raise ScenarioError(problems_from_validation(exc)) from None
+    except RecursionError:
+        raise ScenarioError(Problem("", "the scenario is nested too deeply")) from None
+    check_scenario_size(scenario)
+    return scenario
+
+
+def check_scenario_size(scenario: Scenario) -> None:
+    """Refuse a scenario beyond the size limits (:mod:`topo.limits`) before any work.
+
+    Raises:
+        ScenarioError: one problem per limit exceeded, naming the value and the limit.
+    """
+    problems: list[Problem] = []
+    if isinstance(scenario.floor, Floor):
+        racks = sum(row.count for row in scenario.floor.rows)
+        if racks > LIMITS.max_racks:
+            problems.append(Problem("floor.rows", too_many("racks", racks, "max_racks"), racks))
+    if scenario.catalog is not None:
+        for i, sw in enumerate(scenario.catalog.switches):
+            ports = sum(g.count * max([1, *g.breakout.values()]) for g in sw.ports)
+            if ports > LIMITS.max_ports_per_switch:
+                problems.append(
+                    Problem(
+                        f"catalog.switches.{i}.ports",
+                        f"switch {sw.id!r}: "
+                        + too_many("ports, breakout lanes included", ports, "max_ports_per_switch"),
+                        ports,
+                    )
+                )
+    if problems:
+        raise ScenarioError(problems)
 
 
 def read_data(text: str, source: str) -> Any:
-    """Parse YAML (a superset of JSON) text, turning syntax errors into problems."""
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown position"
-        reason = getattr(exc, "problem", None) or str(exc)
-        raise ScenarioError(Problem(source, f"malformed YAML at {where}: {reason}")) from None
+    """Parse YAML (a superset of JSON) text, turning syntax errors, keys given twice in one
+    mapping and documents nested too deeply into problems."""
+    from layouts.library import parse_yaml
+
+    return parse_yaml(text, source)
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -461,12 +494,7 @@ def load_scenario(path: str | Path) -> Scenario:
     from topo.floors import resolve_floor
 
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError(Problem(str(p), "scenario file not found")) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(Problem(str(p), f"cannot read scenario file: {exc}")) from None
+    text = read_limited_text(p, what="scenario file")
     data = read_data(text, str(p))
     scenario = parse_scenario(data)
     return resolve_floor(scenario, base_dir=p.parent, allow_paths=True)

@@ -36,6 +36,7 @@ from multiprocessing.connection import Connection, wait
 from typing import Any, Literal, Protocol
 
 from topo.errors import Problem, TopoError
+from topo.limits import LIMITS, limit_memory
 
 __all__ = [
     "DaskRunner",
@@ -98,8 +99,10 @@ def _error_text(exc: BaseException) -> str:
 
 
 def _worker_main(conn: Connection) -> None:
-    """A worker process: run jobs sent on ``conn`` until told to stop (``None``)."""
+    """A worker process: run jobs sent on ``conn`` until told to stop (``None``), within
+    the memory limit (``TOPO_MEMORY_LIMIT_MB``)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    limit_memory(LIMITS.memory_limit_mb * 2**20)
     while True:
         try:
             msg = conn.recv()
@@ -110,6 +113,9 @@ def _worker_main(conn: Connection) -> None:
         fn, arg = msg
         try:
             reply: tuple[str, Any] = ("ok", fn(arg))
+        except MemoryError:
+            reply = ("error", f"needed more memory than the limit of {LIMITS.memory_limit_mb:,} "
+                              "MiB (TOPO_MEMORY_LIMIT_MB)")  # fmt: skip
         except Exception as exc:
             reply = ("error", _error_text(exc))
         try:

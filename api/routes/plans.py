@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response, status
@@ -20,7 +21,7 @@ from fastapi import APIRouter, Path, Query, Response, status
 import topo
 from api.body import JSON_TYPES, YAML_TYPES, canonical
 from api.deps import RunnerDep, ScenarioDep, SettingsDep, StoreDep
-from api.errors import NotFound, NotReady
+from api.errors import NotFound, NotReady, Unavailable
 from api.jobs import media_type_of
 from api.routes import error_responses
 from api.schemas import SCENARIO_REF, PlanPage, PlanProgress, PlanPublic, scenario_examples
@@ -36,6 +37,14 @@ router = APIRouter(prefix="/plans", tags=["plans"])
 
 DOWNLOADS: tuple[str, ...] = tuple(OUTPUT_FILES)
 """Output files served for a done plan: every file `topo plan` writes, by name."""
+
+log = logging.getLogger("topo.api")
+
+SVG_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; sandbox",
+}
+"""Headers every drawing is served with: no sniffing, no script, no loads, sandboxed."""
 
 PlanId = Annotated[str, Path(description="The plan's id.", max_length=64)]
 
@@ -213,6 +222,8 @@ def _file_schema(name: str) -> dict[str, Any]:
     media = media_type_of(name).split(";")[0]
     if media == "application/json":
         return {media: {"schema": {"type": "object"}}}
+    if name == "scenario.yaml":  # a YAML document: the scenario, floor inline
+        return {media: {"schema": {"$ref": SCENARIO_REF}}}
     return {media: {"schema": {"type": "string"}}}
 
 
@@ -239,7 +250,11 @@ def _download(name: str) -> Any:
         return Response(
             found.content,
             media_type=found.media_type,
-            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+            headers={
+                "Content-Disposition": f'attachment; filename="{name}"',
+                "X-Content-Type-Options": "nosniff",
+                **(SVG_HEADERS if name.endswith(".svg") else {}),
+            },
         )
 
     download.__name__ = "download_" + name.replace(".", "_").replace("-", "_")
@@ -259,6 +274,7 @@ def _download(name: str) -> Any:
 def download_floor_svg(
     plan_id: PlanId,
     store: StoreDep,
+    runner: RunnerDep,
     cable: Annotated[
         list[str] | None,
         Query(description="Highlight the route of this cable id (repeatable).", max_length=500),
@@ -274,21 +290,25 @@ def download_floor_svg(
     options: the drawing `topo draw --cable/--rack/--tier` makes, drawn from the plan
     re-made from its stored scenario (planning is deterministic, so it is the same plan)."""
     _done(store, plan_id)
-    headers = {"Content-Disposition": 'attachment; filename="floor.svg"'}
+    headers = {"Content-Disposition": 'attachment; filename="floor.svg"', **SVG_HEADERS}
     if not cable and rack is None and tier is None:
         found = store.file(plan_id, "floor.svg")
         if found is None:
             raise NotFound(Problem("file", f"plan {plan_id!r} has no file 'floor.svg'"))
         return Response(found.content, media_type=found.media_type, headers=headers)
-    from topo.drawing import plan_to_svg
-    from topo.scenario import parse_scenario
-
     data = store.scenario_of(plan_id)
     if data is None:
         raise NotFound(Problem("id", f"no plan {plan_id!r}", plan_id))
-    plan = topo.plan(parse_scenario(data))
-    svg = plan_to_svg(plan, cables=tuple(cable or ()), rack=rack, tier=tier)
-    return Response(svg.encode("utf-8"), media_type=media_type_of("floor.svg"), headers=headers)
+    options = {"cables": tuple(cable or ()), "rack": rack, "tier": tier}
+    kind, payload = runner.draw(data, options)
+    if kind == "done":
+        return Response(payload, media_type=media_type_of("floor.svg"), headers=headers)
+    if kind == "problems":
+        raise TopoError([Problem(**p) for p in payload])
+    if kind in ("time-limit", "memory"):
+        raise Unavailable(Problem("floor.svg", str(payload)))
+    log.error("plan %s: drawing failed:\n%s", plan_id, payload)
+    raise RuntimeError("drawing failed")
 
 
 for _name in DOWNLOADS:

@@ -50,7 +50,9 @@ def api_schema(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     app = create_app(
         make_settings(tmp_path_factory.mktemp("fuzz"), api_keys=KEY, sync_budget_s=5.0)
     )
-    yield schemathesis.openapi.from_asgi("/openapi.json", app, config=CONFIG)
+    yield schemathesis.openapi.from_asgi(
+        "/openapi.json", app, config=CONFIG, headers={"X-API-Key": KEY}
+    )
     from schemathesis.python.asgi import shutdown_lifespans
 
     shutdown_lifespans()

@@ -28,6 +28,8 @@ def keyed(tmp_path):
         ("GET", "/v1/layouts"),
         ("GET", "/v1/layouts/enterprise-hall"),
         ("GET", "/v1/catalog"),
+        ("GET", "/docs"),
+        ("GET", "/openapi.json"),
     ],
 )
 def test_every_route_needs_a_valid_key_when_keys_are_set(keyed, method, path):
@@ -97,3 +99,36 @@ def test_a_body_exactly_at_the_limit_is_read(tmp_path, scenario_yaml):
 
         r = client.post("/v1/plans?reuse=false", content=chunks(), headers=YAML)
         assert r.status_code == 201
+
+
+def test_docs_page_works_offline(client):
+    page = client.get("/docs")
+    assert page.status_code == 200
+    assert "cdn" not in page.text.lower() and "https://" not in page.text
+    for asset in ("swagger-ui-bundle.js", "swagger-ui.css", "favicon-32x32.png"):
+        r = client.get(f"/docs/assets/{asset}")
+        assert r.status_code == 200 and len(r.content) > 100, asset
+        assert f"/docs/assets/{asset}" in page.text
+    assert client.get("/docs/assets/..%2F..%2Fsetup.py").status_code == 404
+    assert client.get("/docs/assets/index.html").status_code == 404
+    assert client.get("/redoc").status_code == 404
+
+
+def test_healthz_stays_open_with_keys(keyed):
+    assert keyed.get("/healthz").status_code == 200
+
+
+def test_a_wrong_method_lists_every_allowed_one(client):
+    r = client.put("/v1/plans/abc")
+    assert r.status_code == 405
+    assert set(r.headers["allow"].replace(" ", "").split(",")) >= {"GET", "DELETE"}
+    r = client.patch("/v1/plans")
+    assert r.status_code == 405
+    assert set(r.headers["allow"].replace(" ", "").split(",")) >= {"GET", "POST"}
+
+
+def test_scenario_yaml_is_documented_as_a_scenario(client):
+    doc = client.get("/openapi.json").json()
+    op = doc["paths"]["/v1/plans/{plan_id}/scenario.yaml"]["get"]
+    schema = op["responses"]["200"]["content"]["application/yaml"]["schema"]
+    assert schema["$ref"].endswith("/Scenario")

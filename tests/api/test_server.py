@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import pytest
 from typer.testing import CliRunner
 
 from api.main import INTERRUPTED
@@ -123,3 +124,28 @@ def test_serve_refuses_bad_settings_without_a_traceback():
     assert result.exit_code == 2
     assert "TOPO_WORKERS" in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_second_server_on_the_same_store_refuses_to_start(tmp_path):
+    from fastapi.testclient import TestClient
+
+    from api.main import ServerBusy, create_app
+    from tests.api.conftest import make_settings
+
+    settings = make_settings(tmp_path)
+    with TestClient(create_app(settings)) as first:
+        second = TestClient(create_app(settings))
+        with pytest.raises(ServerBusy, match=r"another topo server .* is using the plan store"):
+            second.__enter__()
+        assert first.get("/healthz").status_code == 200
+    with TestClient(create_app(settings)) as again:  # the lease is freed at shut-down
+        assert again.get("/healthz").status_code == 200
+
+
+def test_topo_serve_on_a_store_in_use_exits_2_naming_the_other_server(tmp_path):
+    db, log = tmp_path / "plans.db", tmp_path / "server.log"
+    with serve(db, log) as (_client, proc):
+        result = CliRunner().invoke(cli, ["serve"], env={"TOPO_DB_PATH": str(db)})
+        assert result.exit_code == 2, result.output
+        assert f"pid {proc.pid}" in result.output.replace("\n", " ")
+        assert "is using the plan store" in result.output.replace("\n", " ")

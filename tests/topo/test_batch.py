@@ -65,7 +65,7 @@ def flaky_planner(scenario):
     if n == 2:
         raise RuntimeError("boom")
     if n == 3:
-        time.sleep(60)
+        time.sleep(3600)  # stopped by the batch timeout
     return plan(scenario)
 
 
@@ -142,14 +142,14 @@ def test_unreachable_dask_scheduler_is_a_clear_error():
 def test_failures_and_timeouts_are_recorded_and_the_rest_go_on(tmp_path):
     variants = variants_of({"servers.per_rack": [1, 2, 3, 4]})
     out = tmp_path / "runs"
-    t0 = time.monotonic()
-    result = run_batch(variants, out, workers=2, timeout=1.5, planner=flaky_planner)
-    assert time.monotonic() - t0 < 30  # the sleeping variant was stopped, not waited for
+    # the timeout leaves the one real plan (about a second) room on a loaded machine; the
+    # sleeping variant is stopped by it, or this test would run for an hour
+    result = run_batch(variants, out, workers=2, timeout=8, planner=flaky_planner)
     by = {r.values[0][1]: r for r in result.results}
     assert by["1"].status == "failed" and "one per rack is refused" in by["1"].error
     assert by["1"].problems[0]["location"] == "servers.per_rack"
     assert by["2"].status == "failed" and by["2"].error == "RuntimeError: boom"
-    assert by["3"].status == "timeout" and "within 1.5 s" in by["3"].error
+    assert by["3"].status == "timeout" and "within 8 s" in by["3"].error
     assert by["4"].status == "ok"
     assert len(result.failed) == 3
     # a failed variant's folder holds its scenario and its error, no plan

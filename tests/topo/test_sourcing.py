@@ -10,7 +10,6 @@ the AOC from Taiwan.
 from __future__ import annotations
 
 import csv
-import doctest
 import io
 from collections import defaultdict
 
@@ -151,13 +150,6 @@ def test_a_minimum_domestic_share_not_met_says_by_how_much():
 def test_sourcing_options_reject_a_share_without_a_domestic_country():
     with pytest.raises(Exception, match="min_domestic_share needs `domestic`"):
         parse_scenario(sourced(min_domestic_share=0.5))
-
-
-def test_doctests():
-    from topo import power
-
-    for module in (sourcing, power):
-        assert doctest.testmod(module).failed == 0, module.__name__
 
 
 def test_catalog_sourcing_sets_fields_on_entries_by_id_and_transceiver_sku():

@@ -163,9 +163,9 @@ def _racks(plan: Plan, view: View, picked_rack: str | None) -> list[str]:
         x0, x1 = view.x(r.x - r.size_x / 2), view.x(r.x + r.size_x / 2)
         y0, y1 = view.y(r.y + r.size_y / 2), view.y(r.y - r.size_y / 2)
         out.append(
-            f'<rect class="{cls}" data-rack="{r.id}" data-role="{r.role}" '
+            f'<rect class="{cls}" data-rack="{esc(r.id)}" data-role="{r.role}" '
             f'data-switches="{switches}" x="{num(x0)}" y="{num(y0)}" width="{num(x1 - x0)}" '
-            f'height="{num(y1 - y0)}"><title>{r.id} ({r.role}): {what}</title></rect>'
+            f'height="{num(y1 - y0)}"><title>{esc(r.id)} ({r.role}): {esc(what)}</title></rect>'
         )
     out.append("</g>")
     return out
@@ -232,7 +232,7 @@ def _unrouted(plan: Plan, view: View) -> list[str]:
     for (a, b), n in sorted(pairs.items()):
         ra, rb = racks[a], racks[b]
         out.append(
-            f'<line class="unrouted" data-racks="{a} {b}" data-cables="{n}" '
+            f'<line class="unrouted" data-racks="{esc(a)} {esc(b)}" data-cables="{n}" '
             f'x1="{num(view.x(ra.x))}" y1="{num(view.y(ra.y))}" x2="{num(view.x(rb.x))}" '
             f'y2="{num(view.y(rb.y))}"><title>{n} unrouted cable{"s" if n != 1 else ""} '
             f"{a} to {b}</title></line>"
@@ -252,10 +252,10 @@ def _routes(plan: Plan, view: View, picked: Sequence[Cable]) -> list[str]:
             ids = " ".join(segs[i].id for i in c.segments)
             line_cls = "route-line" if c.status != "unrouted" else "unrouted"
             out.append(
-                f'<g class="route route-{c.status}" data-cable="{c.id}" '
-                f'data-tier="{esc(c.tier)}" data-a-rack="{c.a_rack}" '
-                f'data-b-rack="{c.b_rack}" data-segments="{esc(ids)}">'
-                f"<title>{c.id} {esc(c.label)} ({esc(c.tier)}, {c.status})</title>"
+                f'<g class="route route-{c.status}" data-cable="{esc(c.id)}" '
+                f'data-tier="{esc(c.tier)}" data-a-rack="{esc(c.a_rack)}" '
+                f'data-b-rack="{esc(c.b_rack)}" data-segments="{esc(ids)}">'
+                f"<title>{esc(c.id)} {esc(c.label)} ({esc(c.tier)}, {c.status})</title>"
             )
             line = " ".join(view.pt(p) for p in route_points(plan, c))
             out.append(f'<polyline class="{line_cls}" points="{line}"/>')
@@ -289,13 +289,13 @@ def _end_marks(view: View, racks: Iterable[Rack], end: str, size: float) -> list
         x, y = view.x(r.x), view.y(r.y)
         if end == "a":
             out.append(
-                f'<circle class="end end-a" data-end="a" data-rack="{r.id}" cx="{num(x)}" '
+                f'<circle class="end end-a" data-end="a" data-rack="{esc(r.id)}" cx="{num(x)}" '
                 f'cy="{num(y)}" r="{num(size / 2)}"/>'
             )
         else:
             h = size * 0.42
             out.append(
-                f'<rect class="end end-b" data-end="b" data-rack="{r.id}" x="{num(x - h)}" '
+                f'<rect class="end end-b" data-end="b" data-rack="{esc(r.id)}" x="{num(x - h)}" '
                 f'y="{num(y - h)}" width="{num(2 * h)}" height="{num(2 * h)}"/>'
             )
     return out

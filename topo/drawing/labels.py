@@ -24,6 +24,7 @@ from topo.drawing.style import (
     MAX_RACK_FONT,
     MIN_FONT,
     View,
+    esc,
     svg_text,
     text_width,
 )
@@ -119,7 +120,7 @@ def rack_labels(
         cls = "rack-label halo" if lab.halo else "rack-label"
         out.append(
             svg_text(lab.x, lab.y, size, lab.text, cls=cls, turned=lab.turned,
-                  attrs=f' data-rack="{rid}"')
+                  attrs=f' data-rack="{esc(rid)}"')
         )  # fmt: skip
     for row in plan.floor.rows:
         members = [r for r in row.racks() if r.id in boxes]
@@ -237,7 +238,9 @@ def _row_end_labels(
             box = (cx - w / 2, cy - size / 2, cx + w / 2, cy + size / 2)
         if labels.place(box):
             out.append(
-                svg_text(cx, cy, size, r.id, cls="row-label halo", attrs=f' data-row-end="{r.id}"')
+                svg_text(
+                    cx, cy, size, r.id, cls="row-label halo", attrs=f' data-row-end="{esc(r.id)}"'
+                )
             )
     return out
 
@@ -254,7 +257,9 @@ def keepout_labels(plan: Plan, view: View, labels: Labels) -> list[str]:
         cls = "ko-label on-dark" if k.kind == "column" else "ko-label halo"
         cx, cy = (min(xs) + max(xs)) / 2, (min(ys) + max(ys)) / 2
         out.append(
-            svg_text(cx, cy, size, k.id, cls=cls, turned=turned, attrs=f' data-keepout="{k.id}"')
+            svg_text(
+                cx, cy, size, k.id, cls=cls, turned=turned, attrs=f' data-keepout="{esc(k.id)}"'
+            )
         )
     out.append("</g>")
     return out
@@ -278,7 +283,7 @@ def tray_labels(plan: Plan, view: View, labels: Labels) -> list[str]:
             if labels.place(box):
                 out.append(
                     svg_text(
-                        cx, cy, size, t.id, cls="tray-label halo", attrs=f' data-tray="{t.id}"'
+                        cx, cy, size, t.id, cls="tray-label halo", attrs=f' data-tray="{esc(t.id)}"'
                     )
                 )
                 break

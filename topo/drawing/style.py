@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -151,10 +152,23 @@ def segment_quads(view: View, plan: Plan) -> np.ndarray:
 
 
 def esc(text: str) -> str:
-    """Text or an attribute value escaped for XML (ids seldom need it: checked first)."""
+    """Text or an attribute value escaped for XML: markup characters as entities, and the
+    characters XML 1.0 cannot hold at all (control characters, lone surrogates) as U+FFFD.
+
+    >>> esc('T" onmouseover="alert(1)')
+    'T&quot; onmouseover=&quot;alert(1)'
+    >>> esc("a" + chr(0) + "b") == "a\\ufffdb"
+    True
+    """
+    if _XML_BAD.search(text):
+        text = _XML_BAD.sub("\ufffd", text)
     if "&" in text or "<" in text or ">" in text or '"' in text or "'" in text:
         return html.escape(text, quote=True)
     return text
+
+
+# characters not allowed in an XML 1.0 document (tab, newline and carriage return are)
+_XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def pct(x: float) -> str:
