@@ -90,6 +90,7 @@ def test_the_summary_adds_up_servers_switches_and_optics_per_row_and_hall():
     assert power["rows"]["B"]["switches_kw"] == pytest.approx(2 * SWITCH_W / 1000)
     assert power["it_kw"] == pytest.approx(sum(want.values()), abs=1e-3)
     assert power["optics_kw"] > 0 and power["budget_kw"] is None
+    assert power["optics_kw"] == pytest.approx(p.summary["optics_power_w"] / 1000, abs=1e-3)
     # a floor without budgets or cooling draws no power layer
     assert b'id="row-power"' not in render_plan(p)["floor.svg"]
 
