@@ -28,6 +28,7 @@ Steps:
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -109,11 +110,28 @@ def _needs_liquid(d: Device, catalog: Catalog) -> bool:
     return model is not None and model.cooling == "liquid"
 
 
-def _budget_problems(floor: Floor, loads: dict[str, RackLoad], what: str) -> list[Problem]:
+def _budget_problems(
+    floor: Floor,
+    loads: dict[str, RackLoad],
+    what: str,
+    servers: Sequence[Device] = (),
+) -> list[Problem]:
     """Rows and the hall whose ``loads`` exceed their budgets; ``what`` says which
-    devices were counted."""
+    devices were counted. With ``servers``, each problem says how many of the most
+    power-hungry server there would bring it within its budget."""
     out: list[Problem] = []
     racks = floor.rack_index
+
+    def fewer(over_w: float, row: str | None) -> str:
+        mine = [d for d in servers if row is None or racks[d.rack or ""].row == row]
+        if not mine or over_w <= 0:
+            return ""
+        top = max(mine, key=lambda d: (d.power_w, d.model))
+        n = math.ceil(over_w / top.power_w - 1e-9) if top.power_w else 0
+        if not n or n > sum(1 for d in mine if d.model == top.model):
+            return ""
+        return f" (within it with {n} fewer {top.model!r}, {top.power_w / 1000:g} kW each)"
+
     by_row: dict[str, RackLoad] = defaultdict(RackLoad)
     for rack_id, load in loads.items():
         by_row[racks[rack_id].row] += load
@@ -128,7 +146,8 @@ def _budget_problems(floor: Floor, loads: dict[str, RackLoad], what: str) -> lis
                     f"floor.rows.{row.id}.power_budget_kw",
                     f"row {row.id!r} needs {_kw(load.total_w)} of IT power ({what}: "
                     f"{_parts(load)}), budget {budget:,g} kW: "
-                    f"{_kw(load.total_w - budget * 1000)} over",
+                    f"{_kw(load.total_w - budget * 1000)} over"
+                    + fewer(load.total_w - budget * 1000, row.id),
                     round(load.total_w / 1000, 3),
                 )
             )
@@ -139,7 +158,8 @@ def _budget_problems(floor: Floor, loads: dict[str, RackLoad], what: str) -> lis
                 "floor.power_budget_kw",
                 f"hall {floor.name!r} needs {_kw(hall.total_w)} of IT power ({what}: "
                 f"{_parts(hall)}), budget {budget:,g} kW: "
-                f"{_kw(hall.total_w - budget * 1000)} over",
+                f"{_kw(hall.total_w - budget * 1000)} over"
+                + fewer(hall.total_w - budget * 1000, None),
                 round(hall.total_w / 1000, 3),
             )
         )
@@ -198,7 +218,8 @@ def check_power(floor: Floor, devices: Sequence[Device], catalog: Catalog) -> No
                 round(load.total_w / 1000, 3),
             )
         )
-    problems.extend(_budget_problems(floor, loads, "servers and switches in fixed racks"))
+    placed = [d for d in devices if d.role == "server" and d.rack in racks]
+    problems.extend(_budget_problems(floor, loads, "servers and switches in fixed racks", placed))
     if problems:
         raise InfeasibleError(problems)
 

@@ -100,9 +100,12 @@ def test_a_row_budget_below_the_servers_and_leaves_is_an_error_naming_the_row():
     sc = parse_scenario(hall({"power_budget_kw": 200}))
     with pytest.raises(InfeasibleError, match=r"row 'A' needs 209\.2 kW") as exc:
         plan(sc)
-    assert "budget 200 kW: 9.2 kW over" in str(exc.value)
+    assert "budget 200 kW: 9.2 kW over (within it with 1 fewer 'gpu-8x400g-8u'" in str(exc.value)
     assert [p.location for p in validate_scenario(sc)] == ["floor.rows.A.power_budget_kw"]
     assert need == pytest.approx(209.2)
+    # the claim holds: one node fewer fits
+    fewer = hall({"power_budget_kw": 200}, servers={"model": "gpu-8x400g-8u", "count": 19})
+    assert plan(parse_scenario(fewer)).summary["power"]["rows"]["A"]["it_kw"] <= 200
 
 
 def test_a_row_budget_that_holds_is_reported_and_drawn():
