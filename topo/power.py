@@ -22,8 +22,9 @@ Steps:
    or row, the need and the capacity in kW. Server groups without ``per_rack`` already
    stop at the cooling limit (:mod:`topo.servers`).
 3. :func:`power_summary` reports the plan's totals (``summary.power`` in ``plan.json``)
-   and :func:`power_diagnostics` names a row or hall that the plan's placed switches and
-   chosen optics push over its budget (a diagnostic: the plan is still an answer).
+   and :func:`power_diagnostics` names a rack that the plan's placed switches and chosen
+   optics push over its cooling, or a row or the hall over its budget (a diagnostic:
+   the plan is still an answer).
 """
 
 from __future__ import annotations
@@ -227,13 +228,27 @@ def check_power(floor: Floor, devices: Sequence[Device], catalog: Catalog) -> No
 def power_diagnostics(
     floor: Floor, devices: Sequence[Device], cables: Sequence[Cable]
 ) -> list[Problem]:
-    """Rows and the hall that the plan's placed devices and chosen cables put over their
-    budgets (see the module docstring, step 3)."""
-    if floor.power_budget_kw is None and all(r.power_budget_kw is None for r in floor.rows):
+    """Racks over their cooling, and rows and the hall over their budgets, with the
+    plan's placed devices and chosen cables (see the module docstring, step 3)."""
+    if floor.power_budget_kw is None and all(
+        r.power_budget_kw is None and r.rack_cooling_kw is None for r in floor.rows
+    ):
         return []
     racks = floor.rack_index
     loads = {k: v for k, v in rack_loads(devices, cables).items() if k in racks}
-    return _budget_problems(floor, loads, "as planned")
+    out = [
+        Problem(
+            f"floor.racks.{rack_id}",
+            f"rack {rack_id!r} needs {_kw(load.total_w)} as planned ({_parts(load)}), but "
+            f"its {_cooled(racks[rack_id].cooling)}row {racks[rack_id].row!r} removes "
+            f"{cooling_kw:,g} kW per rack",
+            round(load.total_w / 1000, 3),
+        )
+        for rack_id, load in loads.items()
+        if (cooling_kw := racks[rack_id].cooling_kw) is not None
+        and load.total_w > cooling_kw * 1000 + 1e-6
+    ]
+    return out + _budget_problems(floor, loads, "as planned")
 
 
 def power_summary(

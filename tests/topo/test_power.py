@@ -213,3 +213,18 @@ def test_a_rack_too_hot_for_even_one_server_names_its_cooling():
         InfeasibleError, match=r"rack 'A01' needs 31\.9 kW .* its row 'A' removes 30"
     ):
         plan(parse_scenario(pinned))
+
+
+def test_switches_placed_over_a_racks_cooling_are_a_diagnostic():
+    # the two spines (2.6 kW) and their optics land in B01; row B cools 3 kW a rack
+    sc = hall()
+    sc["floor"]["rows"][1].update(cooling="air", cooling_kw=3)
+    p = plan(parse_scenario(sc))
+    hot = [d for d in p.diagnostics if d.location.startswith("floor.racks.")]
+    b01 = p.summary["power"]["rows"]["B"]
+    assert (b01["max_rack"], b01["rack_limit_kw"]) == ("B01", 3)
+    assert [d.location for d in hot] == ["floor.racks.B01"]
+    assert hot[0].message.startswith(f"rack 'B01' needs {b01['max_rack_kw']:.1f} kW as planned")
+    assert hot[0].message.endswith("its air-cooled row 'B' removes 3 kW per rack")
+    sc["floor"]["rows"][1]["cooling_kw"] = 4
+    assert not [d for d in plan(parse_scenario(sc)).diagnostics if "racks" in d.location]
