@@ -26,10 +26,9 @@ from typing import Any
 import yaml
 
 from layouts.library import floor_to_yaml
-from topo.catalog import Media, Transceiver
 from topo.drawing import plan_to_svg
 from topo.plan import Plan
-from topo.sourcing import UNKNOWN_ORIGIN, BomItem, Sourcing, bom_items, sourcing_of
+from topo.sourcing import UNKNOWN_ORIGIN, BomItem, bom_items
 
 __all__ = [
     "BOM_BY_ORIGIN_COLUMNS",
@@ -224,94 +223,27 @@ def plan_to_cables_csv(plan: Plan) -> str:
 
 
 def plan_to_bom_csv(plan: Plan) -> str:
-    """The bill of materials (see ``BOM_COLUMNS``)."""
-    cat = plan.catalog
+    """The bill of materials (see ``BOM_COLUMNS``): the lines of
+    :func:`topo.sourcing.bom_items`, then a ``total`` row."""
     rows: list[list[Any]] = []
     total_cents = 0
     total_power = 0.0
-
-    def add(
-        category: str,
-        sku: str,
-        desc: str,
-        length: str,
-        qty: int,
-        unit_cents: int,
-        unit_w: float,
-        source: Sourcing,
-    ) -> None:
-        nonlocal total_cents, total_power
-        total_cents += unit_cents * qty
-        total_power += unit_w * qty
+    for it in bom_items(plan):
+        total_cents += it.total_cents
+        total_power += it.unit_power_w * it.quantity
         rows.append(
             [
-                category,
-                sku,
-                desc,
-                length,
-                qty,
-                _money(unit_cents),
-                _money(unit_cents * qty),
-                format_decimal(unit_w),
-                format_decimal(unit_w * qty),
-                *source.columns(),
+                it.category,
+                it.sku,
+                it.description,
+                _m(it.length_mm) if it.length_mm else "",
+                it.quantity,
+                _money(it.unit_cents),
+                _money(it.total_cents),
+                format_decimal(it.unit_power_w),
+                format_decimal(it.unit_power_w * it.quantity),
+                *it.sourcing.columns(),
             ]
-        )
-
-    switches: dict[str, int] = defaultdict(int)
-    appliances: dict[str, int] = defaultdict(int)
-    for d in plan.placement.devices:
-        if d.role == "appliance":
-            appliances[d.model] += 1
-        elif d.role != "server":
-            switches[d.model] += 1
-    for model in sorted(switches):
-        sw = cat.switch_index.get(model)
-        name = sw.name if sw else model
-        power = sw.power_w if sw else 0.0
-        cost = round(sw.cost_usd * 100) if sw else 0
-        add("switch", model, name, "", switches[model], cost, power, sourcing_of(sw))
-    for model in sorted(appliances):
-        box = cat.server_index[model]
-        cost = round(box.cost_usd * 100)
-        add(
-            "appliance", model, box.name, "", appliances[model], cost, box.power_w, sourcing_of(box)
-        )
-
-    optics: dict[str, int] = defaultdict(int)
-    cables: dict[tuple[str, int], int] = defaultdict(int)
-    for c in plan.cables:
-        if c.status != "ok":
-            continue
-        m = cat.media_index[c.media]
-        if m.transceiver is not None:
-            optics[m.transceiver.sku] += 2
-        cables[(c.media, c.stock_mm)] += 1
-    trx: dict[str, tuple[Transceiver, Media]] = {}
-    for m in cat.media:
-        if m.transceiver is not None:
-            trx.setdefault(m.transceiver.sku, (m.transceiver, m))
-    for sku in sorted(optics):
-        t, tm = trx[sku]
-        unit = round(t.cost_usd * 100)
-        add(
-            "optic", sku, f"transceiver {sku}", "", optics[sku], unit, t.power_w, sourcing_of(t, tm)
-        )
-    for (media_id, stock), qty in sorted(
-        cables.items(), key=lambda kv: (cat.media_index[kv[0][0]].cable_sku, kv[0][1])
-    ):
-        m = cat.media_index[media_id]
-        unit = round((m.cable_cost_usd + m.cable_cost_per_m_usd * stock / 1000) * 100)
-        sku = f"{m.cable_sku}-{_m(stock)}M"
-        add(
-            "cable",
-            sku,
-            f"{m.kind} {m.speed_gbps}G {_m(stock)} m ({media_id})",
-            _m(stock),
-            qty,
-            unit,
-            2 * m.end_power_w,
-            sourcing_of(m),
         )
     total = ["total", "", "", "", "", "", _money(total_cents), "", format_decimal(total_power)]
     rows.append([*total, "", "", "", ""])

@@ -103,6 +103,7 @@ class BomItem:
     length_mm: int  # cables only, else 0
     quantity: int
     unit_cents: int
+    unit_power_w: float  # a cable's: both its ends; a transceiver's: one
     sourcing: Sourcing
 
     @property
@@ -129,11 +130,9 @@ def bom_items(plan: Plan) -> list[BomItem]:
     for model in sorted(switches):
         sw = cat.switch_index.get(model)
         cost = round(sw.cost_usd * 100) if sw else 0
-        out.append(
-            BomItem(
-                "switch", model, sw.name if sw else model, 0, switches[model], cost, sourcing_of(sw)
-            )
-        )
+        power = sw.power_w if sw else 0.0
+        name = sw.name if sw else model
+        out.append(BomItem("switch", model, name, 0, switches[model], cost, power, sourcing_of(sw)))
     for model in sorted(appliances):
         box = cat.server_index[model]
         out.append(
@@ -144,6 +143,7 @@ def bom_items(plan: Plan) -> list[BomItem]:
                 0,
                 appliances[model],
                 round(box.cost_usd * 100),
+                box.power_w,
                 sourcing_of(box),
             )
         )
@@ -170,6 +170,7 @@ def bom_items(plan: Plan) -> list[BomItem]:
                 0,
                 optics[sku],
                 round(t.cost_usd * 100),
+                t.power_w,
                 sourcing_of(t, m),
             )
         )
@@ -181,7 +182,16 @@ def bom_items(plan: Plan) -> list[BomItem]:
         size = _metres(stock)
         desc = f"{m.kind} {m.speed_gbps}G {size} m ({media_id})"
         out.append(
-            BomItem("cable", f"{m.cable_sku}-{size}M", desc, stock, qty, unit, sourcing_of(m))
+            BomItem(
+                "cable",
+                f"{m.cable_sku}-{size}M",
+                desc,
+                stock,
+                qty,
+                unit,
+                2 * m.end_power_w,
+                sourcing_of(m),
+            )
         )
     return out
 
