@@ -619,6 +619,18 @@ def layouts_new_cmd(
     column_every: Annotated[
         float | None, typer.Option(help="Building-column grid spacing, metres.")
     ] = None,
+    cooling: Annotated[
+        str | None, typer.Option(help="How every row is cooled: air or liquid.")
+    ] = None,
+    cooling_kw: Annotated[
+        float | None, typer.Option(help="Heat the cooling removes from one rack, kW.", min=0)
+    ] = None,
+    row_budget_kw: Annotated[
+        float | None, typer.Option(help="IT power budget of every row, kW.", min=0)
+    ] = None,
+    hall_budget_kw: Annotated[
+        float | None, typer.Option(help="IT power budget of the hall, kW.", min=0)
+    ] = None,
     name: Annotated[str, typer.Option(help="Room name, used in cabinet labels.")] = "HALL",
     description: Annotated[str | None, typer.Option(help="A line describing the hall.")] = None,
 ) -> None:
@@ -626,6 +638,9 @@ def layouts_new_cmd(
     from layouts.generate import regular_hall
     from layouts.library import floor_to_yaml
 
+    if cooling not in (None, "air", "liquid"):
+        problem = Problem("layouts new", f"--cooling {cooling!r}: use 'air' or 'liquid'", cooling)
+        raise _fail(TopoError([problem]))
     try:
         floor = regular_hall(
             name=name, rows=rows, racks_per_row=racks_per_row, rack_width=rack_width,
@@ -633,6 +648,8 @@ def layouts_new_cmd(
             network_positions=tuple(network_position or ()),
             network_rows=tuple(network_row or ()), tray_width=tray_width,
             backbone_width=backbone_width, cross_every=cross_every, column_every=column_every,
+            cooling=cooling, cooling_kw=cooling_kw, row_budget_kw=row_budget_kw,  # type: ignore[arg-type]
+            hall_budget_kw=hall_budget_kw,
         )  # fmt: skip
     except ValueError as exc:
         raise _fail(TopoError([Problem("layouts new", str(exc))])) from None

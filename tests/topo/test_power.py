@@ -228,3 +228,22 @@ def test_switches_placed_over_a_racks_cooling_are_a_diagnostic():
     assert hot[0].message.endswith("its air-cooled row 'B' removes 3 kW per rack")
     sc["floor"]["rows"][1]["cooling_kw"] = 4
     assert not [d for d in plan(parse_scenario(sc)).diagnostics if "racks" in d.location]
+
+
+def test_layouts_new_writes_a_hall_with_cooling_and_budgets(tmp_path):
+    from typer.testing import CliRunner
+
+    from layouts.library import read_floor
+    from topo.cli import app
+
+    out = tmp_path / "hall.yaml"
+    args = ["layouts", "new", "-o", str(out), "--rows", "2", "--racks-per-row", "4",
+            "--cooling", "air", "--cooling-kw", "35", "--row-budget-kw", "100",
+            "--hall-budget-kw", "180"]  # fmt: skip
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    floor = read_floor(out)
+    assert floor.power_budget_kw == 180
+    assert {(r.cooling, r.cooling_kw, r.power_budget_kw) for r in floor.rows} == {("air", 35, 100)}
+    bad = CliRunner().invoke(app, ["layouts", "new", "-o", str(out), "--cooling", "water"])
+    assert bad.exit_code == 2 and "--cooling 'water': use 'air' or 'liquid'" in bad.output
