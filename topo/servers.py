@@ -183,11 +183,18 @@ def layout_servers(
             chosen[i].sort(key=lambda r: order[r.id])
             room = sum(g.per_rack if g.per_rack is not None else _fit(r, model) for r in chosen[i])
             if room < left:
+                cooled_to = sorted({r.limit_kw for r in chosen[i] if r.limit_kw < r.power_kw})
+                why = (
+                    f" ({model.power_w / 1000:g} kW each; cooling takes "
+                    f"{', '.join(f'{kw:g}' for kw in cooled_to)} kW a rack)"
+                    if cooled_to and g.per_rack is None
+                    else ""
+                )
                 problems.append(
                     Problem(
                         _location(groups, i, "count"),
                         f"servers {model.id!r}: count {left}, but the group's "
-                        f"{len(chosen[i])} racks hold {room}",
+                        f"{len(chosen[i])} racks hold {room}{why}",
                         left,
                     )
                 )

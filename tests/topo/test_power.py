@@ -247,3 +247,14 @@ def test_layouts_new_writes_a_hall_with_cooling_and_budgets(tmp_path):
     assert {(r.cooling, r.cooling_kw, r.power_budget_kw) for r in floor.rows} == {("air", 35, 100)}
     bad = CliRunner().invoke(app, ["layouts", "new", "-o", str(out), "--cooling", "water"])
     assert bad.exit_code == 2 and "--cooling 'water': use 'air' or 'liquid'" in bad.output
+
+
+def test_a_server_count_the_cooled_racks_cannot_hold_says_why():
+    sc = hall({"cooling": "air"}, servers={"model": "gpu-8x400g-8u", "count": 16})
+    (problem,) = validate_scenario(parse_scenario(sc))
+    assert problem.message == (
+        "servers 'gpu-8x400g-8u': count 16, but the group's 4 racks hold 12 "
+        "(10.2 kW each; cooling takes 40 kW a rack)"
+    )
+    liquid = hall({"cooling": "liquid"}, servers={"model": "gpu-8x400g-8u", "count": 16})
+    assert validate_scenario(parse_scenario(liquid)) == []
