@@ -122,9 +122,12 @@ def _budget_problems(
     power-hungry server there would bring it within its budget."""
     out: list[Problem] = []
     racks = floor.rack_index
+    by_row_servers: dict[str, list[Device]] = defaultdict(list)
+    for d in servers:
+        by_row_servers[racks[d.rack or ""].row].append(d)
 
     def fewer(over_w: float, row: str | None) -> str:
-        mine = [d for d in servers if row is None or racks[d.rack or ""].row == row]
+        mine = list(servers) if row is None else by_row_servers.get(row, [])
         if not mine or over_w <= 0:
             return ""
         top = max(mine, key=lambda d: (d.power_w, d.model))
@@ -187,11 +190,15 @@ def check_power(floor: Floor, devices: Sequence[Device], catalog: Catalog) -> No
     problems: list[Problem] = []
     racks = floor.rack_index
     seen: set[tuple[str, str]] = set()
+    too_warm: set[str] = set()  # air-cooled racks holding a liquid-cooled device
     for d in devices:
         if d.rack is None or d.rack not in racks:
             continue
         rack = racks[d.rack]
-        if rack.cooling == "air" and _needs_liquid(d, catalog) and (d.model, rack.row) not in seen:
+        if rack.cooling != "air" or not _needs_liquid(d, catalog):
+            continue
+        too_warm.add(rack.id)
+        if (d.model, rack.row) not in seen:
             seen.add((d.model, rack.row))
             problems.append(
                 Problem(
@@ -206,9 +213,7 @@ def check_power(floor: Floor, devices: Sequence[Device], catalog: Catalog) -> No
         rack = racks[rack_id]
         if rack.cooling_kw is None or load.total_w <= rack.cooling_kw * 1000 + 1e-6:
             continue
-        if rack.cooling == "air" and any(
-            d.rack == rack_id and _needs_liquid(d, catalog) for d in devices
-        ):
+        if rack_id in too_warm:
             continue  # reported above
         problems.append(
             Problem(
