@@ -29,7 +29,7 @@ from multiprocessing.process import BaseProcess
 from typing import Any
 
 from api.store import PlanStore
-from api.worker import draw_in_child, plan_in_child, ready
+from api.worker import draw_in_child, plan_in_child, ready, validate_in_child
 
 __all__ = ["MEDIA_TYPES", "Job", "PlanRunner", "media_type_of"]
 
@@ -103,7 +103,7 @@ class PlanRunner:
         self.store = store
         self.time_limit_s = time_limit_s
         self.memory_limit_bytes = memory_limit_bytes
-        self._drawing = threading.BoundedSemaphore(workers)
+        self._side_jobs = threading.BoundedSemaphore(workers)
         self._ctx = _context()
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="topo-plan")
         self._jobs: dict[str, Job] = {}
@@ -126,14 +126,24 @@ class PlanRunner:
         under the same time and memory limits as a plan, at most ``workers`` at once;
         ``(kind, payload)`` as :func:`api.worker.draw_in_child` sends it, or
         ``("time-limit", message)``."""
+        return self._in_child(draw_in_child, (data, options), what="drawing")
+
+    def validate(self, data: dict[str, Any]) -> tuple[str, Any]:
+        """Every problem of the scenario ``data``, found in a child process under the same
+        time and memory limits as a plan, at most ``workers`` at once; ``(kind, payload)``
+        as :func:`api.worker.validate_in_child` sends it, or ``("time-limit", message)``."""
+        return self._in_child(validate_in_child, (data,), what="validation")
+
+    def _in_child(self, target: Any, args: tuple[Any, ...], *, what: str) -> tuple[str, Any]:
+        """Run ``target(sender, *args, max_bytes)`` in a child; its one message back."""
         deadline = time.monotonic() + self.time_limit_s
-        if not self._drawing.acquire(timeout=self.time_limit_s):
-            return "time-limit", "every drawing worker stayed busy past this server's limit"
+        if not self._side_jobs.acquire(timeout=self.time_limit_s):
+            return "time-limit", f"every {what} worker stayed busy past this server's limit"
         try:
             receiver, sender = self._ctx.Pipe(duplex=False)
             process = self._ctx.Process(  # type: ignore[attr-defined]
-                target=draw_in_child,
-                args=(sender, data, options, self.memory_limit_bytes),
+                target=target,
+                args=(sender, *args, self.memory_limit_bytes),
                 daemon=True,
             )
             process.start()
@@ -143,9 +153,9 @@ class PlanRunner:
                     try:
                         return receiver.recv()  # type: ignore[no-any-return]
                     except (EOFError, OSError):
-                        return "crash", f"the drawing process ended (exit code {process.exitcode})"
+                        return "crash", f"the {what} process ended (exit code {process.exitcode})"
                 return "time-limit", (
-                    f"drawing took longer than this server's limit of {self.time_limit_s:g} s"
+                    f"{what} took longer than this server's limit of {self.time_limit_s:g} s"
                 )
             finally:
                 receiver.close()
@@ -154,7 +164,7 @@ class PlanRunner:
                 process.join()
                 process.close()
         finally:
-            self._drawing.release()
+            self._side_jobs.release()
 
     def submit(self, plan_id: str, data: dict[str, Any]) -> Job:
         """Queue the stored plan ``plan_id`` of scenario ``data`` (JSON data)."""

@@ -25,10 +25,17 @@ from topo.catalog import builtin_catalog
 from topo.errors import TopoError
 from topo.exports import render_plan
 from topo.limits import limit_memory
-from topo.planner import plan
+from topo.planner import plan, validate_scenario
 from topo.scenario import parse_scenario
 
-__all__ = ["draw_in_child", "limit_memory", "plan_in_child", "plan_outcome", "ready"]
+__all__ = [
+    "draw_in_child",
+    "limit_memory",
+    "plan_in_child",
+    "plan_outcome",
+    "ready",
+    "validate_in_child",
+]
 
 
 def plan_outcome(data: dict[str, Any], progress: Any = None) -> tuple[str, Any]:
@@ -101,6 +108,24 @@ def draw_in_child(
             conn.send(("problems", [p.to_dict() for p in exc.problems]))
         except MemoryError:
             conn.send(("memory", _memory_message(max_bytes)))
+        except Exception:
+            conn.send(("crash", traceback.format_exc()))
+    finally:
+        conn.close()
+
+
+def validate_in_child(conn: Connection, data: dict[str, Any], max_bytes: int | None) -> None:
+    """Child-process entry point: every problem of the scenario ``data`` as
+    ``("done", [problem dicts])``, within ``max_bytes`` of address space."""
+    limit_memory(max_bytes)
+    try:
+        try:
+            problems = validate_scenario(parse_scenario(data))
+            conn.send(("done", [p.to_dict() for p in problems]))
+        except TopoError as exc:
+            conn.send(("done", [p.to_dict() for p in exc.problems]))
+        except MemoryError:
+            conn.send(("memory", _memory_message(max_bytes).replace("planning", "validation")))
         except Exception:
             conn.send(("crash", traceback.format_exc()))
     finally:

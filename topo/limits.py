@@ -9,6 +9,8 @@ for users who need more; a refusal names the value, the limit and that variable:
     TOPO_MAX_RACKS=20000             racks in a hall
     TOPO_MAX_PORTS_PER_SWITCH=4096   ports of one switch model (breakout lanes included)
     TOPO_MAX_VARIANTS=1000           variants of one sweep
+    TOPO_MAX_DEVICES=250000          devices (servers and switches) in one plan
+    TOPO_MAX_CABLES=1000000          links (cables) in one plan
     TOPO_MEMORY_LIMIT_MB=8192        address space of each batch worker (and API planner)
 
 Besides sizes, :func:`check_document` refuses numbers that are not finite and ids that a
@@ -58,6 +60,8 @@ class Limits:
     max_racks: int = 20_000
     max_ports_per_switch: int = 4096
     max_variants: int = 1000
+    max_devices: int = 250_000
+    max_cables: int = 1_000_000
     memory_limit_mb: int = 8192
 
     @classmethod

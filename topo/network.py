@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from layouts.model import Floor
+from topo import limits
 from topo.catalog import Catalog, MediaRule
 from topo.errors import CatalogError, FabricError, Problem, TopoError
 from topo.fabric import build_on_layout, resolve_switches
@@ -102,7 +103,10 @@ def build_network(scenario: Scenario, floor: Floor, catalog: Catalog) -> Fabric:
     if problems:
         raise CatalogError(problems)
     layout = layout_servers(groups, models, floor, problems)
+    servers = [d for rs in layout for d in rs.servers]
+    _check_size("servers", len(servers), "max_devices")
     fabrics: list[Fabric] = []
+    built = (len(servers), 0)
     for k, (i, net) in enumerate(data):
         loc, prefix = _where(scenario, i)
         own = problems if k == 0 else []  # layout problems are raised once
@@ -124,17 +128,33 @@ def build_network(scenario: Scenario, floor: Floor, catalog: Catalog) -> Fabric:
                 problems.extend(exc.problems)
             else:
                 problems[:] = list(exc.problems)
+        else:
+            built = _count_built(fabrics[-1], built)
     if problems:
         raise FabricError(problems)
     if len(fabrics) == 1 and len(scenario.networks) == 1:
         merged = fabrics[0]
     else:
-        servers = [d for rs in layout for d in rs.servers]
         merged = merge_fabrics(
             scenario.name, fabrics, servers=servers, label=len(scenario.networks) > 1
         )
     check_power(floor, merged.devices, catalog)
     return merged
+
+
+def _check_size(what: str, count: int, limit: str) -> None:
+    """Refuse a fabric larger than a named limit (see :mod:`topo.limits`)."""
+    if count > getattr(limits.LIMITS, limit):
+        raise FabricError(Problem("fabric", limits.too_many(what, count, limit), count))
+
+
+def _count_built(fabric: Fabric, built: tuple[int, int]) -> tuple[int, int]:
+    """Devices and links so far, with one more network built: refused over the limits."""
+    devices = built[0] + sum(1 for d in fabric.devices if d.role != "server")
+    links = built[1] + len(fabric.links)
+    _check_size("devices", devices, "max_devices")
+    _check_size("links", links, "max_cables")
+    return devices, links
 
 
 def merge_fabrics(

@@ -64,6 +64,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from layouts.errors import TopoError
 from topo.errors import Problem, ScenarioError
+from topo.limits import read_limited_text
 from topo.scenario import Scenario, parse_scenario, read_data
 
 __all__ = [
@@ -250,12 +251,7 @@ def load_sweep(path: str | Path) -> Sweep:
     """
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise SweepError(Problem(str(p), "sweep file not found")) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SweepError(Problem(str(p), f"cannot read sweep file: {exc}")) from None
-    try:
+        text = read_limited_text(p, what="sweep file")
         data = read_data(text, str(p))
     except ScenarioError as exc:
         raise SweepError(exc.problems) from None
@@ -494,11 +490,9 @@ def _base_data(sweep: Sweep, sweep_dir: Path) -> dict[str, Any]:
     if not path.is_absolute():
         path = sweep_dir / path
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise SweepError(Problem("base", f"base scenario {str(path)!r} not found")) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SweepError(Problem("base", f"cannot read base scenario: {exc}")) from None
+        text = read_limited_text(path, what="base scenario")
+    except ScenarioError as exc:
+        raise SweepError([Problem("base", p.message) for p in exc.problems]) from None
     try:
         data = read_data(text, str(path))
     except ScenarioError as exc:

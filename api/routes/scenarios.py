@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import APIRouter
 
-from api.body import JSON_TYPES, YAML_TYPES
-from api.deps import ScenarioDep
+from api.body import JSON_TYPES, YAML_TYPES, canonical
+from api.deps import RunnerDep, ScenarioDep
+from api.errors import Unavailable
 from api.routes import error_responses
 from api.schemas import SCENARIO_REF, ProblemPublic, ValidationReport, scenario_examples
 from topo.errors import Problem
-from topo.planner import validate_scenario
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/scenarios", tags=["scenarios"])
+log = logging.getLogger("topo.api")
 
 _BODY = {
     "required": True,
@@ -37,14 +40,21 @@ def _report(problems: list[Problem]) -> ValidationReport:
     response_model=ValidationReport,
     summary="Find every problem in a scenario",
     openapi_extra={"requestBody": _BODY},
-    responses=error_responses(400, 415, 422),
+    responses=error_responses(400, 415, 422, 503),
 )
-def validate(scenario: ScenarioDep) -> ValidationReport:
+def validate(scenario: ScenarioDep, runner: RunnerDep) -> ValidationReport:
     """Every problem found in a scenario without planning it: floor geometry, catalog
     references, fabric intent, rack space, each with its location.
 
     A body that does not match the scenario format at all (unknown keys, wrong types) is
     answered 422 listing every mismatch, as POST /v1/plans would; one that does is
-    answered 200 with the report.
+    answered 200 with the report. The checks run in a worker process under the same time
+    and memory limits as a plan (503 when they run past them).
     """
-    return _report(validate_scenario(scenario))
+    kind, payload = runner.validate(canonical(scenario)[0])
+    if kind == "done":
+        return _report([Problem(**p) for p in payload])
+    if kind in ("time-limit", "memory"):
+        raise Unavailable(Problem("scenario", str(payload)))
+    log.error("validation failed:\n%s", payload)
+    raise RuntimeError("validation failed")

@@ -77,3 +77,27 @@ def test_a_highlight_naming_no_cable_is_a_4xx(client, scenario_yaml):
     svg = client.get(r.json()["files"]["floor.svg"] + "?cable=C999999")
     assert svg.status_code == 422, svg.text
     assert "C999999" in svg.text
+
+
+def test_validation_runs_where_plans_run_under_their_time_limit(tmp_path, scenario_yaml):
+    """/v1/scenarios/validate checks in a planning process: a server whose plans may run
+    a millisecond answers 503 naming that limit instead of validating in its own process;
+    with the default limit the same request is answered from the worker."""
+    settings = make_settings(tmp_path, solver_time_limit_s=0.001)
+    with TestClient(create_app(settings)) as client:
+        r = client.post("/v1/scenarios/validate", content=scenario_yaml, headers=YAML)
+        assert r.status_code == 503, r.text
+        assert "limit of 0.001 s" in r.text
+    with TestClient(create_app(make_settings(tmp_path / "b"))) as client:
+        r = client.post("/v1/scenarios/validate", content=scenario_yaml, headers=YAML)
+        assert r.status_code == 200, r.text
+        assert r.json() == {"valid": True, "problems": []}
+
+
+def test_validation_reports_problems_from_the_worker(client, scenario_yaml):
+    bad = scenario_yaml.replace(b"count: 4", b"count: 400")
+    assert bad != scenario_yaml
+    r = client.post("/v1/scenarios/validate", content=bad, headers=YAML)
+    assert r.status_code == 200, r.text
+    report = r.json()
+    assert report["valid"] is False and report["problems"], report

@@ -426,3 +426,28 @@ def test_sweep_of_too_many_variants_is_refused_before_building_any(tmp_path: Pat
     assert result.exit_code == 2, result.output
     assert "10,000 variants is more than the limit 1,000 (TOPO_MAX_VARIANTS)" in result.output
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("limit", "value", "phrase"),
+    [
+        ("max_devices", 100, "456 servers is more than the limit 100 (TOPO_MAX_DEVICES)"),
+        ("max_devices", 470, "is more than the limit 470 (TOPO_MAX_DEVICES)"),
+        ("max_cables", 1000, "1,216 links is more than the limit 1,000 (TOPO_MAX_CABLES)"),
+    ],
+)
+def test_fabric_size_limits_are_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, limit: str, value: int, phrase: str
+) -> None:
+    """The enterprise hall builds 456 servers, 42 switches and 1,216 links: each limit
+    below those is refused before anything is placed, by validate and by plan."""
+    from topo import limits
+
+    monkeypatch.setattr(limits, "LIMITS", limits.Limits(**{limit: value}))
+    path = tmp_path / "s.yaml"
+    path.write_text(BASE_TEXT)
+    for args in (["validate", str(path)], ["plan", str(path), "-o", str(tmp_path / "o")]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 2, result.output
+        assert phrase in result.output
+    assert not (tmp_path / "o").exists()

@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from layouts.generate import regular_hall
+from topo import limits
 from topo.scenario import parse_scenario
 from topo.sweep import SweepError, check_path, expand_sweep, load_sweep, parse_sweep
 
@@ -262,9 +263,21 @@ def test_malformed_sweeps_are_refused_with_the_key_named(data, expected):
     assert expected in str(err.value)
 
 
-def test_sweep_file_errors(tmp_path):
-    with pytest.raises(SweepError, match="sweep file not found"):
+def test_sweep_file_errors(tmp_path, monkeypatch):
+    with pytest.raises(SweepError, match=r"sweep file '.*none\.yaml' not found"):
         load_sweep(tmp_path / "none.yaml")
+    big = tmp_path / "big.yaml"
+    big.write_text("base: {}\n" + "#" * 100 + "\n")
+    base = tmp_path / "b.yaml"
+    base.write_text("axes: {servers.per_rack: [1]}\nbase: big.yaml\n")
+    monkeypatch.setattr(limits, "LIMITS", limits.Limits(max_file_bytes=50))
+    with pytest.raises(SweepError, match=r"more than the limit 50 \(TOPO_MAX_FILE_BYTES\)"):
+        load_sweep(big)
+    with pytest.raises(SweepError, match=r"base: base scenario .* more than the limit 50"):
+        expand_sweep(load_sweep(base), base_dir=tmp_path)
+    monkeypatch.undo()
+    with pytest.raises(SweepError, match="not a regular file"):
+        load_sweep("/dev/zero")
     bad = tmp_path / "bad.yaml"
     bad.write_text("base: [unclosed\n")
     with pytest.raises(SweepError, match="malformed YAML at line"):
