@@ -258,3 +258,20 @@ def test_a_server_count_the_cooled_racks_cannot_hold_says_why():
     )
     liquid = hall({"cooling": "liquid"}, servers={"model": "gpu-8x400g-8u", "count": 16})
     assert validate_scenario(parse_scenario(liquid)) == []
+
+
+def test_sweeps_compare_variants_on_it_power():
+    from topo.compare import VariantResult, metric_value, pareto_front
+
+    def variant(name, cost, it_kw):
+        summary = {"cost_usd": cost, **({"power": {"it_kw": it_kw}} if it_kw else {})}
+        return VariantResult(name, (), "ok", summary)
+
+    air, liquid, old = (
+        variant("air", 1, 130.0),
+        variant("liquid", 2, 210.0),
+        variant("old", 0, None),
+    )
+    assert metric_value(liquid, "it_kw") == 210.0
+    assert metric_value(old, "it_kw") is None  # a plan.json from before IT power
+    assert [v.name for v in pareto_front([air, liquid, old], "cost_usd", "it_kw")] == ["air"]
