@@ -141,6 +141,9 @@ def test_a_hall_budget_binds_on_all_rows_together():
     p = plan(parse_scenario(hall(floor={"power_budget_kw": 220})))
     assert p.summary["power"]["budget_kw"] == 220
     assert p.summary["power"]["it_kw"] <= 220
+    svg = render_plan(p)["floor.svg"].decode()
+    assert f"hall P: {p.summary['power']['it_kw']:,.1f} / 220 kW IT</text>" in svg
+    assert 'data-budget-kw=""' in svg  # rows without a budget: no frame, no budget
 
 
 def test_an_air_cooled_row_takes_at_most_its_air_limit_per_rack():

@@ -5,7 +5,8 @@ draws as before). Along the front edge of every row (its side with the smaller y
 ``x`` row, the smaller x for a ``y`` row) a thin bar spans the row's length: its frame is
 the budget, its fill the need (servers, switches, optics, ``summary.power``), green up
 to 80 % of the budget, amber to 100 %, red over; a row without a budget has no frame.
-A label at the row's first rack gives ``A 64.2 / 80 kW`` and its cooling::
+A label at the row's first rack gives ``A 64.2 / 80 kW`` and its cooling; with a hall
+budget, the room's north-west corner gives the hall's need and budget::
 
     ┌─────────────────────────────┐
     │[A01][A02][A03][A04][A05]... │  racks
@@ -107,5 +108,17 @@ def row_power(plan: Plan, view: View) -> list[str]:
             f"{esc(text)}</text>"
         )
         out.append("</g>")
+    budget = plan.floor.power_budget_kw
+    if budget is not None:
+        need = summary["it_kw"]
+        xs = [p[0] for p in plan.floor.outline]
+        ys = [p[1] for p in plan.floor.outline]
+        text = f"hall {plan.floor.name}: {need:,.1f} / {budget:,g} kW IT"
+        over = f' fill="{_OVER}"' if need > budget else ""
+        out.append(
+            f'<text class="halo" data-hall-need-kw="{need:g}" data-hall-budget-kw="{budget:g}" '
+            f'x="{num(view.x(min(xs)) + 6)}" y="{num(view.y(max(ys)) + font + 6)}" '
+            f'font-size="{num(font)}" font-weight="bold"{over}>{esc(text)}</text>'
+        )
     out.append("</g>")
     return out
