@@ -85,6 +85,13 @@ def _check_output_folder(folder: Path, *, option: str = "out") -> None:
     raise TopoError(Problem(option, f"cannot write into {str(folder)!r}: {why}", str(probe)))
 
 
+def _limits() -> Any:
+    """The input limits in force (:data:`topo.limits.LIMITS`, read when called)."""
+    from topo import limits
+
+    return limits.LIMITS
+
+
 def _check_sweep_size(sw: Any) -> None:
     """Refuse a sweep of more variants than the limit before any is built."""
     from topo.limits import LIMITS, too_many
@@ -338,7 +345,11 @@ def batch_cmd(
     ] = None,
     timeout: Annotated[
         float | None,
-        typer.Option("--timeout", min=0.001, help="Seconds a variant may take. Default: no limit."),
+        typer.Option(
+            "--timeout",
+            min=0.001,
+            help="Seconds a variant may take. Default: TOPO_VARIANT_TIME_LIMIT_S (3600).",
+        ),
     ] = None,
     resume: Annotated[
         bool, typer.Option("--resume", help="Keep variants already planned for the same scenario.")
@@ -384,7 +395,7 @@ def batch_cmd(
                     out,
                     axes=axes or (),
                     runner=runner,
-                    timeout=timeout,
+                    timeout=timeout if timeout is not None else _limits().variant_time_limit_s,
                     resume=resume,
                     sort=sort_by,
                     pareto=pair,

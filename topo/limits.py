@@ -11,6 +11,7 @@ for users who need more; a refusal names the value, the limit and that variable:
     TOPO_MAX_VARIANTS=1000           variants of one sweep
     TOPO_MAX_DEVICES=250000          devices (servers and switches) in one plan
     TOPO_MAX_CABLES=1000000          links (cables) in one plan
+    TOPO_VARIANT_TIME_LIMIT_S=3600   seconds one ``topo batch`` variant may run (``--timeout``)
     TOPO_MEMORY_LIMIT_MB=8192        address space of each batch worker (and API planner)
 
 Besides sizes, :func:`check_document` refuses numbers that are not finite and ids that a
@@ -63,6 +64,7 @@ class Limits:
     max_devices: int = 250_000
     max_cables: int = 1_000_000
     memory_limit_mb: int = 8192
+    variant_time_limit_s: int = 3600
 
     @classmethod
     def from_environment(cls) -> Limits:

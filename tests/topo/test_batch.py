@@ -14,6 +14,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+import topo.batch
 import topo.cli
 from tests.topo.test_sweep import small_base
 from topo.batch import BatchProgress, run_batch
@@ -389,3 +390,26 @@ def test_cli_ctrl_c_exits_130_without_traceback(tmp_path, monkeypatch):
     assert "interrupted" in result.output and "Traceback" not in result.output
     statuses = sorted(r["status"] for r in read_summary(out))
     assert statuses == ["cancelled"] * 3 + ["ok"]
+
+
+def test_cli_variants_have_a_time_limit_unless_given(tmp_path, monkeypatch):
+    """`topo batch` without --timeout still stops a variant: after the named limit
+    TOPO_VARIANT_TIME_LIMIT_S."""
+    from topo import limits
+
+    seen: list[float | None] = []
+
+    class Stop(Exception):
+        pass
+
+    def stub(variants, out, **options):
+        seen.append(options["timeout"])
+        raise Stop
+
+    monkeypatch.setattr(topo.batch, "run_batch", stub)
+    monkeypatch.setattr(limits, "LIMITS", limits.Limits(variant_time_limit_s=77))
+    sweep = _sweep_file(tmp_path)
+    for extra, expected in (([], 77), (["--timeout", "5"], 5)):
+        result = cli.invoke(topo.cli.app, ["batch", str(sweep), "-o", str(tmp_path / "r"), *extra])
+        assert isinstance(result.exception, Stop), result.output
+        assert seen[-1] == expected
