@@ -33,7 +33,7 @@ from collections.abc import Sequence
 import shapely
 from shapely.geometry import LineString
 
-from layouts.model import RACK_UNIT_M, Floor, KeepOut, RackRole, RackRow, Tray
+from layouts.model import RACK_UNIT_M, Cooling, Floor, KeepOut, RackRole, RackRow, Tray
 
 __all__ = ["regular_hall", "row_id"]
 
@@ -83,6 +83,10 @@ def regular_hall(
     column_every: float | None = None,
     column_size: float = 0.5,
     drop_reach: float = 1.5,
+    cooling: Cooling | None = None,
+    cooling_kw: float | None = None,
+    row_budget_kw: float | None = None,
+    hall_budget_kw: float | None = None,
 ) -> Floor:
     """A rectangular hall of identical rows with row trays, cross trays and columns.
 
@@ -113,6 +117,10 @@ def regular_hall(
             mean aisle). A column that would come within 5 cm of a tray is left out.
         column_size: side of a (square) column, metres; must fit in the aisles.
         drop_reach: the floor's ``drop_reach``.
+        cooling: how every row is cooled, ``air`` or ``liquid``; None leaves it unsaid.
+        cooling_kw: heat every row's cooling removes from one rack, kW.
+        row_budget_kw: IT power budget of every row (busway, PDUs), kW.
+        hall_budget_kw: IT power budget of the hall, kW.
 
     Returns:
         A floor that passes :func:`layouts.validate.validate_floor` with no problems.
@@ -168,6 +176,9 @@ def regular_hall(
             power_kw=power_kw,
             role="network" if rid in network_rows else "compute",
             roles={} if rid in network_rows else network,
+            cooling=cooling,
+            cooling_kw=cooling_kw,
+            power_budget_kw=row_budget_kw,
         )
         for rid, y in zip(ids, row_y, strict=True)
     )
@@ -226,6 +237,7 @@ def regular_hall(
         rows=rack_rows,
         trays=tuple(trays),
         drop_reach=drop_reach,
+        power_budget_kw=hall_budget_kw,
     )
 
 

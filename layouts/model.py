@@ -30,7 +30,9 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
+    "AIR_COOLING_KW",
     "RACK_UNIT_M",
+    "Cooling",
     "Floor",
     "KeepOut",
     "Point",
@@ -45,6 +47,10 @@ RACK_UNIT_M = 0.04445
 
 Point = tuple[float, float]
 RackRole = Literal["compute", "network", "empty"]
+Cooling = Literal["air", "liquid"]
+
+AIR_COOLING_KW = 40.0
+"""Default heat an air-cooled row removes from one rack, kW (est.: 4 x H100 nodes)."""
 
 PositiveM = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 NonNegM = Annotated[float, Field(ge=0, allow_inf_nan=False)]
@@ -80,6 +86,17 @@ class Rack(_Frozen):
     height_m: float = Field(description="Height of the rack top above the floor, metres.")
     power_kw: float
     role: RackRole
+    cooling: Cooling | None = Field(
+        None, description="How the rack's row is cooled; None when the floor does not say."
+    )
+    cooling_kw: float | None = Field(
+        None, description="Heat the row's cooling removes from one rack, kW; None: no limit."
+    )
+
+    @property
+    def limit_kw(self) -> float:
+        """IT power the rack takes: its power budget, capped by its cooling."""
+        return self.power_kw if self.cooling_kw is None else min(self.power_kw, self.cooling_kw)
 
     @property
     def corners(self) -> tuple[Point, Point, Point, Point]:
@@ -112,6 +129,26 @@ class RackRow(_Frozen):
         default_factory=dict, description="Role by rack position, overriding `role`."
     )
     skip: tuple[int, ...] = Field((), description="Positions left empty (no rack stands there).")
+    power_budget_kw: NonNegM | None = Field(
+        None, description="IT power the row's busway or PDUs supply to all its racks, kW."
+    )
+    cooling: Cooling | None = Field(
+        None,
+        description="How the row is cooled: 'air' takes at most `cooling_kw` per rack "
+        f"(default {AIR_COOLING_KW:g} kW), 'liquid' what the rack's power allows; "
+        "a liquid-cooled system (catalog `cooling: liquid`) needs a liquid row.",
+    )
+    cooling_kw: NonNegM | None = Field(
+        None, description="Heat the cooling removes from one rack, kW; default by `cooling`."
+    )
+
+    @property
+    def rack_cooling_kw(self) -> float | None:
+        """Per-rack cooling limit, kW: ``cooling_kw``, else the air default for air rows,
+        else None (no limit beyond the rack's power)."""
+        if self.cooling_kw is not None:
+            return self.cooling_kw
+        return AIR_COOLING_KW if self.cooling == "air" else None
 
     def racks(self) -> tuple[Rack, ...]:
         """The racks of the row, in position order."""
@@ -140,6 +177,8 @@ class RackRow(_Frozen):
                     height_m=round(top, 6),
                     power_kw=self.power_kw,
                     role=self.roles.get(pos, self.role),
+                    cooling=self.cooling,
+                    cooling_kw=self.rack_cooling_kw,
                 )
             )
         return tuple(out)
@@ -198,6 +237,9 @@ class Floor(_Frozen):
     )
     junction_tolerance: PositiveM = Field(
         0.05, description="Tray ends closer than this to another tray join it, metres."
+    )
+    power_budget_kw: NonNegM | None = Field(
+        None, description="IT power the hall supplies to all its racks, kW; None: no budget."
     )
 
     @cached_property

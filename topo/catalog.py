@@ -31,6 +31,7 @@ __all__ = [
     "NicGroup",
     "PortGroup",
     "Server",
+    "SourcingFields",
     "SwitchModel",
     "Transceiver",
     "builtin_catalog",
@@ -53,6 +54,25 @@ class _Frozen(BaseModel):
                 if isinstance(getattr(type(self), name, None), cached_property):
                     copy.__dict__.pop(name, None)
         return copy
+
+
+class _Sourced(_Frozen):
+    """Who makes an item and where: the columns procurement reads in ``bom.csv``.
+
+    All optional; ``origin`` is the ISO 3166 alpha-2 country the item ships from
+    (``US``, ``MX``, ``TW``), which the scenario's ``options.sourcing`` rules read.
+    """
+
+    manufacturer: str | None = Field(None, min_length=1, description="Manufacturer name.")
+    part_number: str | None = Field(None, min_length=1, description="Manufacturer part number.")
+    origin: str | None = Field(
+        None, pattern=r"^[A-Z]{2}$", description="Country of origin, ISO 3166 alpha-2."
+    )
+    lead_time_days: int | None = Field(None, ge=0, description="Quoted lead time, days.")
+
+
+class SourcingFields(_Sourced):
+    """The sourcing fields alone, set on a catalog entry by ``catalog.sourcing``."""
 
 
 class MediaRule(_Frozen):
@@ -102,7 +122,7 @@ class PortGroup(_Frozen):
     )
 
 
-class SwitchModel(_Frozen):
+class SwitchModel(_Sourced):
     id: str
     name: str
     height_u: int = Field(ge=1, le=20)
@@ -111,6 +131,9 @@ class SwitchModel(_Frozen):
     ports: tuple[PortGroup, ...] = Field(min_length=1)
     media: MediaRule | None = Field(
         None, description="Media kinds the switch's data links may use; default any."
+    )
+    cooling: Literal["air", "liquid"] = Field(
+        "air", description="'liquid': needs a liquid-cooled row; 'air' goes in any row."
     )
 
     def ports_at(self, speed_gbps: int, role: str | None = None) -> int:
@@ -140,7 +163,7 @@ class NicGroup(_Frozen):
     speed_gbps: int = Field(gt=0)
 
 
-class Server(_Frozen):
+class Server(_Sourced):
     """A server (compute or storage node) model: its height, power and NIC ports.
 
     Give the NIC ports either as ``nic_ports`` x ``nic_speed_gbps`` (one group named
@@ -171,6 +194,11 @@ class Server(_Frozen):
     mgmt_speed_gbps: int = Field(1, gt=0, description="Speed of the BMC port (port 0).")
     media: MediaRule | None = Field(
         None, description="Media kinds the server's data links may use; default any."
+    )
+    cooling: Literal["air", "liquid"] = Field(
+        "air",
+        description="'liquid': a liquid-cooled system (NVL72 rack) that needs a "
+        "liquid-cooled row; 'air' goes in any row.",
     )
 
     @model_validator(mode="before")
@@ -216,13 +244,16 @@ class Server(_Frozen):
         return None
 
 
-class Transceiver(_Frozen):
+class Transceiver(_Sourced):
+    """Optics plugged at each end of an optical link; sourcing fields left unset are
+    the media's."""
+
     sku: str
     cost_usd: Money
     power_w: Money
 
 
-class Media(_Frozen):
+class Media(_Sourced):
     """A way to carry one link: a cable type (and transceivers for optical media).
 
     Attributes:
@@ -336,6 +367,12 @@ class CatalogOverrides(_Frozen):
     replace: bool = Field(
         False, description="Use only these entries, ignoring the built-in catalog."
     )
+    sourcing: dict[str, SourcingFields] = Field(
+        default_factory=dict,
+        description="Sourcing fields (manufacturer, part_number, origin, lead_time_days) "
+        "to set on catalog entries by id: a switch, server or media id, or a transceiver "
+        "SKU; the entries keep everything else.",
+    )
 
     @model_validator(mode="after")
     def _ids_differ(self) -> CatalogOverrides:
@@ -367,13 +404,58 @@ def merge_catalog(base: Catalog, overrides: CatalogOverrides | None) -> Catalog:
     if overrides is None:
         return base
     if overrides.replace:
-        return Catalog(
+        merged = Catalog(
             switches=overrides.switches, servers=overrides.servers, media=overrides.media
         )
+    else:
+        merged = Catalog(
+            switches=_merge(base.switches, overrides.switches),
+            servers=_merge(base.servers, overrides.servers),
+            media=_merge(base.media, overrides.media),
+        )
+    return _with_sourcing(merged, overrides.sourcing) if overrides.sourcing else merged
+
+
+def _with_sourcing(catalog: Catalog, sourcing: Mapping[str, SourcingFields]) -> Catalog:
+    """``catalog`` with the sourcing fields of ``sourcing`` set on its entries by id (a
+    transceiver by SKU, in every media that plugs it).
+
+    Raises:
+        CatalogError: an id no entry has, naming it.
+    """
+    skus = {m.transceiver.sku for m in catalog.media if m.transceiver is not None}
+    problems = [
+        Problem(
+            f"catalog.sourcing.{key}",
+            f"no switch, server, media or transceiver {key!r} in the catalog",
+            key,
+        )
+        for key in sorted(sourcing)
+        if key not in catalog.switch_index
+        and key not in catalog.server_index
+        and key not in catalog.media_index
+        and key not in skus
+    ]
+    if problems:
+        raise CatalogError(problems)
+
+    def patch(entry: _T, key: str) -> _T:
+        fields = sourcing.get(key)
+        if fields is None:
+            return entry
+        return entry.model_copy(update=fields.model_dump(exclude_none=True))
+
+    def patch_media(m: Media) -> Media:
+        m = patch(m, m.id)
+        if m.transceiver is not None and m.transceiver.sku in sourcing:
+            fields = sourcing[m.transceiver.sku].model_dump(exclude_none=True)
+            m = m.model_copy(update={"transceiver": m.transceiver.model_copy(update=fields)})
+        return m
+
     return Catalog(
-        switches=_merge(base.switches, overrides.switches),
-        servers=_merge(base.servers, overrides.servers),
-        media=_merge(base.media, overrides.media),
+        switches=tuple(patch(x, x.id) for x in catalog.switches),
+        servers=tuple(patch(x, x.id) for x in catalog.servers),
+        media=tuple(patch_media(m) for m in catalog.media),
     )
 
 

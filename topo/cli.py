@@ -246,6 +246,29 @@ def draw_cmd(
         out_console.print(f"wrote {out}")
 
 
+def _budget_rows(s: dict[str, object]) -> list[tuple[str, str]]:
+    """Table rows for the power budgets and the domestic share, when the plan has them."""
+    out = []
+    power = s.get("power")
+    if isinstance(power, dict):
+        rows = {k: r for k, r in power["rows"].items() if r["budget_kw"]}
+        if power["budget_kw"] is not None or rows:
+            text = f"{power['it_kw']:,.1f} kW"
+            if power["budget_kw"] is not None:
+                text += f" of {power['budget_kw']:,g} kW"
+            if rows:
+                row, r = max(rows.items(), key=lambda kv: kv[1]["it_kw"] / kv[1]["budget_kw"])
+                text += f"; fullest row {row} {r['it_kw']:,.1f} of {r['budget_kw']:,g} kW"
+            out.append(("IT power", text))
+    sourcing = s.get("sourcing")
+    if isinstance(sourcing, dict) and sourcing.get("domestic"):
+        text = f"{sourcing['domestic_share']:.1%} {sourcing['domestic']}"
+        if sourcing.get("min_domestic_share") is not None:
+            text += f" (minimum {sourcing['min_domestic_share']:.0%})"
+        out.append(("domestic share", text))
+    return out
+
+
 def _print_summary(s: dict[str, object]) -> None:
     t = Table(title=f"plan: {s['scenario']}", show_header=False, title_justify="left")
     t.add_column(style="bold")
@@ -270,6 +293,8 @@ def _print_summary(s: dict[str, object]) -> None:
     t.add_row("unrouted", str(s["unrouted"]))
     t.add_row("cost", f"${s['cost_usd']:,.2f}")
     t.add_row("optics power", f"{s['optics_power_w']:,} W")
+    for key, value in _budget_rows(s):
+        t.add_row(key, value)
     solver = s["solver"]
     assert isinstance(solver, dict)
     t.add_row(
@@ -605,6 +630,18 @@ def layouts_new_cmd(
     column_every: Annotated[
         float | None, typer.Option(help="Building-column grid spacing, metres.")
     ] = None,
+    cooling: Annotated[
+        str | None, typer.Option(help="How every row is cooled: air or liquid.")
+    ] = None,
+    cooling_kw: Annotated[
+        float | None, typer.Option(help="Heat the cooling removes from one rack, kW.", min=0)
+    ] = None,
+    row_budget_kw: Annotated[
+        float | None, typer.Option(help="IT power budget of every row, kW.", min=0)
+    ] = None,
+    hall_budget_kw: Annotated[
+        float | None, typer.Option(help="IT power budget of the hall, kW.", min=0)
+    ] = None,
     name: Annotated[str, typer.Option(help="Room name, used in cabinet labels.")] = "HALL",
     description: Annotated[str | None, typer.Option(help="A line describing the hall.")] = None,
 ) -> None:
@@ -612,6 +649,9 @@ def layouts_new_cmd(
     from layouts.generate import regular_hall
     from layouts.library import floor_to_yaml
 
+    if cooling not in (None, "air", "liquid"):
+        problem = Problem("layouts new", f"--cooling {cooling!r}: use 'air' or 'liquid'", cooling)
+        raise _fail(TopoError([problem]))
     try:
         floor = regular_hall(
             name=name, rows=rows, racks_per_row=racks_per_row, rack_width=rack_width,
@@ -619,6 +659,8 @@ def layouts_new_cmd(
             network_positions=tuple(network_position or ()),
             network_rows=tuple(network_row or ()), tray_width=tray_width,
             backbone_width=backbone_width, cross_every=cross_every, column_every=column_every,
+            cooling=cooling, cooling_kw=cooling_kw, row_budget_kw=row_budget_kw,  # type: ignore[arg-type]
+            hall_budget_kw=hall_budget_kw,
         )  # fmt: skip
     except ValueError as exc:
         raise _fail(TopoError([Problem("layouts new", str(exc))])) from None

@@ -77,7 +77,7 @@ class Metric:
 
     label: str
     unit: str
-    get: Callable[[dict[str, Any]], float]
+    get: Callable[[dict[str, Any]], float | None]
     kind: Literal["money", "percent", "number"] = "number"
 
 
@@ -94,6 +94,8 @@ METRICS: dict[str, Metric] = {
     "switches": Metric(
         "switches", "", lambda s: sum(v for k, v in s["devices"].items() if k != "server")
     ),
+    # None for a plan.json written before topo reported IT power
+    "it_kw": Metric("IT power", "kW", lambda s: s.get("power", {}).get("it_kw")),
 }
 """The metrics ``--sort`` and ``--pareto`` accept, by name (the ``summary.csv`` column)."""
 
@@ -125,7 +127,8 @@ def metric_value(result: VariantResult, metric: str) -> float | None:
         return None
     if metric == "seconds":
         return result.seconds
-    return float(METRICS[metric].get(result.summary))
+    value = METRICS[metric].get(result.summary)
+    return None if value is None else float(value)
 
 
 def pareto_front(results: Sequence[VariantResult], x: str, y: str) -> list[VariantResult]:

@@ -28,8 +28,10 @@ import yaml
 from layouts.library import floor_to_yaml
 from topo.drawing import plan_to_svg
 from topo.plan import Plan
+from topo.sourcing import UNKNOWN_ORIGIN, BomItem, bom_items
 
 __all__ = [
+    "BOM_BY_ORIGIN_COLUMNS",
     "BOM_COLUMNS",
     "CABLES_COLUMNS",
     "OUTPUT_FILES",
@@ -37,6 +39,7 @@ __all__ = [
     "compact_route",
     "csv_text",
     "format_decimal",
+    "plan_to_bom_by_origin_csv",
     "plan_to_bom_csv",
     "plan_to_cables_csv",
     "plan_to_json",
@@ -83,9 +86,30 @@ BOM_COLUMNS = (
     "total_cost_usd",
     "unit_power_w",
     "total_power_w",
+    "manufacturer",  # the catalog's sourcing fields, empty where it gives none
+    "part_number",
+    "origin",  # ISO 3166 alpha-2 country
+    "lead_time_days",
 )
 """Columns of ``bom.csv``. Rows: switches, optics, cables, each by SKU (and length),
 then one ``total`` row."""
+
+BOM_BY_ORIGIN_COLUMNS = (
+    "origin",  # ISO 3166 alpha-2, or 'unknown'
+    "manufacturer",
+    "category",  # switch, appliance, optic, cable, subtotal, total
+    "sku",
+    "part_number",
+    "description",
+    "length_m",
+    "quantity",
+    "total_cost_usd",
+    "share_pct",  # of the bill of materials' total cost
+    "lead_time_days",
+)
+"""Columns of ``bom_by_origin.csv``: the lines of ``bom.csv`` grouped by origin (A-Z,
+``unknown`` last), then by manufacturer, then in ``bom.csv`` order; each origin closed by
+a ``subtotal`` row (its cost, share and longest lead time), then one ``total`` row."""
 
 TRAYS_COLUMNS = (
     "segment",
@@ -199,80 +223,95 @@ def plan_to_cables_csv(plan: Plan) -> str:
 
 
 def plan_to_bom_csv(plan: Plan) -> str:
-    """The bill of materials (see ``BOM_COLUMNS``)."""
-    cat = plan.catalog
+    """The bill of materials (see ``BOM_COLUMNS``): the lines of
+    :func:`topo.sourcing.bom_items`, then a ``total`` row."""
     rows: list[list[Any]] = []
     total_cents = 0
     total_power = 0.0
-
-    def add(
-        category: str, sku: str, desc: str, length: str, qty: int, unit_cents: int, unit_w: float
-    ) -> None:
-        nonlocal total_cents, total_power
-        total_cents += unit_cents * qty
-        total_power += unit_w * qty
+    for it in bom_items(plan):
+        total_cents += it.total_cents
+        total_power += it.unit_power_w * it.quantity
         rows.append(
             [
-                category,
-                sku,
-                desc,
-                length,
-                qty,
-                _money(unit_cents),
-                _money(unit_cents * qty),
-                format_decimal(unit_w),
-                format_decimal(unit_w * qty),
+                it.category,
+                it.sku,
+                it.description,
+                _m(it.length_mm) if it.length_mm else "",
+                it.quantity,
+                _money(it.unit_cents),
+                _money(it.total_cents),
+                format_decimal(it.unit_power_w),
+                format_decimal(it.unit_power_w * it.quantity),
+                *it.sourcing.columns(),
             ]
         )
-
-    switches: dict[str, int] = defaultdict(int)
-    appliances: dict[str, int] = defaultdict(int)
-    for d in plan.placement.devices:
-        if d.role == "appliance":
-            appliances[d.model] += 1
-        elif d.role != "server":
-            switches[d.model] += 1
-    for model in sorted(switches):
-        sw = cat.switch_index.get(model)
-        name = sw.name if sw else model
-        power = sw.power_w if sw else 0.0
-        cost = round(sw.cost_usd * 100) if sw else 0
-        add("switch", model, name, "", switches[model], cost, power)
-    for model in sorted(appliances):
-        box = cat.server_index[model]
-        cost = round(box.cost_usd * 100)
-        add("appliance", model, box.name, "", appliances[model], cost, box.power_w)
-
-    optics: dict[str, int] = defaultdict(int)
-    cables: dict[tuple[str, int], int] = defaultdict(int)
-    for c in plan.cables:
-        if c.status != "ok":
-            continue
-        m = cat.media_index[c.media]
-        if m.transceiver is not None:
-            optics[m.transceiver.sku] += 2
-        cables[(c.media, c.stock_mm)] += 1
-    trx = {m.transceiver.sku: m.transceiver for m in cat.media if m.transceiver}
-    for sku in sorted(optics):
-        t = trx[sku]
-        add("optic", sku, f"transceiver {sku}", "", optics[sku], round(t.cost_usd * 100), t.power_w)
-    for (media_id, stock), qty in sorted(
-        cables.items(), key=lambda kv: (cat.media_index[kv[0][0]].cable_sku, kv[0][1])
-    ):
-        m = cat.media_index[media_id]
-        unit = round((m.cable_cost_usd + m.cable_cost_per_m_usd * stock / 1000) * 100)
-        sku = f"{m.cable_sku}-{_m(stock)}M"
-        add(
-            "cable",
-            sku,
-            f"{m.kind} {m.speed_gbps}G {_m(stock)} m ({media_id})",
-            _m(stock),
-            qty,
-            unit,
-            2 * m.end_power_w,
-        )
-    rows.append(["total", "", "", "", "", "", _money(total_cents), "", format_decimal(total_power)])
+    total = ["total", "", "", "", "", "", _money(total_cents), "", format_decimal(total_power)]
+    rows.append([*total, "", "", "", ""])
     return _csv(BOM_COLUMNS, rows)
+
+
+def plan_to_bom_by_origin_csv(plan: Plan) -> str:
+    """The bill of materials by origin and manufacturer (see ``BOM_BY_ORIGIN_COLUMNS``):
+    what procurement orders from each country and supplier, and its share of the cost."""
+    items = bom_items(plan)
+    total = sum(it.total_cents for it in items)
+
+    def pct(cents: int) -> str:
+        return f"{100 * cents / total:.2f}" if total else "0.00"
+
+    def origin_key(origin: str) -> tuple[bool, str]:
+        return (origin == UNKNOWN_ORIGIN, origin)
+
+    groups: dict[str, list[tuple[int, BomItem]]] = defaultdict(list)
+    for k, it in enumerate(items):
+        groups[it.sourcing.origin or UNKNOWN_ORIGIN].append((k, it))
+    rows: list[list[Any]] = []
+    for origin in sorted(groups, key=origin_key):
+        # by manufacturer, then in bom.csv order
+        lines = [
+            it
+            for _, it in sorted(groups[origin], key=lambda ki: (ki[1].sourcing.manufacturer, ki[0]))
+        ]
+        for it in lines:
+            lead = it.sourcing.lead_time_days
+            rows.append(
+                [
+                    origin,
+                    it.sourcing.manufacturer,
+                    it.category,
+                    it.sku,
+                    it.sourcing.part_number,
+                    it.description,
+                    _m(it.length_mm) if it.length_mm else "",
+                    it.quantity,
+                    _money(it.total_cents),
+                    pct(it.total_cents),
+                    "" if lead is None else lead,
+                ]
+            )
+        sub = sum(it.total_cents for it in lines)
+        leads = [
+            it.sourcing.lead_time_days for it in lines if it.sourcing.lead_time_days is not None
+        ]
+        rows.append(
+            [
+                origin,
+                "",
+                "subtotal",
+                "",
+                "",
+                "",
+                "",
+                "",
+                _money(sub),
+                pct(sub),
+                max(leads, default=""),
+            ]
+        )
+    rows.append(
+        ["", "", "total", "", "", "", "", "", _money(total), pct(total) if total else "", ""]
+    )
+    return _csv(BOM_BY_ORIGIN_COLUMNS, rows)
 
 
 def plan_to_trays_csv(plan: Plan) -> str:
@@ -348,6 +387,7 @@ OUTPUT_FILES: dict[str, Callable[[Plan], str]] = {
     "plan.json": plan_to_json,
     "cables.csv": plan_to_cables_csv,
     "bom.csv": plan_to_bom_csv,
+    "bom_by_origin.csv": plan_to_bom_by_origin_csv,
     "trays.csv": plan_to_trays_csv,
     "floor.svg": lambda plan: plan_to_svg(plan),
     "scenario.yaml": plan_to_scenario_yaml,

@@ -32,8 +32,10 @@ from topo.errors import CatalogError, FabricError, Problem, TopoError
 from topo.fabric import build_on_layout, resolve_switches
 from topo.mgmt import build_management
 from topo.model import Device, Fabric, FabricInfo, Link
+from topo.power import check_power
 from topo.scenario import ManagementIntent, Scenario
 from topo.servers import layout_servers, server_models
+from topo.sourcing import restrict_origins
 
 __all__ = ["add_management", "build_network", "merge_fabrics", "restrict_media"]
 
@@ -53,6 +55,8 @@ def build_network(scenario: Scenario, floor: Floor, catalog: Catalog) -> Fabric:
     Raises:
         CatalogError: unknown server or switch models, every one at once.
         FabricError: networks that cannot be built, every problem of every network.
+        InfeasibleError: servers and fixed switches over the floor's cooling or power
+            budgets (:func:`topo.power.check_power`).
 
     Example:
         >>> from topo.scenario import parse_scenario
@@ -129,8 +133,13 @@ def build_network(scenario: Scenario, floor: Floor, catalog: Catalog) -> Fabric:
     if problems:
         raise FabricError(problems)
     if len(fabrics) == 1 and len(scenario.networks) == 1:
-        return fabrics[0]
-    return merge_fabrics(scenario.name, fabrics, servers=servers, label=len(scenario.networks) > 1)
+        merged = fabrics[0]
+    else:
+        merged = merge_fabrics(
+            scenario.name, fabrics, servers=servers, label=len(scenario.networks) > 1
+        )
+    check_power(floor, merged.devices, catalog)
+    return merged
 
 
 def _check_size(what: str, count: int, limit: str) -> None:
@@ -284,7 +293,11 @@ def restrict_media(scenario: Scenario, fabric: Fabric, catalog: Catalog) -> Cata
         >>> cat = restrict_media(sc, f, builtin_catalog())
         >>> sorted({m.kind for m in cat.media_for(400)})
         ['acc', 'dac', 'mmf', 'smf']
+
+    Media of an origin the scenario excludes (``options.sourcing.exclude_origins``) are
+    taken out first (:func:`topo.sourcing.restrict_origins`).
     """
+    catalog = restrict_origins(scenario, fabric, catalog)
     rules: dict[str, MediaRule] = {
         net.name: net.media
         for net in scenario.networks

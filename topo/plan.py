@@ -23,8 +23,10 @@ from topo.catalog import Catalog
 from topo.errors import Problem
 from topo.model import Fabric, Placement
 from topo.placement_opt import PlacementReport
+from topo.power import power_diagnostics, power_summary
 from topo.routing import SolverInfo
 from topo.scenario import Scenario
+from topo.sourcing import sourcing_diagnostics, sourcing_summary
 
 __all__ = ["TRAY_WIDTHS_MM", "Plan", "SegmentFill", "tray_fill", "widening_problems"]
 
@@ -187,6 +189,8 @@ class Plan:
                 "seconds": round(self.solver.seconds, 3),
             },
             "placement": self._placement_summary(),
+            "power": power_summary(self.floor, self.placement.devices, self.cables),
+            **({"sourcing": sourcing} if (sourcing := sourcing_summary(self)) else {}),
         }
 
     def _by_fabric(self) -> dict[str, Any]:
@@ -266,6 +270,8 @@ class Plan:
                 )
             )
         out.extend(widening_problems(self.floor, self.overflows))
+        out.extend(power_diagnostics(self.floor, self.placement.devices, self.cables))
+        out.extend(sourcing_diagnostics(self))
         segs = self.pathways.segments
         for key, shared in sorted(self.shared_segments.items()):
             names = ", ".join(repr(segs[i].id) for i in shared[:8])

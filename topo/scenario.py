@@ -64,6 +64,7 @@ __all__ = [
     "RailLeafIntent",
     "Scenario",
     "ServerIntent",
+    "SourcingOptions",
     "SpineIntent",
     "SpineLeafIntent",
     "check_scenario_size",
@@ -298,6 +299,42 @@ FabricIntent = Annotated[
 DataFabricIntent = SpineLeafIntent | ClosIntent | RailIntent
 
 
+Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
+
+
+class SourcingOptions(_Frozen):
+    """Where the network's bill of materials may come from (catalog ``origin``).
+
+    Example:
+        >>> SourcingOptions(domestic="US", min_domestic_share=0.5, exclude_origins=("XX",))
+        SourcingOptions(domestic='US', min_domestic_share=0.5, exclude_origins=('XX',))
+    """
+
+    domestic: Country | None = Field(
+        None, description="Country counted as domestic (ISO 3166 alpha-2), e.g. 'US'."
+    )
+    min_domestic_share: float | None = Field(
+        None,
+        ge=0,
+        le=1,
+        description="Least share of the bill of materials' cost of domestic origin; a plan "
+        "below it says by how much in its diagnostics.",
+    )
+    exclude_origins: tuple[Country, ...] = Field(
+        (),
+        description="Origins never bought: media from them are not chosen; a switch or "
+        "server model from them is an error.",
+    )
+
+    @model_validator(mode="after")
+    def _domestic_named(self) -> SourcingOptions:
+        if self.min_domestic_share is not None and self.domestic is None:
+            raise ValueError("min_domestic_share needs `domestic`, the country it counts")
+        if self.domestic is not None and self.domestic in self.exclude_origins:
+            raise ValueError(f"domestic origin {self.domestic!r} is also excluded")
+        return self
+
+
 class Options(_Frozen):
     """How topo plans: what it minimises, how hard it tries, and reproducibility.
 
@@ -335,6 +372,9 @@ class Options(_Frozen):
     )
     dress_m: float = Field(
         0.3, ge=0, le=5, description="Extra length to dress a cable inside its rack, metres."
+    )
+    sourcing: SourcingOptions | None = Field(
+        None, description="Domestic-share reporting and origin rules for the BOM."
     )
 
 

@@ -175,6 +175,7 @@ def layout_servers(
             )
     order = floor_order(floor)
     out: list[RackServers] = []
+    cooled: set[tuple[int, str]] = set()  # (group, row) told it needs liquid cooling
     for i, g in enumerate(groups):
         model = models[i]
         left = g.count
@@ -182,11 +183,18 @@ def layout_servers(
             chosen[i].sort(key=lambda r: order[r.id])
             room = sum(g.per_rack if g.per_rack is not None else _fit(r, model) for r in chosen[i])
             if room < left:
+                cooled_to = sorted({r.limit_kw for r in chosen[i] if r.limit_kw < r.power_kw})
+                why = (
+                    f" ({model.power_w / 1000:g} kW each; cooling takes "
+                    f"{', '.join(f'{kw:g}' for kw in cooled_to)} kW a rack)"
+                    if cooled_to and g.per_rack is None
+                    else ""
+                )
                 problems.append(
                     Problem(
                         _location(groups, i, "count"),
                         f"servers {model.id!r}: count {left}, but the group's "
-                        f"{len(chosen[i])} racks hold {room}",
+                        f"{len(chosen[i])} racks hold {room}{why}",
                         left,
                     )
                 )
@@ -198,10 +206,25 @@ def layout_servers(
                 n = min(n, left)
                 left -= n
             if n == 0 and g.per_rack is None:
+                if model.cooling == "liquid" and rack.cooling == "air":
+                    if (i, rack.row) not in cooled:
+                        cooled.add((i, rack.row))
+                        problems.append(
+                            Problem(
+                                f"floor.rows.{rack.row}.cooling",
+                                f"{model.id!r} needs liquid cooling; row {rack.row!r} "
+                                f"(rack {rack.id!r}) is air-cooled",
+                                model.id,
+                            )
+                        )
+                    continue
+                cap = f"{rack.power_kw:g} kW"
+                if rack.limit_kw < rack.power_kw:
+                    cap += f", cooled to {rack.limit_kw:g} kW"
                 problems.append(
                     Problem(
                         f"floor.racks.{rack.id}",
-                        f"rack {rack.id!r} ({rack.height_u}U, {rack.power_kw:g} kW) cannot "
+                        f"rack {rack.id!r} ({rack.height_u}U, {cap}) cannot "
                         f"hold one {model.id!r} ({model.height_u}U, "
                         f"{model.power_w / 1000:g} kW)",
                         rack.id,
@@ -260,9 +283,12 @@ def _rack_range(name: str, floor: Floor, loc: str, problems: list[Problem]) -> l
 
 
 def _fit(rack: Rack, model: Server) -> int:
-    """Servers of ``model`` the rack's height and power budget allow."""
+    """Servers of ``model`` the rack's height, power budget and cooling allow (none of
+    a liquid-cooled model in an air-cooled rack)."""
+    if model.cooling == "liquid" and rack.cooling == "air":
+        return 0
     by_u = rack.height_u // model.height_u
-    by_power = int(rack.power_kw * 1000 // model.power_w) if model.power_w else by_u
+    by_power = int(rack.limit_kw * 1000 // model.power_w) if model.power_w else by_u
     return max(0, min(by_u, by_power))
 
 

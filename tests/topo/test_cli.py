@@ -22,8 +22,9 @@ def test_plan_default_scenario_writes_every_output(tmp_path):
     result = runner.invoke(app, ["plan", "-o", str(out)])
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in out.iterdir()) == sorted(
-        ["plan.json", "cables.csv", "bom.csv", "trays.csv", "floor.svg", "scenario.yaml"]
-    )
+        ["plan.json", "cables.csv", "bom.csv", "bom_by_origin.csv", "trays.csv", "floor.svg",
+         "scenario.yaml"]
+    )  # fmt: skip
     assert "enterprise-hall" in result.output
     summary = json.loads((out / "plan.json").read_text())["summary"]
     assert summary["cables"] == 1216

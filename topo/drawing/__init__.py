@@ -11,7 +11,9 @@
    and listed beside the plan;
 4. optionally, the routes of chosen cables (by id, by rack, by tier): the drop from
    each end's rack to its tray, the tray segments in order, and both ends marked;
-5. a side panel with the scenario name, key figures from the plan summary, a legend, the
+5. where the floor sets power budgets or cooling, each row's IT power against its
+   budget as a bar along the row (:mod:`topo.drawing.power`);
+6. a side panel with the scenario name, key figures from the plan summary, a legend, the
    over-limit list, a scale bar and a north arrow.
 
 Coordinates: the floor has ``x`` to the east and ``y`` to the north, in metres; the drawing

@@ -13,6 +13,7 @@ import numpy as np
 
 from topo.drawing.labels import Labels, keepout_labels, rack_labels, tray_labels
 from topo.drawing.panel import panel
+from topo.drawing.power import row_power
 from topo.drawing.selection import rack_contents, route_points, select_cables
 from topo.drawing.style import (
     DEFS,
@@ -83,6 +84,7 @@ def plan_to_svg(
     body += _room(plan, view)
     rack_boxes = _rack_boxes(plan, view)
     body += _racks(plan, view, rack)
+    body += row_power(plan, view)
     quads = segment_quads(view, plan)
     body += _trays(plan, view, quads, dimmed=selecting)
     body += _unrouted(plan, view)

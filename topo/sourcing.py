@@ -1,0 +1,311 @@
+"""Sourcing: who makes each item of the bill of materials, where, and the domestic share.
+
+Catalog switches, servers, media and transceivers may carry ``manufacturer``,
+``part_number``, ``origin`` (ISO 3166 alpha-2) and ``lead_time_days``; a transceiver
+without its own takes its media's. A scenario's ``options.sourcing`` reads them:
+
+1. :func:`restrict_origins` takes the media of an excluded origin out of the catalog
+   before cables are chosen (as :func:`topo.network.restrict_media` does for media
+   kinds), and refuses a switch or server model of an excluded origin, naming it.
+2. :func:`bom_items` lists the network bill of materials (the lines of ``bom.csv``:
+   switches, appliances, optics, cables by stock length; servers are not in it) with
+   each line's sourcing.
+3. :func:`sourcing_summary` (``summary.sourcing``) gives the cost by origin and the
+   domestic share *of the bill of materials' total cost*; items with no ``origin``
+   count as not domestic and are reported apart. A share below
+   ``min_domestic_share`` is a diagnostic (:func:`sourcing_diagnostics`) that says by
+   how much, in points and in dollars: the share is only known once cables are chosen,
+   so the plan is still an answer.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from topo.catalog import Catalog, Media, Server, SwitchModel, Transceiver
+from topo.errors import CatalogError, FabricError, Problem
+from topo.model import Fabric
+from topo.scenario import Scenario, SourcingOptions
+
+if TYPE_CHECKING:
+    from topo.plan import Plan
+
+__all__ = [
+    "UNKNOWN_ORIGIN",
+    "BomItem",
+    "Sourcing",
+    "bom_items",
+    "restrict_origins",
+    "sourcing_diagnostics",
+    "sourcing_of",
+    "sourcing_summary",
+]
+
+UNKNOWN_ORIGIN = "unknown"
+"""The origin reported for items whose catalog entry gives none."""
+
+
+@dataclass(frozen=True, slots=True)
+class Sourcing:
+    """Who makes an item and where; empty strings (and None) where the catalog is silent."""
+
+    manufacturer: str = ""
+    part_number: str = ""
+    origin: str = ""
+    lead_time_days: int | None = None
+
+    def columns(self) -> list[str]:
+        """The four ``bom.csv`` sourcing columns."""
+        lead = "" if self.lead_time_days is None else str(self.lead_time_days)
+        return [self.manufacturer, self.part_number, self.origin, lead]
+
+
+def sourcing_of(
+    item: SwitchModel | Server | Media | Transceiver | None, fallback: Media | None = None
+) -> Sourcing:
+    """The sourcing of a catalog entry, each field falling back to ``fallback``'s (a
+    transceiver's media).
+
+    Example:
+        >>> from topo.catalog import Transceiver
+        >>> t = Transceiver(sku="OSFP-DR4", cost_usd=800, power_w=10, part_number="X1")
+        >>> m = Media(id="m", kind="smf", speed_gbps=400, reach_m=500, od_mm=3,
+        ...           stock_lengths_m=(5,), cable_sku="F", origin="US", transceiver=t)
+        >>> sourcing_of(t, m).columns()
+        ['', 'X1', 'US', '']
+    """
+    if item is None:
+        return Sourcing()
+
+    def pick(name: str) -> Any:
+        value = getattr(item, name)
+        if value is None and fallback is not None:
+            value = getattr(fallback, name)
+        return value
+
+    return Sourcing(
+        pick("manufacturer") or "",
+        pick("part_number") or "",
+        pick("origin") or "",
+        pick("lead_time_days"),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class BomItem:
+    """One line of the bill of materials."""
+
+    category: str  # switch, appliance, optic, cable
+    sku: str  # as in bom.csv: a cable's SKU ends with its stock length, '-3M'
+    description: str
+    length_mm: int  # cables only, else 0
+    quantity: int
+    unit_cents: int
+    unit_power_w: float  # a cable's: both its ends; a transceiver's: one
+    sourcing: Sourcing
+
+    @property
+    def total_cents(self) -> int:
+        return self.unit_cents * self.quantity
+
+
+def _metres(mm: int) -> str:
+    return f"{mm / 1000:.3f}".rstrip("0").rstrip(".") if mm else "0"
+
+
+def bom_items(plan: Plan) -> list[BomItem]:
+    """The network bill of materials, in ``bom.csv`` order: switches and appliances by
+    model, optics by SKU, cables by cable SKU and stock length."""
+    cat = plan.catalog
+    out: list[BomItem] = []
+    switches: dict[str, int] = defaultdict(int)
+    appliances: dict[str, int] = defaultdict(int)
+    for d in plan.placement.devices:
+        if d.role == "appliance":
+            appliances[d.model] += 1
+        elif d.role != "server":
+            switches[d.model] += 1
+    for model in sorted(switches):
+        sw = cat.switch_index.get(model)
+        cost = round(sw.cost_usd * 100) if sw else 0
+        power = sw.power_w if sw else 0.0
+        name = sw.name if sw else model
+        out.append(BomItem("switch", model, name, 0, switches[model], cost, power, sourcing_of(sw)))
+    for model in sorted(appliances):
+        box = cat.server_index[model]
+        out.append(
+            BomItem(
+                "appliance",
+                model,
+                box.name,
+                0,
+                appliances[model],
+                round(box.cost_usd * 100),
+                box.power_w,
+                sourcing_of(box),
+            )
+        )
+    optics: dict[str, int] = defaultdict(int)
+    cables: dict[tuple[str, int], int] = defaultdict(int)
+    for c in plan.cables:
+        if c.status != "ok":
+            continue
+        m = cat.media_index[c.media]
+        if m.transceiver is not None:
+            optics[m.transceiver.sku] += 2
+        cables[(c.media, c.stock_mm)] += 1
+    trx: dict[str, tuple[Transceiver, Media]] = {}
+    for m in cat.media:
+        if m.transceiver is not None:
+            trx.setdefault(m.transceiver.sku, (m.transceiver, m))
+    for sku in sorted(optics):
+        t, m = trx[sku]
+        out.append(
+            BomItem(
+                "optic",
+                sku,
+                f"transceiver {sku}",
+                0,
+                optics[sku],
+                round(t.cost_usd * 100),
+                t.power_w,
+                sourcing_of(t, m),
+            )
+        )
+    for (media_id, stock), qty in sorted(
+        cables.items(), key=lambda kv: (cat.media_index[kv[0][0]].cable_sku, kv[0][1])
+    ):
+        m = cat.media_index[media_id]
+        unit = round((m.cable_cost_usd + m.cable_cost_per_m_usd * stock / 1000) * 100)
+        size = _metres(stock)
+        desc = f"{m.kind} {m.speed_gbps}G {size} m ({media_id})"
+        out.append(
+            BomItem(
+                "cable",
+                f"{m.cable_sku}-{size}M",
+                desc,
+                stock,
+                qty,
+                unit,
+                2 * m.end_power_w,
+                sourcing_of(m),
+            )
+        )
+    return out
+
+
+def restrict_origins(scenario: Scenario, fabric: Fabric, catalog: Catalog) -> Catalog:
+    """The catalog without the media of the scenario's excluded origins.
+
+    Raises:
+        CatalogError: a switch or server model in the fabric whose origin is excluded,
+            naming the model, its origin and a device.
+        FabricError: a link speed the exclusion leaves no media at all.
+    """
+    rules = scenario.options.sourcing
+    if rules is None or not rules.exclude_origins:
+        return catalog
+    banned = set(rules.exclude_origins)
+    problems: list[Problem] = []
+    told: set[str] = set()
+    for d in fabric.devices:
+        model = catalog.switch_index.get(d.model) or catalog.server_index.get(d.model)
+        if model is None or model.origin not in banned or d.model in told:
+            continue
+        told.add(d.model)
+        problems.append(
+            Problem(
+                "options.sourcing.exclude_origins",
+                f"model {d.model!r} (device {d.id!r}) comes from {model.origin!r}, an "
+                f"excluded origin; replace it in the catalog or the fabric",
+                d.model,
+            )
+        )
+    if problems:
+        raise CatalogError(problems)
+
+    def excluded(m: Media) -> bool:
+        return sourcing_of(m.transceiver, m).origin in banned or m.origin in banned
+
+    drop = {m.id for m in catalog.media if excluded(m)}
+    if not drop:
+        return catalog
+    first_link: dict[int, str] = {}
+    for link in fabric.links:
+        first_link.setdefault(link.speed_gbps, link.id)
+    for speed, link_id in sorted(first_link.items()):
+        offered = catalog.media_for(speed)
+        if offered and all(m.id in drop for m in offered):
+            origins = ", ".join(sorted({sourcing_of(m.transceiver, m).origin for m in offered}))
+            problems.append(
+                Problem(
+                    f"links.{link_id}",
+                    f"link {link_id!r} at {speed}G has no media outside the excluded "
+                    f"origins {', '.join(sorted(banned))}; its media come from {origins}",
+                    speed,
+                )
+            )
+    if problems:
+        raise FabricError(problems)
+    return catalog.model_copy(update={"media": tuple(m for m in catalog.media if m.id not in drop)})
+
+
+def _share(rules: SourcingOptions, items: list[BomItem]) -> tuple[int, int, dict[str, int]]:
+    """``(domestic cents, total cents, cents by origin)``."""
+    by_origin: dict[str, int] = defaultdict(int)
+    for it in items:
+        by_origin[it.sourcing.origin or UNKNOWN_ORIGIN] += it.total_cents
+    total = sum(by_origin.values())
+    domestic = by_origin.get(rules.domestic, 0) if rules.domestic else 0
+    return domestic, total, dict(by_origin)
+
+
+def sourcing_summary(plan: Plan) -> dict[str, Any] | None:
+    """``summary.sourcing`` (None when the scenario sets no ``options.sourcing``)."""
+    rules = plan.scenario.options.sourcing
+    if rules is None:
+        return None
+    items = bom_items(plan)
+    domestic, total, by_origin = _share(rules, items)
+    share = domestic / total if total else 0.0
+    out: dict[str, Any] = {
+        "domestic": rules.domestic,
+        "relative_to": "bom.csv total cost (switches, appliances, optics, cables)",
+        "total_usd": round(total / 100, 2),
+        "domestic_usd": round(domestic / 100, 2),
+        "domestic_share": round(share, 4),
+        "unknown_origin_usd": round(by_origin.get(UNKNOWN_ORIGIN, 0) / 100, 2),
+        "by_origin_usd": {k: round(v / 100, 2) for k, v in sorted(by_origin.items())},
+        "exclude_origins": list(rules.exclude_origins),
+        "min_domestic_share": rules.min_domestic_share,
+    }
+    if rules.min_domestic_share is not None:
+        short = max(0, round(rules.min_domestic_share * total) - domestic)
+        out["domestic_short_usd"] = round(short / 100, 2)
+    return out
+
+
+def sourcing_diagnostics(plan: Plan) -> list[Problem]:
+    """A problem when the domestic share is below ``min_domestic_share``, saying by how
+    many points and how many dollars of the bill of materials would have to move to
+    domestic items."""
+    rules = plan.scenario.options.sourcing
+    if rules is None or rules.min_domestic_share is None:
+        return []
+    domestic, total, _ = _share(rules, bom_items(plan))
+    need = rules.min_domestic_share
+    share = domestic / total if total else 0.0
+    if share >= need - 1e-12:
+        return []
+    short = max(0, round(need * total) - domestic)
+    return [
+        Problem(
+            "options.sourcing.min_domestic_share",
+            f"domestic ({rules.domestic}) share of the bill of materials is {share:.1%} "
+            f"(${domestic / 100:,.2f} of ${total / 100:,.2f}), below the minimum "
+            f"{need:.1%}: {(need - share) * 100:.1f} points, ${short / 100:,.2f} short",
+            round(share, 4),
+        )
+    ]
