@@ -25,8 +25,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import topo.limits as limits
 from layouts.model import Floor
-from topo import limits
 from topo.catalog import Catalog, MediaRule
 from topo.errors import CatalogError, FabricError, Problem, TopoError
 from topo.fabric import build_on_layout, resolve_switches
