@@ -34,6 +34,7 @@ normal and congested) it reports:
 
 from __future__ import annotations
 
+import argparse
 import json
 import resource
 import subprocess
@@ -149,19 +150,20 @@ def table(rows: list[dict[str, object]]) -> str:
 
 
 def main(argv: list[str]) -> None:
-    repeat, objective, baseline = 1, "length", True
-    while argv[:1] in (["--repeat"], ["--objective"], ["--no-baseline"]):
-        if argv[0] == "--repeat":
-            repeat, argv = int(argv[1]), argv[2:]
-        elif argv[0] == "--objective":
-            objective, argv = argv[1], argv[2:]
-        else:
-            baseline, argv = False, argv[1:]
-    if len(argv) >= 2 and argv[0] == "--case":
-        row = run_case(int(argv[1]), argv[2] == "congested", repeat, objective, baseline)
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("racks", nargs="?", type=int, choices=SIZES, help="one hall size")
+    ap.add_argument("variant", nargs="?", choices=("normal", "congested"), default="normal")
+    ap.add_argument("--repeat", type=int, default=1, help="best of N interleaved runs")
+    ap.add_argument("--objective", choices=("length", "cost"), default="length")
+    ap.add_argument("--no-baseline", action="store_true", help="skip the networkx baseline")
+    ap.add_argument("--case", nargs=2, metavar=("RACKS", "VARIANT"), help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    repeat, objective, baseline = args.repeat, args.objective, not args.no_baseline
+    if args.case:
+        row = run_case(int(args.case[0]), args.case[1] == "congested", repeat, objective, baseline)
         print(json.dumps(row))
         return
-    cases = [(int(argv[0]), argv[1])] if argv else [
+    cases = [(args.racks, args.variant)] if args.racks else [
         (n, v) for n in SIZES for v in ("normal", "congested")
     ]  # fmt: skip
     flags = ["--repeat", str(repeat), "--objective", objective]
