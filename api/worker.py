@@ -21,10 +21,10 @@ import traceback
 from multiprocessing.connection import Connection
 from typing import Any
 
+from layouts.limits import limit_memory
 from topo.catalog import builtin_catalog
 from topo.errors import TopoError
 from topo.exports import render_plan
-from topo.limits import limit_memory
 from topo.planner import plan, validate_scenario
 from topo.scenario import parse_scenario
 

@@ -124,7 +124,7 @@ def read_floor(path: str | os.PathLike[str]) -> Floor:
         ...         print(exc.problems[0])
         floor.fill_limit: Input should be less than or equal to 1 (got 2)
     """
-    from topo.limits import check_document, read_limited_text
+    from layouts.limits import check_document, read_limited_text
 
     p = Path(path)
     source = str(p)

@@ -86,15 +86,15 @@ def _check_output_folder(folder: Path, *, option: str = "out") -> None:
 
 
 def _limits() -> Any:
-    """The input limits in force (:data:`topo.limits.LIMITS`, read when called)."""
-    from topo import limits
+    """The input limits in force (:data:`layouts.limits.LIMITS`, read when called)."""
+    from layouts import limits
 
     return limits.LIMITS
 
 
 def _check_sweep_size(sw: Any) -> None:
     """Refuse a sweep of more variants than the limit before any is built."""
-    from topo.limits import LIMITS, too_many
+    from layouts.limits import LIMITS, too_many
 
     if sw.axes is not None:
         count = math.prod(len(values) for values in sw.axes.values())
@@ -689,60 +689,20 @@ def schema_cmd() -> None:
     sys.stdout.write(json.dumps(schema, indent=2, sort_keys=True) + "\n")
 
 
-@app.command("serve")
-def serve_cmd(
-    host: Annotated[
-        str, typer.Option(help="Address to listen on; 0.0.0.0 for every interface.")
-    ] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8080,
-    log_level: Annotated[
-        str, typer.Option(help="uvicorn log level: critical, error, warning, info, debug.")
-    ] = "info",
-) -> None:
-    """Serve the HTTP API (docs at /docs); settings come from TOPO_* environment variables."""
-    # the web stack is imported here only, so the planner never depends on it
-    from pydantic import ValidationError
+def _add_plugin_commands() -> None:
+    """Add the commands other installed packages offer in the ``topo.commands`` entry-point
+    group (the HTTP API's ``serve`` and ``view``): topo itself never imports them."""
+    from importlib.metadata import entry_points
 
-    try:
-        import uvicorn
-
-        from api.config import Settings
-        from api.main import busy_message, create_app
-
-        settings = Settings()
+    for ep in sorted(entry_points(group="topo.commands"), key=lambda e: e.name):
         try:
-            busy = busy_message(settings)
-        except Exception:  # the store cannot be opened: start-up reports it in full
-            busy = None
-    except ImportError as exc:
-        err_console.print(f"[red]error[/red] the HTTP API needs the {exc.name!r} package")
-        raise typer.Exit(EXIT_USER_ERROR) from None
-    except ValidationError as exc:
-        for err in exc.errors(include_url=False):
-            name = "TOPO_" + "_".join(str(p) for p in err["loc"]).upper()
-            err_console.print(f"[red]error[/red] {name}: {err['msg']}", soft_wrap=True)
-        raise typer.Exit(EXIT_USER_ERROR) from None
-    if busy is not None:
-        err_console.print(f"[red]error[/red] {busy}", soft_wrap=True)
-        raise typer.Exit(EXIT_USER_ERROR)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level)
+            command = ep.load()
+        except (ImportError, AttributeError):  # installed without what it needs: left out
+            continue
+        app.command(ep.name)(command)
 
 
-@app.command("view")
-def view_cmd(
-    folder: Annotated[
-        Path, typer.Argument(help="A `topo plan` output folder, or a `topo batch` runs folder.")
-    ],
-    port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8765,
-) -> None:
-    """Show a plan folder (or a batch's runs folder) in the browser viewer, on loopback."""
-    # the web stack is imported here only, so the planner never depends on it
-    try:
-        from api.routes.viewer import serve_folder
-    except ImportError as exc:
-        err_console.print(f"[red]error[/red] the viewer needs the {exc.name!r} package")
-        raise typer.Exit(EXIT_USER_ERROR) from None
-    serve_folder(folder, port=port, echo=lambda line: out_console.print(line, soft_wrap=True))
+_add_plugin_commands()
 
 
 def main() -> None:

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import topo.limits as limits
+import layouts.limits as limits
 from layouts.model import Floor
 from topo.catalog import Catalog, MediaRule
 from topo.errors import CatalogError, FabricError, Problem, TopoError
@@ -143,7 +143,7 @@ def build_network(scenario: Scenario, floor: Floor, catalog: Catalog) -> Fabric:
 
 
 def _check_size(what: str, count: int, limit: str) -> None:
-    """Refuse a fabric larger than a named limit (see :mod:`topo.limits`)."""
+    """Refuse a fabric larger than a named limit (see :mod:`layouts.limits`)."""
     if count > getattr(limits.LIMITS, limit):
         raise FabricError(Problem("fabric", limits.too_many(what, count, limit), count))
 

@@ -45,10 +45,10 @@ from pydantic import (
     model_validator,
 )
 
+from layouts.limits import LIMITS, check_document, read_limited_text, too_many
 from layouts.model import Floor
 from topo.catalog import CatalogOverrides, MediaRule
 from topo.errors import Problem, ScenarioError, problems_from_validation
-from topo.limits import LIMITS, check_document, read_limited_text, too_many
 
 __all__ = [
     "ClosIntent",
@@ -447,7 +447,7 @@ def parse_scenario(data: Any) -> Scenario:
 
 
 def check_scenario_size(scenario: Scenario) -> None:
-    """Refuse a scenario beyond the size limits (:mod:`topo.limits`) before any work.
+    """Refuse a scenario beyond the size limits (:mod:`layouts.limits`) before any work.
 
     Raises:
         ScenarioError: one problem per limit exceeded, naming the value and the limit.

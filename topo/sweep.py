@@ -63,8 +63,8 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from layouts.errors import TopoError
+from layouts.limits import read_limited_text
 from topo.errors import Problem, ScenarioError
-from topo.limits import read_limited_text
 from topo.scenario import Scenario, parse_scenario, read_data
 
 __all__ = [

@@ -35,8 +35,8 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any, Literal, Protocol
 
+from layouts.limits import LIMITS, limit_memory
 from topo.errors import Problem, TopoError
-from topo.limits import LIMITS, limit_memory
 
 __all__ = [
     "DaskRunner",

@@ -294,7 +294,7 @@ def test_cli_refuses_scenario_that_is_a_device(tmp_path: Path) -> None:
 
 
 def test_size_limit_is_a_setting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from topo import limits
+    from layouts import limits
 
     monkeypatch.setattr(limits, "LIMITS", limits.Limits(max_file_bytes=100))
     path = tmp_path / "s.yaml"
@@ -441,7 +441,7 @@ def test_fabric_size_limits_are_settings(
 ) -> None:
     """The enterprise hall builds 456 servers, 42 switches and 1,216 links: each limit
     below those is refused before anything is placed, by validate and by plan."""
-    from topo import limits
+    from layouts import limits
 
     monkeypatch.setattr(limits, "LIMITS", limits.Limits(**{limit: value}))
     path = tmp_path / "s.yaml"

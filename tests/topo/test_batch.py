@@ -395,7 +395,7 @@ def test_cli_ctrl_c_exits_130_without_traceback(tmp_path, monkeypatch):
 def test_cli_variants_have_a_time_limit_unless_given(tmp_path, monkeypatch):
     """`topo batch` without --timeout still stops a variant: after the named limit
     TOPO_VARIANT_TIME_LIMIT_S."""
-    from topo import limits
+    from layouts import limits
 
     seen: list[float | None] = []
 

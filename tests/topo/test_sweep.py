@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from layouts import limits
 from layouts.generate import regular_hall
-from topo import limits
 from topo.scenario import parse_scenario
 from topo.sweep import SweepError, check_path, expand_sweep, load_sweep, parse_sweep
 
