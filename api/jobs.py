@@ -67,6 +67,15 @@ def _context() -> BaseContext:
     return ctx
 
 
+def _end(process: BaseProcess, receiver: Connection) -> None:
+    """Close the pipe from a child, stop the child if it still runs, and reap it."""
+    receiver.close()
+    if process.is_alive():
+        process.kill()
+    process.join()
+    process.close()
+
+
 @dataclass(eq=False)
 class Job:
     """One plan on its way: wait on :attr:`done` to know when it is stored."""
@@ -158,11 +167,7 @@ class PlanRunner:
                     f"{what} took longer than this server's limit of {self.time_limit_s:g} s"
                 )
             finally:
-                receiver.close()
-                if process.is_alive():
-                    process.kill()
-                process.join()
-                process.close()
+                _end(process, receiver)
         finally:
             self._side_jobs.release()
 
@@ -234,11 +239,7 @@ class PlanRunner:
         try:
             self._follow(job, receiver, process)
         finally:
-            receiver.close()
-            if process.is_alive():
-                process.kill()
-            process.join()
-            process.close()
+            _end(process, receiver)
 
     def _follow(self, job: Job, receiver: Connection, process: BaseProcess) -> None:
         deadline = time.monotonic() + self.time_limit_s
