@@ -63,7 +63,7 @@ def _context() -> BaseContext:
     if "forkserver" not in methods:  # pragma: no cover - Windows
         return multiprocessing.get_context("spawn")
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["api.worker", "topo.drawing"])
+    ctx.set_forkserver_preload(["api.worker", "topo.outputs.drawing"])
     return ctx
 
 

@@ -24,7 +24,7 @@ from typing import Any
 from layouts.limits import limit_memory
 from topo.catalog import builtin_catalog
 from topo.errors import TopoError
-from topo.exports import render_plan
+from topo.outputs.exports import render_plan
 from topo.planner import plan, validate_scenario
 from topo.scenario import parse_scenario
 
@@ -95,7 +95,7 @@ def draw_in_child(
 ) -> None:
     """Child-process entry point: re-plan ``data`` and draw it with the highlight
     ``options`` (``cables``, ``rack``, ``tier``); send ``("done", svg bytes)``."""
-    from topo.drawing import plan_to_svg
+    from topo.outputs.drawing import plan_to_svg
 
     limit_memory(max_bytes)
     try:

@@ -1,6 +1,6 @@
 """Benchmark: draw the floor plan of halls from a few hundred to several thousand racks.
 
-Plans each hall once (not timed), then times :func:`topo.drawing.plan_to_svg` (best of
+Plans each hall once (not timed), then times :func:`topo.outputs.drawing.plan_to_svg` (best of
 ``--repeat``) plain and with a whole tier highlighted, and reports the SVG size.
 
     python bench/draw_hall.py                 # AI hall example, 2,048 and 7,920 racks
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import topo
 from layouts.generate import regular_hall
-from topo.drawing import plan_to_svg
+from topo.outputs.drawing import plan_to_svg
 from topo.scenario import parse_scenario
 
 ROOT = Path(__file__).resolve().parent.parent

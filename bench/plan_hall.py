@@ -23,7 +23,7 @@ _CHILD = r"""
 import json, resource, sys, time
 t0 = time.perf_counter()
 import topo
-from topo.exports import render_plan
+from topo.outputs.exports import render_plan
 t1 = time.perf_counter()
 plan = topo.plan(topo.load_scenario(sys.argv[1]))
 t2 = time.perf_counter()

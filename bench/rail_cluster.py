@@ -25,9 +25,8 @@ import sys
 import time
 
 from layouts.generate import regular_hall
-from topo.floors import floor_of
 from topo.planner import plan
-from topo.scenario import Scenario, load_scenario, parse_scenario
+from topo.scenario import Scenario, floor_of, load_scenario, parse_scenario
 
 
 def main() -> None:

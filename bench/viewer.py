@@ -27,7 +27,7 @@ from api.config import Settings
 from api.main import create_app
 from api.routes.viewer import import_plan_folder
 from api.store import PlanStore
-from topo.exports import write_plan
+from topo.outputs.exports import write_plan
 from topo.plan import Plan
 
 

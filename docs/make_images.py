@@ -15,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import topo
-from topo.drawing import plan_to_svg
+from topo.outputs.drawing import plan_to_svg
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIO = ROOT / "examples" / "ai-hall-spine-leaf.yaml"
@@ -24,7 +24,7 @@ IMAGES = {
     "ai-hall.svg": {},
     "ai-hall-routes.svg": {"rack": "J01", "tier": "leaf-spine"},
 }
-"""File name -> highlight options passed to :func:`topo.drawing.plan_to_svg`."""
+"""File name -> highlight options passed to :func:`topo.outputs.drawing.plan_to_svg`."""
 
 
 def make_images(out_dir: Path = ROOT / "docs") -> list[Path]:

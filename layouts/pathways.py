@@ -30,6 +30,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -42,7 +43,14 @@ from shapely.geometry import LineString, Point
 from layouts.model import Floor
 from layouts.validate import serving_trays
 
-__all__ = ["Drop", "PathwayGraph", "Segment", "pathways_from_floor"]
+__all__ = [
+    "Drop",
+    "PathwayGraph",
+    "Segment",
+    "compact_route",
+    "parse_route",
+    "pathways_from_floor",
+]
 
 EdgeKind = str  # "tray", "riser", "connector", "drop"
 
@@ -341,3 +349,57 @@ def pathways_from_floor(floor: Floor) -> PathwayGraph:
         drops=drops,
         unserved=tuple(r.id for r in racks if r.id not in drop_at),
     )
+
+
+def compact_route(segments: Sequence[Segment]) -> str:
+    """A route's segments, in order, as ``cables.csv`` writes them.
+
+    Consecutive segments of one tray collapse to a run: ``T-A.002..004`` is segments 2 to
+    4 of tray ``T-A`` (in that order; ``T-A.004..002`` runs the other way), and runs are
+    joined with ``" > "``. A run names only its ends, so a tray's segments must be
+    consecutive along a route, as they are on any route through the pathway graph.
+
+    Example:
+        >>> seg = lambda sid: Segment(sid, 0, sid.split(".")[0], 0, 0, 1.0, 0.4, (0, 0), (0, 0), 0.0)
+        >>> compact_route([seg("T-A.002"), seg("T-A.003"), seg("T-A.004"), seg("X.001")])
+        'T-A.002..004 > X.001'
+    """  # noqa: E501
+    runs: list[list[str]] = []
+    prev_tray = None
+    for s in segments:
+        k = s.id.rsplit(".", 1)[1]
+        if s.tray == prev_tray:
+            runs[-1].append(k)
+        else:
+            runs.append([s.tray, k])
+            prev_tray = s.tray
+    parts = []
+    for run in runs:
+        tray, first, last = run[0], run[1], run[-1]
+        parts.append(f"{tray}.{first}" if len(run) == 2 else f"{tray}.{first}..{last}")
+    return " > ".join(parts)
+
+
+def parse_route(graph: PathwayGraph, text: str) -> tuple[int, ...]:
+    """Segment indices of a route written by :func:`compact_route`.
+
+    Raises:
+        ValueError: a run names a segment the graph does not have.
+    """
+    out: list[int] = []
+    index = graph.segment_index
+    for part in filter(None, (p.strip() for p in text.split(" > "))):
+        head, _, last = part.partition("..")
+        tray, _, first = head.rpartition(".")
+        if not tray or not first.isdigit() or (last and not last.isdigit()):
+            raise ValueError(f"route part {part!r} is not TRAY.NNN or TRAY.NNN..NNN")
+        lo, hi = int(first), int(last or first)
+        step = 1 if hi >= lo else -1
+        width = len(first)
+        for k in range(lo, hi + step, step):
+            sid = f"{tray}.{k:0{width}d}"
+            seg = index.get(sid)
+            if seg is None:
+                raise ValueError(f"route part {part!r}: no tray segment {sid!r}")
+            out.append(seg.index)
+    return tuple(out)

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from layouts.generate import regular_hall
 from tests.plan_checker import check_bounds_across, check_plan_folder
 from tests.topo.test_claims import FITS, MODES, TIGHT, planned
-from topo.exports import write_plan
+from topo.outputs.exports import write_plan
 from topo.planner import plan
 from topo.scenario import Scenario, load_scenario
 

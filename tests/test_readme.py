@@ -1,6 +1,6 @@
 """The README's worked example shows what topo prints today.
 
-The golden files (tests/golden/enterprise-hall, kept current by tests/topo/test_exports.py)
+The golden files (tests/golden/enterprise-hall, kept current by tests/topo/outputs/test_exports.py)
 are the default scenario's outputs; the README quotes a cable row and the summary.
 """
 

@@ -28,22 +28,19 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from layouts.model import RACK_UNIT_M, Floor
+from layouts.model import Floor
 from topo.catalog import Catalog, Media
 from topo.errors import CatalogError, Problem
-from topo.model import Device, Endpoint, Link
-from topo.routing import RackRoute
+from topo.media import RACK_UNIT_MM, choose_media, inrack_mm
+from topo.model import Device, Endpoint, Link, RackRoute
 
 __all__ = [
     "Cable",
     "breakout_assemblies",
-    "choose_media",
-    "inrack_mm",
+    "breakout_lengths",
     "make_cables",
     "port_label",
 ]
-
-RACK_UNIT_MM = RACK_UNIT_M * 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,31 +85,6 @@ class Cable:
 def port_label(rack: str, u: int, port: str) -> str:
     """``port_label('B07', 42, '17')`` -> ``'B07-42:17'``."""
     return f"{rack}-{u:02d}:{port}"
-
-
-def inrack_mm(rack_height_u: int, device_u: int, dress_mm: int) -> int:
-    """Run from a port on a device whose top unit is ``device_u`` up to the rack top."""
-    return round(max(0, rack_height_u - device_u) * RACK_UNIT_MM) + dress_mm
-
-
-def choose_media(
-    options: Sequence[Media], base_mm: int, slack_mm: int | None
-) -> tuple[Media, int, int] | None:
-    """The cheapest media (then lowest power, then id) whose stock covers the need.
-
-    Returns ``(media, needed_mm, stock_mm)`` or None when nothing reaches.
-    """
-    best: tuple[tuple[int, float, str], Media, int, int] | None = None
-    for m in options:
-        slack = slack_mm if slack_mm is not None else round(m.slack_m * 1000)
-        need = base_mm + 2 * slack
-        stock = m.stock_length_mm(need)
-        if stock is None:
-            continue
-        key = (m.link_cost_cents(stock), m.link_power_w, m.id)
-        if best is None or key < best[0]:
-            best = (key, m, need, stock)
-    return None if best is None else (best[1], best[2], best[3])
 
 
 def make_cables(
@@ -183,7 +155,7 @@ def make_cables(
         else:
             base_mm = run_a + run_b + route.total_mm
             measured.append(("ok", route.tray_mm, route.segments, base_mm))
-    sized = _breakout_lengths(links, measured)
+    sized = breakout_lengths(links, measured)
 
     # media choice by (speed, length): (media id, kind, need, stock, cost, power)
     picked: dict[tuple[int, int], tuple[str, str, int, int, int, float] | None] = {}
@@ -292,7 +264,7 @@ def breakout_assemblies(links: Sequence[Link]) -> list[int]:
     return out
 
 
-def _breakout_lengths(
+def breakout_lengths(
     links: Sequence[Link], measured: Sequence[tuple[str, int, tuple[int, ...], int]]
 ) -> list[int]:
     """The length to size each link's media for: its own, or for the legs of a breakout

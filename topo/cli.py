@@ -135,7 +135,7 @@ def plan_cmd(
 ) -> None:
     """Plan a scenario and write plan.json, cables.csv, bom.csv, trays.csv, floor.svg and
     scenario.yaml (the scenario as planned, floor inline, for `topo draw`)."""
-    from topo.exports import write_plan
+    from topo.outputs.exports import write_plan
     from topo.planner import plan
 
     try:
@@ -210,8 +210,8 @@ def draw_cmd(
 
     Options combine: --rack A01 --tier leaf-spine highlights A01's leaf-spine cables.
     """
-    from topo.drawing import plan_to_svg, svg_to_png
-    from topo.exports import plan_to_cables_csv
+    from topo.outputs.drawing import plan_to_svg, svg_to_png
+    from topo.outputs.exports import plan_to_cables_csv
     from topo.planner import plan
 
     suffix = out.suffix.lower()
@@ -369,8 +369,8 @@ def batch_cmd(
     ),
 ) -> None:
     """Plan every variant of a sweep in parallel; write summary.csv and compare.svg."""
-    from topo.batch import check_metrics, run_batch
-    from topo.sweep import expand_sweep, load_sweep
+    from topo.batch.run import check_metrics, run_batch
+    from topo.batch.sweep import expand_sweep, load_sweep
 
     try:
         try:
@@ -426,7 +426,7 @@ def batch_cmd(
 
 
 def _batch_runner(scheduler: str | None, workers: int | None):  # type: ignore[no-untyped-def]
-    from topo.workers import dask_runner, local_runner
+    from topo.batch.workers import dask_runner, local_runner
 
     if scheduler:
         return dask_runner(scheduler)
@@ -447,7 +447,7 @@ class _BatchProgressBar:
             TimeRemainingColumn,
         )
 
-        from topo.batch import BatchProgress
+        from topo.batch.run import BatchProgress
 
         self._progress = Progress(
             TextColumn("{task.description:<10}"),
@@ -489,7 +489,7 @@ class _BatchProgressBar:
 
 
 def _print_batch(result, sort: str, pareto: tuple[str, str], *, names: bool) -> None:  # type: ignore[no-untyped-def]
-    from topo.compare import summary_table
+    from topo.outputs.compare import summary_table
 
     axes = list(result.axes)
     header, rows = summary_table(result.results, axes=axes, sort=sort, pareto=pareto)

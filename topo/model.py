@@ -23,6 +23,8 @@ __all__ = [
     "FabricInfo",
     "Link",
     "Placement",
+    "RackRoute",
+    "SolverInfo",
     "format_port",
 ]
 
@@ -150,3 +152,56 @@ class Placement:
 
     def device_index(self) -> dict[str, Device]:
         return {d.id: d for d in self.devices}
+
+
+@dataclass(frozen=True, slots=True)
+class RackRoute:
+    """A tray route from rack ``a`` to rack ``b``.
+
+    Attributes:
+        tray_mm: length along trays, risers and connectors, excluding both drops.
+        drop_a_mm / drop_b_mm: drop from the tray to the top of rack ``a`` / ``b``.
+        segments: indices of the tray segments passed, in order from ``a`` to ``b``.
+    """
+
+    a: str
+    b: str
+    tray_mm: int
+    drop_a_mm: int
+    drop_b_mm: int
+    segments: tuple[int, ...]
+
+    @property
+    def total_mm(self) -> int:
+        return self.tray_mm + self.drop_a_mm + self.drop_b_mm
+
+    def reversed(self) -> RackRoute:
+        return RackRoute(
+            self.b, self.a, self.tray_mm, self.drop_b_mm, self.drop_a_mm, self.segments[::-1]
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SolverInfo:
+    """How the routes were found, and how good they are known to be.
+
+    Attributes:
+        status: ``OPTIMAL``, ``FEASIBLE``, ``INFEASIBLE`` (nothing fits: overflow
+            minimised) or ``UNKNOWN``.
+        method: the algorithm, e.g. ``shortest-path``, ``column-generation``.
+        bound_source: what proves the lower bound, e.g. ``shortest-paths``.
+        seconds: wall time spent routing.
+        objective: what was minimised, ``cost`` or ``length``.
+        iterations: rounds of the optimizer (0 when shortest paths sufficed).
+        time_limit_hit: the wall-clock safety net stopped the solve (results may then
+            differ from run to run).
+    """
+
+    status: str
+    method: str
+    bound_source: str
+    seconds: float = 0.0
+    notes: tuple[str, ...] = field(default=())
+    objective: str = "length"
+    iterations: int = 0
+    time_limit_hit: bool = False

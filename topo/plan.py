@@ -21,12 +21,11 @@ from layouts.pathways import PathwayGraph, Segment
 from topo.cables import Cable
 from topo.catalog import Catalog
 from topo.errors import Problem
-from topo.model import Fabric, Placement
-from topo.placement_opt import PlacementReport
+from topo.model import Fabric, Placement, SolverInfo
+from topo.placement.optimize import PlacementReport
 from topo.power import power_diagnostics, power_summary
-from topo.routing import SolverInfo
 from topo.scenario import Scenario
-from topo.sourcing import sourcing_diagnostics, sourcing_summary
+from topo.sourcing import BomItem, bom_items, sourcing_diagnostics, sourcing_summary
 
 __all__ = ["TRAY_WIDTHS_MM", "Plan", "SegmentFill", "tray_fill", "widening_problems"]
 
@@ -148,6 +147,11 @@ class Plan:
         return sum(round(d.cost_usd * 100) for d in self.placement.devices if d.role != "server")
 
     @cached_property
+    def bom(self) -> tuple[BomItem, ...]:
+        """The network bill of materials, in ``bom.csv`` order."""
+        return tuple(bom_items(self.catalog, self.placement.devices, self.cables))
+
+    @cached_property
     def summary(self) -> dict[str, Any]:
         """The figures other tools rely on (see the plan.json contract)."""
         devices = Counter(d.role for d in self.placement.devices)
@@ -190,8 +194,15 @@ class Plan:
             },
             "placement": self._placement_summary(),
             "power": power_summary(self.floor, self.placement.devices, self.cables),
-            **({"sourcing": sourcing} if (sourcing := sourcing_summary(self)) else {}),
+            **(
+                {"sourcing": sourcing}
+                if (sourcing := sourcing_summary(self.scenario.options.sourcing, self.bom))
+                else {}
+            ),
         }
+
+    def _sourcing(self) -> dict[str, Any] | None:
+        return sourcing_summary(self.scenario.options.sourcing, self.bom)
 
     def _by_fabric(self) -> dict[str, Any]:
         """Per network: kind, tiers, devices by role (servers it connects included),
@@ -271,7 +282,7 @@ class Plan:
             )
         out.extend(widening_problems(self.floor, self.overflows))
         out.extend(power_diagnostics(self.floor, self.placement.devices, self.cables))
-        out.extend(sourcing_diagnostics(self))
+        out.extend(sourcing_diagnostics(self.scenario.options.sourcing, self.bom))
         segs = self.pathways.segments
         for key, shared in sorted(self.shared_segments.items()):
             names = ", ".join(repr(segs[i].id) for i in shared[:8])

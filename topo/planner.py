@@ -3,12 +3,12 @@
 Stages, each a pure function of the ones before it::
 
     Floor ──────────> PathwayGraph   layouts.pathways.pathways_from_floor
-    FabricIntents ──> Fabric         topo.network.build_network (every data network)
+    FabricIntents ──> Fabric         topo.fabric.network.build_network (every data network)
     Fabric + Floor ─> Placement      topo.placement.place_devices (naive yardstick), then
-                                     topo.placement_opt.optimize_placement
-    Placement ──────> Fabric         topo.network.add_management (management networks,
+                                     topo.placement.optimize.optimize_placement
+    Placement ──────> Fabric         topo.fabric.network.add_management (management networks,
                                      then their switches are placed around the rest)
-    Placement + graph > routes       topo.optimizer.route_cables (capacity-aware, bound)
+    Placement + graph > routes       topo.routing.optimizer.route_cables (capacity-aware, bound)
     routes + Catalog > Cables        topo.cables.make_cables
     all ────────────> Plan           topo.plan.Plan
 
@@ -18,7 +18,7 @@ router had to price trays for detours), the router's tray prices are added up ov
 rounds and the free switches are placed again: every link is charged its toll
 (``length + area * price`` along its route) and each placement stage keeps the load of
 its links within the tight trays and the trays at each rack's drop where it can
-(:mod:`topo.placement_opt`); then the plan is routed again::
+(:mod:`topo.placement.optimize`); then the plan is routed again::
 
     place ──> route ──> fits? ──yes──> done (at effort high: fits without detours?)
       ^                      │ no
@@ -43,26 +43,18 @@ from layouts.errors import TopoError
 from layouts.model import Floor
 from layouts.pathways import PathwayGraph, pathways_from_floor
 from layouts.validate import validate_floor
-from topo.cables import (
-    RACK_UNIT_MM,
-    Cable,
-    _breakout_lengths,
-    breakout_assemblies,
-    inrack_mm,
-    make_cables,
-)
+from topo.cables import Cable, breakout_assemblies, breakout_lengths, make_cables
 from topo.catalog import Catalog, builtin_catalog, merge_catalog
-from topo.costs import MediaTable, media_table
 from topo.errors import LayoutError, Problem
-from topo.floors import floor_of
-from topo.model import Device, Fabric, Link, Placement
-from topo.network import add_management, build_network, restrict_media
-from topo.optimizer import CableDemand, RouteOptions, RoutingResult, route_cables
-from topo.placement import place_devices
-from topo.placement_opt import PlacementReport, TrayPrices, optimize_placement
+from topo.fabric.network import add_management, build_network, restrict_media
+from topo.media import RACK_UNIT_MM, MediaTable, inrack_mm, media_table
+from topo.model import Device, Fabric, Link, Placement, SolverInfo
+from topo.placement.naive import place_devices
+from topo.placement.optimize import PlacementReport, TrayPrices, optimize_placement
 from topo.plan import Plan, SegmentFill, tray_fill
-from topo.routing import SolverInfo
-from topo.scenario import ManagementIntent, Options, Scenario, SpineLeafIntent
+from topo.routing import route_cables
+from topo.routing.optimizer import CableDemand, RouteOptions, RoutingResult
+from topo.scenario import ManagementIntent, Options, Scenario, SpineLeafIntent, floor_of
 
 __all__ = ["plan", "plan_fabric", "validate_scenario"]
 
@@ -561,7 +553,7 @@ def _bounds(
             da, db = devices[link.a.device], devices[link.b.device]
             assert da.u is not None and db.u is not None
             measured.append(("ok", 0, (), round(abs(da.u - db.u) * RACK_UNIT_MM) + dress))
-    sized = np.asarray(_breakout_lengths(links, measured), dtype=np.int64)
+    sized = np.asarray(breakout_lengths(links, measured), dtype=np.int64)
     ok = np.array([c.status == "ok" for c in cables], dtype=bool)
     speeds = np.array([link.speed_gbps for link in links], dtype=np.int64)
     demand_of = np.array([index.get(link.id, -1) for link in links], dtype=np.int64)

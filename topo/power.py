@@ -20,7 +20,7 @@ Steps:
    liquid cooling in an air row, a rack over its cooling limit, a row or the hall over
    its budget. Each is an :class:`~topo.errors.InfeasibleError` problem naming the rack
    or row, the need and the capacity in kW. Server groups without ``per_rack`` already
-   stop at the cooling limit (:mod:`topo.servers`).
+   stop at the cooling limit (:mod:`topo.fabric.servers`).
 3. :func:`power_summary` reports the plan's totals (``summary.power`` in ``plan.json``)
    and :func:`power_diagnostics` names a rack that the plan's placed switches and chosen
    optics push over its cooling, or a row or the hall over its budget (a diagnostic:

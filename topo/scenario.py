@@ -45,6 +45,7 @@ from pydantic import (
     model_validator,
 )
 
+from layouts.errors import LayoutError
 from layouts.limits import LIMITS, check_document, read_limited_text, too_many
 from layouts.model import Floor
 from topo.catalog import CatalogOverrides, MediaRule
@@ -68,8 +69,10 @@ __all__ = [
     "SpineIntent",
     "SpineLeafIntent",
     "check_scenario_size",
+    "floor_of",
     "load_scenario",
     "parse_scenario",
+    "resolve_floor",
 ]
 
 
@@ -491,10 +494,58 @@ def load_scenario(path: str | Path) -> Scenario:
         ScenarioError: the file is missing, malformed or does not match the format.
         LayoutError: the floor it names cannot be found or read.
     """
-    from topo.floors import resolve_floor
-
     p = Path(path)
     text = read_limited_text(p, what="scenario file")
     data = read_data(text, str(p))
     scenario = parse_scenario(data)
     return resolve_floor(scenario, base_dir=p.parent, allow_paths=True)
+
+
+def _looks_like_path(ref: str) -> bool:
+    return "/" in ref or "\\" in ref or ref.endswith((".yaml", ".yml", ".json"))
+
+
+def resolve_floor(
+    scenario: Scenario, *, base_dir: str | Path | None = None, allow_paths: bool = False
+) -> Scenario:
+    """The scenario with its floor inline.
+
+    Args:
+        base_dir: where relative floor paths are read from.
+        allow_paths: whether a floor given as a file path may be opened (the CLI allows
+            it; the HTTP API never does).
+
+    Raises:
+        LayoutError: unknown layout name, or a path where paths are not allowed.
+        ScenarioError: the floor file is missing or malformed.
+    """
+    from layouts.library import load_layout, read_floor
+
+    ref = scenario.floor
+    if isinstance(ref, Floor):
+        return scenario
+    if _looks_like_path(ref):
+        if not allow_paths:
+            raise LayoutError(
+                Problem(
+                    "floor",
+                    f"floor {ref!r} is a file path; name a shipped layout or give the floor inline",
+                    ref,
+                )
+            )
+        path = Path(ref)
+        if not path.is_absolute() and base_dir is not None:
+            path = Path(base_dir) / path
+        floor = read_floor(path)
+    else:
+        floor = load_layout(ref)
+    resolved = scenario.model_copy(update={"floor": floor})
+    check_scenario_size(resolved)
+    return resolved
+
+
+def floor_of(scenario: Scenario) -> Floor:
+    """The scenario's floor, resolving a shipped layout name (never a path)."""
+    resolved = resolve_floor(scenario, allow_paths=False)
+    assert isinstance(resolved.floor, Floor)
+    return resolved.floor

@@ -5,7 +5,7 @@ Catalog switches, servers, media and transceivers may carry ``manufacturer``,
 without its own takes its media's. A scenario's ``options.sourcing`` reads them:
 
 1. :func:`restrict_origins` takes the media of an excluded origin out of the catalog
-   before cables are chosen (as :func:`topo.network.restrict_media` does for media
+   before cables are chosen (as :func:`topo.fabric.network.restrict_media` does for media
    kinds), and refuses a switch or server model of an excluded origin, naming it.
 2. :func:`bom_items` lists the network bill of materials (the lines of ``bom.csv``:
    switches, appliances, optics, cables by stock length; servers are not in it) with
@@ -21,16 +21,15 @@ without its own takes its media's. A scenario's ``options.sourcing`` reads them:
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from topo.cables import Cable
 from topo.catalog import Catalog, Media, Server, SwitchModel, Transceiver
 from topo.errors import CatalogError, FabricError, Problem
-from topo.model import Fabric
+from topo.model import Device, Fabric
 from topo.scenario import Scenario, SourcingOptions
-
-if TYPE_CHECKING:
-    from topo.plan import Plan
 
 __all__ = [
     "UNKNOWN_ORIGIN",
@@ -115,14 +114,16 @@ def _metres(mm: int) -> str:
     return f"{mm / 1000:.3f}".rstrip("0").rstrip(".") if mm else "0"
 
 
-def bom_items(plan: Plan) -> list[BomItem]:
+def bom_items(
+    catalog: Catalog, devices: Sequence[Device], cables: Sequence[Cable]
+) -> list[BomItem]:
     """The network bill of materials, in ``bom.csv`` order: switches and appliances by
     model, optics by SKU, cables by cable SKU and stock length."""
-    cat = plan.catalog
+    cat = catalog
     out: list[BomItem] = []
     switches: dict[str, int] = defaultdict(int)
     appliances: dict[str, int] = defaultdict(int)
-    for d in plan.placement.devices:
+    for d in devices:
         if d.role == "appliance":
             appliances[d.model] += 1
         elif d.role != "server":
@@ -148,14 +149,14 @@ def bom_items(plan: Plan) -> list[BomItem]:
             )
         )
     optics: dict[str, int] = defaultdict(int)
-    cables: dict[tuple[str, int], int] = defaultdict(int)
-    for c in plan.cables:
+    by_stock: dict[tuple[str, int], int] = defaultdict(int)
+    for c in cables:
         if c.status != "ok":
             continue
         m = cat.media_index[c.media]
         if m.transceiver is not None:
             optics[m.transceiver.sku] += 2
-        cables[(c.media, c.stock_mm)] += 1
+        by_stock[(c.media, c.stock_mm)] += 1
     trx: dict[str, tuple[Transceiver, Media]] = {}
     for m in cat.media:
         if m.transceiver is not None:
@@ -175,7 +176,7 @@ def bom_items(plan: Plan) -> list[BomItem]:
             )
         )
     for (media_id, stock), qty in sorted(
-        cables.items(), key=lambda kv: (cat.media_index[kv[0][0]].cable_sku, kv[0][1])
+        by_stock.items(), key=lambda kv: (cat.media_index[kv[0][0]].cable_sku, kv[0][1])
     ):
         m = cat.media_index[media_id]
         unit = round((m.cable_cost_usd + m.cable_cost_per_m_usd * stock / 1000) * 100)
@@ -252,7 +253,7 @@ def restrict_origins(scenario: Scenario, fabric: Fabric, catalog: Catalog) -> Ca
     return catalog.model_copy(update={"media": tuple(m for m in catalog.media if m.id not in drop)})
 
 
-def _share(rules: SourcingOptions, items: list[BomItem]) -> tuple[int, int, dict[str, int]]:
+def _share(rules: SourcingOptions, items: Sequence[BomItem]) -> tuple[int, int, dict[str, int]]:
     """``(domestic cents, total cents, cents by origin)``."""
     by_origin: dict[str, int] = defaultdict(int)
     for it in items:
@@ -262,12 +263,13 @@ def _share(rules: SourcingOptions, items: list[BomItem]) -> tuple[int, int, dict
     return domestic, total, dict(by_origin)
 
 
-def sourcing_summary(plan: Plan) -> dict[str, Any] | None:
-    """``summary.sourcing`` (None when the scenario sets no ``options.sourcing``)."""
-    rules = plan.scenario.options.sourcing
+def sourcing_summary(
+    rules: SourcingOptions | None, items: Sequence[BomItem]
+) -> dict[str, Any] | None:
+    """``summary.sourcing`` from the bill of materials (None when the scenario sets no
+    ``options.sourcing``)."""
     if rules is None:
         return None
-    items = bom_items(plan)
     domestic, total, by_origin = _share(rules, items)
     share = domestic / total if total else 0.0
     out: dict[str, Any] = {
@@ -287,14 +289,13 @@ def sourcing_summary(plan: Plan) -> dict[str, Any] | None:
     return out
 
 
-def sourcing_diagnostics(plan: Plan) -> list[Problem]:
+def sourcing_diagnostics(rules: SourcingOptions | None, items: Sequence[BomItem]) -> list[Problem]:
     """A problem when the domestic share is below ``min_domestic_share``, saying by how
     many points and how many dollars of the bill of materials would have to move to
     domestic items."""
-    rules = plan.scenario.options.sourcing
     if rules is None or rules.min_domestic_share is None:
         return []
-    domestic, total, _ = _share(rules, bom_items(plan))
+    domestic, total, _ = _share(rules, items)
     need = rules.min_domestic_share
     share = domestic / total if total else 0.0
     if share >= need - 1e-12:

@@ -27,8 +27,8 @@ from api.routes import error_responses
 from api.schemas import SCENARIO_REF, PlanPage, PlanProgress, PlanPublic, scenario_examples
 from api.store import StoredPlan
 from topo.errors import Problem, TopoError
-from topo.exports import OUTPUT_FILES
-from topo.floors import resolve_floor
+from topo.outputs.exports import OUTPUT_FILES
+from topo.scenario import resolve_floor
 
 __all__ = ["DOWNLOADS", "plan_public", "router"]
 

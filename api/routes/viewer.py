@@ -38,7 +38,7 @@ from api.plan_index import PlanIndexCache
 from api.routes import error_responses, explore
 from api.store import PlanStore, StoredPlan
 from topo.errors import Problem, TopoError
-from topo.exports import OUTPUT_FILES
+from topo.outputs.exports import OUTPUT_FILES
 
 __all__ = [
     "STATIC_DIR",

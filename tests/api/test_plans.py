@@ -15,7 +15,7 @@ from api.jobs import media_type_of
 from api.main import create_app
 from tests.api.conftest import DEFAULT_SCENARIO, YAML, make_settings
 from topo.cli import app as cli
-from topo.exports import OUTPUT_FILES
+from topo.outputs.exports import OUTPUT_FILES
 from topo.planner import plan
 from topo.scenario import load_scenario
 

@@ -17,7 +17,7 @@ from api.plan_index import build_plan_index, expand_route
 from api.routes.viewer import STATIC_DIR, import_plan_folder
 from api.store import PlanStore
 from tests.api.conftest import make_settings
-from topo.exports import write_plan
+from topo.outputs.exports import write_plan
 from topo.plan import Plan
 
 

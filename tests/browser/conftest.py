@@ -23,7 +23,7 @@ from api.main import create_app
 from api.routes.viewer import import_plan_folder, import_sweep_folder
 from api.store import PlanStore
 from tests.browser.cdp import Browser
-from topo.exports import write_plan
+from topo.outputs.exports import write_plan
 from topo.plan import Plan
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -10,9 +10,9 @@ import xml.etree.ElementTree as ET
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.topo.test_compare import failed, ok
-from topo.compare import compare_svg, summary_csv
-from topo.exports import csv_text, format_decimal, spreadsheet_safe
+from tests.topo.outputs.test_compare import failed, ok
+from topo.outputs.compare import compare_svg, summary_csv
+from topo.outputs.exports import csv_text, format_decimal, spreadsheet_safe
 
 
 @given(st.floats(min_value=-1e12, max_value=1e12, allow_nan=False))

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from layouts.model import Floor, RackRow, Tray
 from topo.catalog import Catalog, builtin_catalog
-from topo.costs import MediaTable, media_table
+from topo.media import MediaTable, media_table
 from topo.model import Device, Endpoint, Fabric, Link
-from topo.optimizer import CableDemand
+from topo.routing.optimizer import CableDemand
 
 AOC_AREA = 3.141592653589793 * 3.0**2 / 4  # 7.07 mm²
 

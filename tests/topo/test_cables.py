@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from layouts.model import RACK_UNIT_M, Floor, RackRow, Tray
-from topo.cables import choose_media, inrack_mm, make_cables, port_label
+from topo.cables import make_cables, port_label
 from topo.catalog import builtin_catalog
 from topo.errors import CatalogError
-from topo.model import Device, Endpoint, Link
-from topo.routing import RackRoute
+from topo.media import choose_media, inrack_mm
+from topo.model import Device, Endpoint, Link, RackRoute
 
 CATALOG = builtin_catalog()
 

@@ -197,8 +197,8 @@ def test_current_generation_entries():
 
 def test_one_nvl72_system_per_rack_within_the_power_budget():
     from layouts.generate import regular_hall
+    from topo.fabric.servers import layout_servers
     from topo.scenario import ServerIntent
-    from topo.servers import layout_servers
 
     cat = builtin_catalog()
     nvl = cat.server("nvl72-gb200-rack")

@@ -31,11 +31,12 @@ from layouts.model import Floor, RackRow, Tray
 from layouts.pathways import pathways_from_floor
 from tests.topo.ladder_hall import ladder
 from topo.catalog import builtin_catalog
-from topo.costs import media_table
-from topo.optimizer import CableDemand, route_cables
+from topo.media import media_table
 from topo.plan import Plan
 from topo.planner import plan
-from topo.problem import size_assemblies
+from topo.routing import route_cables
+from topo.routing.optimizer import CableDemand
+from topo.routing.problem import size_assemblies
 from topo.scenario import Scenario
 
 GAP = 0.1

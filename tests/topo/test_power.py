@@ -21,11 +21,10 @@ import pytest
 
 from topo.catalog import builtin_catalog
 from topo.errors import InfeasibleError
-from topo.exports import render_plan
-from topo.floors import floor_of
-from topo.network import build_network
+from topo.fabric.network import build_network
+from topo.outputs.exports import render_plan
 from topo.planner import plan, validate_scenario
-from topo.scenario import parse_scenario
+from topo.scenario import floor_of, parse_scenario
 
 GPU_W = 10_200
 SWITCH_W = 1_300
@@ -264,7 +263,7 @@ def test_a_server_count_the_cooled_racks_cannot_hold_says_why():
 
 
 def test_sweeps_compare_variants_on_it_power():
-    from topo.compare import VariantResult, metric_value, pareto_front
+    from topo.outputs.compare import VariantResult, metric_value, pareto_front
 
     def variant(name, cost, it_kw):
         summary = {"cost_usd": cost, **({"power": {"it_kw": it_kw}} if it_kw else {})}

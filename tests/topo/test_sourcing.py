@@ -19,7 +19,7 @@ from tests.topo.test_power import hall
 from topo import sourcing
 from topo.catalog import builtin_catalog
 from topo.errors import CatalogError, FabricError
-from topo.exports import BOM_COLUMNS, plan_to_bom_by_origin_csv, plan_to_bom_csv
+from topo.outputs.exports import BOM_COLUMNS, plan_to_bom_by_origin_csv, plan_to_bom_csv
 from topo.planner import plan, validate_scenario
 from topo.scenario import parse_scenario
 

@@ -1,0 +1,301 @@
+"""The floor plan drawing: :func:`plan_to_svg` and its layers, bottom to top: room,
+keep-outs, racks, trays, over-limit frames, unrouted cables, highlighted routes, labels,
+side panel."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from topo.outputs.drawing.labels import Labels, keepout_labels, rack_labels, tray_labels
+from topo.outputs.drawing.panel import panel
+from topo.outputs.drawing.power import row_power
+from topo.outputs.drawing.selection import rack_contents, route_points, select_cables
+from topo.outputs.drawing.style import (
+    DEFS,
+    MARGIN,
+    MAX_DRAWN_ROUTES,
+    PANEL_W,
+    STYLE,
+    TARGET_PX,
+    View,
+    esc,
+    num,
+    pct,
+    points,
+    quad,
+    quad_points,
+    segment_quads,
+)
+
+if TYPE_CHECKING:
+    from layouts.model import Rack
+    from topo.cables import Cable
+    from topo.plan import Plan, SegmentFill
+
+__all__ = ["plan_to_svg"]
+
+
+def plan_to_svg(
+    plan: Plan,
+    *,
+    cables: Sequence[str] = (),
+    rack: str | None = None,
+    tier: str | None = None,
+    px_per_m: float | None = None,
+) -> str:
+    """The floor plan of a plan as a standalone SVG document.
+
+    Args:
+        plan: the plan to draw.
+        cables: highlight the routes of these cable ids.
+        rack: highlight the cables with an end in this rack (and outline the rack).
+        tier: highlight the cables of this tier. Options combine: ``rack`` and ``tier``
+            together highlight the rack's cables of that tier.
+        px_per_m: drawing scale; default fits the longer side of the floor in 1600 px.
+
+    Returns:
+        SVG text (UTF-8, no XML declaration needed).
+
+    Raises:
+        DrawingError: an option names a cable, rack or tier the plan does not have.
+
+    Example:
+        >>> svg = plan_to_svg(plan, rack="A01", tier="leaf-spine")  # doctest: +SKIP
+        >>> open("floor.svg", "w").write(svg)                      # doctest: +SKIP
+    """
+    selecting = bool(cables) or rack is not None or tier is not None
+    picked = select_cables(plan, cables=cables, rack=rack, tier=tier)
+    floor = plan.floor
+    pts = [*floor.outline, *(p for t in floor.trays for p in t.path)]
+    pts += [c for r in floor.racks for c in r.corners]
+    xs, ys = [p[0] for p in pts], [p[1] for p in pts]
+    minx, maxx, miny, maxy = min(xs), max(xs), min(ys), max(ys)
+    w_m, h_m = max(maxx - minx, 1e-3), max(maxy - miny, 1e-3)
+    s = px_per_m if px_per_m is not None else min(120.0, max(4.0, TARGET_PX / max(w_m, h_m)))
+    view = View(minx, maxy, s, MARGIN, MARGIN)
+    plan_w, plan_h = w_m * s, h_m * s
+
+    body: list[str] = []
+    body += _room(plan, view)
+    rack_boxes = _rack_boxes(plan, view)
+    body += _racks(plan, view, rack)
+    body += row_power(plan, view)
+    quads = segment_quads(view, plan)
+    body += _trays(plan, view, quads, dimmed=selecting)
+    body += _unrouted(plan, view)
+    if selecting:
+        body += _routes(plan, view, picked)
+    labels = Labels([*rack_boxes.values(), *_keepout_boxes(plan, view)])
+    body += rack_labels(plan, rack_boxes, quads, labels, view)
+    body += keepout_labels(plan, view, labels)
+    body += tray_labels(plan, view, labels)
+
+    panel_x = MARGIN + plan_w + MARGIN
+    side, side_h = panel(plan, view, panel_x, picked if selecting else None, cables, rack, tier)
+    width = panel_x + PANEL_W + MARGIN
+    height = max(plan_h, side_h) + 2 * MARGIN
+    title = f"topo floor plan: {plan.scenario.name}"
+    head = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{num(width)}" height="{num(height)}" '
+        f'viewBox="0 0 {num(width)} {num(height)}">',
+        f"<title>{esc(title)}</title>",
+        f"<style>{STYLE}</style>",
+        DEFS,
+        f'<rect id="background" width="{num(width)}" height="{num(height)}" fill="#fff"/>',
+    ]
+    return "\n".join([*head, *body, *side, "</svg>"]) + "\n"
+
+
+def _room(plan: Plan, view: View) -> list[str]:
+    floor = plan.floor
+    out = [
+        f'<g id="room"><polygon class="room" data-floor="{esc(floor.name)}" '
+        f'points="{" ".join(view.pt(p) for p in floor.outline)}"/></g>',
+        '<g id="keepouts">',
+    ]
+    for k in floor.keepouts:
+        out.append(
+            f'<polygon class="ko ko-{k.kind}" data-keepout="{esc(k.id)}" data-kind="{k.kind}" '
+            f'points="{" ".join(view.pt(p) for p in k.outline)}"><title>{esc(k.id)} '
+            f"({k.kind})</title></polygon>"
+        )
+    out.append("</g>")
+    return out
+
+
+def _keepout_boxes(plan: Plan, view: View) -> list[tuple[float, float, float, float]]:
+    out = []
+    for k in plan.floor.keepouts:
+        xs = [view.x(p[0]) for p in k.outline]
+        ys = [view.y(p[1]) for p in k.outline]
+        out.append((min(xs), min(ys), max(xs), max(ys)))
+    return out
+
+
+def _rack_boxes(plan: Plan, view: View) -> dict[str, tuple[float, float, float, float]]:
+    out = {}
+    for r in plan.floor.racks:
+        x0, x1 = view.x(r.x - r.size_x / 2), view.x(r.x + r.size_x / 2)
+        y0, y1 = view.y(r.y + r.size_y / 2), view.y(r.y - r.size_y / 2)
+        out[r.id] = (x0, y0, x1, y1)
+    return out
+
+
+_NOTHING: Counter[str] = Counter()
+
+
+def _racks(plan: Plan, view: View, picked_rack: str | None) -> list[str]:
+    contents = rack_contents(plan)
+    short = min((min(r.size_x, r.size_y) for r in plan.floor.racks), default=1.0) * view.s
+    stroke = 0.4 if short < 10 else 0.7 if short < 25 else 1.0
+    out = [f'<g id="racks" stroke-width="{num(stroke)}">']
+    for r in plan.floor.racks:
+        held = contents.get(r.id, _NOTHING)
+        switches = sum(n for role, n in held.items() if role != "server")
+        kind: str = "spare" if r.role == "network" and not switches else r.role
+        cls = f"rack rack-{kind}" + (" rack-picked" if r.id == picked_rack else "")
+        what = ", ".join(f"{n} {role}" for role, n in sorted(held.items())) or "nothing placed"
+        x0, x1 = view.x(r.x - r.size_x / 2), view.x(r.x + r.size_x / 2)
+        y0, y1 = view.y(r.y + r.size_y / 2), view.y(r.y - r.size_y / 2)
+        out.append(
+            f'<rect class="{cls}" data-rack="{esc(r.id)}" data-role="{r.role}" '
+            f'data-switches="{switches}" x="{num(x0)}" y="{num(y0)}" width="{num(x1 - x0)}" '
+            f'height="{num(y1 - y0)}"><title>{esc(r.id)} ({r.role}): {esc(what)}</title></rect>'
+        )
+    out.append("</g>")
+    return out
+
+
+def _fill_class(f: SegmentFill) -> str:
+    if f.over:
+        return "over"
+    if f.cables == 0:
+        return "f0"
+    ratio = f.fill / f.segment.fill_limit
+    return f"f{min(4, max(1, math.ceil(ratio * 4 - 1e-9)))}"
+
+
+def _trays(plan: Plan, view: View, quads: np.ndarray, *, dimmed: bool) -> list[str]:
+    widths = {t.id: t.width for t in plan.floor.trays}
+    drawn = quad_points(quads)
+    limits = {f.segment.fill_limit: f"limit {pct(f.segment.fill_limit)}" for f in plan.fills}
+    out = ['<g id="trays" class="dimmed">' if dimmed else '<g id="trays">']
+    rank = {"f0": 0, "f1": 1, "f2": 2, "f3": 3, "f4": 4, "over": 5}
+    # fuller segments on top, so an overfull piece is never hidden under a crossing tray
+    classes = [_fill_class(f) for f in plan.fills]
+    order = sorted(range(len(plan.fills)), key=lambda i: (rank[classes[i]], i))
+    for i in order:
+        f, cls = plan.fills[i], classes[i]
+        seg = f.segment
+        limit = limits[seg.fill_limit]
+        out.append(
+            f'<polygon class="seg {cls}" data-segment="{esc(seg.id)}" '
+            f'data-tray="{esc(seg.tray)}" data-cables="{f.cables}" data-fill="{f.fill:.4f}" '
+            f'points="{drawn[seg.index]}">'
+            f"<title>{esc(seg.id)}: {f.cables} cables, {pct(f.fill)} full ({limit})"
+            f"{', OVER LIMIT' if f.over else ''}</title></polygon>"
+        )
+    out.append("</g>")
+    if plan.overflows:
+        # a red frame a few px around every overfull segment, so a short one stands out
+        widths = {t.id: t.width for t in plan.floor.trays}
+        pad = 5.0 / view.s
+        out.append('<g id="over-marks">')
+        for f in plan.overflows:
+            seg = f.segment
+            (x0, y0), (x1, y1) = seg.start, seg.end
+            d = math.hypot(x1 - x0, y1 - y0) or 1.0
+            ux, uy = (x1 - x0) / d * pad, (y1 - y0) / d * pad
+            frame = quad(view, (x0 - ux, y0 - uy), (x1 + ux, y1 + uy), widths[seg.tray] + 2 * pad)
+            out.append(
+                f'<polygon class="over-mark" data-segment="{esc(seg.id)}" '
+                f'points="{points(frame)}"/>'
+            )
+        out.append("</g>")
+    return out
+
+
+def _unrouted(plan: Plan, view: View) -> list[str]:
+    """Cables with no tray route, as dashed straight lines between their racks."""
+    pairs: Counter[tuple[str, str]] = Counter(
+        (c.a_rack, c.b_rack) for c in plan.cables if c.status == "unrouted"
+    )
+    if not pairs:
+        return []
+    racks = plan.floor.rack_index
+    out = ['<g id="unrouted">']
+    for (a, b), n in sorted(pairs.items()):
+        ra, rb = racks[a], racks[b]
+        out.append(
+            f'<line class="unrouted" data-racks="{esc(a)} {esc(b)}" data-cables="{n}" '
+            f'x1="{num(view.x(ra.x))}" y1="{num(view.y(ra.y))}" x2="{num(view.x(rb.x))}" '
+            f'y2="{num(view.y(rb.y))}"><title>{n} unrouted cable{"s" if n != 1 else ""} '
+            f"{a} to {b}</title></line>"
+        )
+    out.append("</g>")
+    return out
+
+
+def _routes(plan: Plan, view: View, picked: Sequence[Cable]) -> list[str]:
+    racks = plan.floor.rack_index
+    segs = plan.pathways.segments
+    short = min((min(r.size_x, r.size_y) for r in plan.floor.racks), default=1.0) * view.s
+    mark = min(12.0, max(5.0, short * 0.6))
+    out = [f'<g id="routes" data-cables="{len(picked)}">']
+    if len(picked) <= MAX_DRAWN_ROUTES:
+        for c in picked:
+            ids = " ".join(segs[i].id for i in c.segments)
+            line_cls = "route-line" if c.status != "unrouted" else "unrouted"
+            out.append(
+                f'<g class="route route-{c.status}" data-cable="{esc(c.id)}" '
+                f'data-tier="{esc(c.tier)}" data-a-rack="{esc(c.a_rack)}" '
+                f'data-b-rack="{esc(c.b_rack)}" data-segments="{esc(ids)}">'
+                f"<title>{esc(c.id)} {esc(c.label)} ({esc(c.tier)}, {c.status})</title>"
+            )
+            line = " ".join(view.pt(p) for p in route_points(plan, c))
+            out.append(f'<polyline class="{line_cls}" points="{line}"/>')
+            out += _end_marks(view, [racks[c.a_rack]], "a", mark)
+            out += _end_marks(view, [racks[c.b_rack]], "b", mark)
+            out.append("</g>")
+    else:
+        use: Counter[int] = Counter(i for c in picked for i in c.segments)
+        widths = {t.id: t.width for t in plan.floor.trays}
+        top = max(use.values(), default=1)
+        for i in sorted(use):
+            s = segs[i]
+            share = math.log1p(use[i]) / math.log1p(top)
+            out.append(
+                f'<polygon class="sel-seg" data-segment="{esc(s.id)}" '
+                f'data-cables="{use[i]}" stroke-width="{num(1 + 2 * share)}" '
+                f'fill-opacity="{num(0.15 + 0.6 * share)}" '
+                f'points="{points(quad(view, s.start, s.end, widths[s.tray]))}"/>'
+            )
+        a_ends = sorted({c.a_rack for c in picked})
+        b_ends = sorted({c.b_rack for c in picked})
+        out += _end_marks(view, [racks[r] for r in a_ends], "a", mark)
+        out += _end_marks(view, [racks[r] for r in b_ends], "b", mark)
+    out.append("</g>")
+    return out
+
+
+def _end_marks(view: View, racks: Iterable[Rack], end: str, size: float) -> list[str]:
+    out = []
+    for r in racks:
+        x, y = view.x(r.x), view.y(r.y)
+        if end == "a":
+            out.append(
+                f'<circle class="end end-a" data-end="a" data-rack="{esc(r.id)}" cx="{num(x)}" '
+                f'cy="{num(y)}" r="{num(size / 2)}"/>'
+            )
+        else:
+            h = size * 0.42
+            out.append(
+                f'<rect class="end end-b" data-end="b" data-rack="{esc(r.id)}" x="{num(x - h)}" '
+                f'y="{num(y - h)}" width="{num(2 * h)}" height="{num(2 * h)}"/>'
+            )
+    return out

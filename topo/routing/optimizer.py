@@ -1,0 +1,724 @@
+"""Capacity-aware cable routing with a proven lower bound.
+
+:func:`route_optimized` chooses a tray route for every cable between two racks so that no
+tray segment goes past its fill limit, keeping total length (and the media cost a
+route forces) low, and proves how far from the best possible the answer can be.
+
+Steps:
+
+1. **Orient and group.** Every cable runs from a *source* rack (a small cover of the rack
+   pairs, network racks first) to a *sink* rack. Its cross-section is estimated from
+   the media it gets on its shortest route (:class:`~topo.media.MediaTable`). Cables that
+   leave one source with one cross-section form a *group*: one single-source flow.
+2. **Shortest paths.** One batched Dijkstra per cross-section. If every group fits on
+   its shortest-path tree, that is the answer, and it is optimal.
+3. **Column generation.** Otherwise a master LP (:mod:`topo.routing.colgen`, GLOP) mixes
+   shortest-path trees of each group; its tray duals ``pi`` price the segments and each
+   group's next tree is a shortest-path tree under ``length + area * pi``. Every round
+   also yields a Lagrangian lower bound (below). Stops when the LP is solved to the
+   effort's tolerance, after the effort's rounds, or at the wall-clock safety net.
+4. **Rounding and repair.** Each group's cables are split over its trees by the LP
+   weights (largest remainder, sink by sink). Groups that still cross an overfull
+   segment are re-routed one at a time by OR-Tools min-cost flow with hard residual
+   capacities (overflow arcs at a prohibitive price, so it always answers and, if
+   nothing fits, overflows as little as it can).
+5. **Redundancy.** Links sharing a redundancy key, routed with the others so far, are
+   moved onto segment-disjoint routes where the trays have room, under the LP's prices
+   (:mod:`topo.routing.diversity`); step 4 runs again if that left a segment overfull.
+6. **Polish.** Cables move back to their shortest route wherever capacity allows; inside
+   each rack pair the shortest routes go to the cables whose media or stock would cost
+   most on a longer one (a detour past the DAC's reach costs optics).
+
+The objective. With ``length`` the LP and the repairs minimise route length. With
+``cost`` (the default) the LP's columns cost what their cables cost, each from its media
+table at its base plus route length (:mod:`topo.routing.cost_objective`); new trees come from
+Dijkstra under ``slope * length + area * pi`` for a few slopes (a flat one and multiples
+of the media's cost per mm) and a mixed tree taking each sink's cheapest path; the
+repairs read the LP's dollar prices at each group's media cost per mm. Either way,
+inside each rack pair the shorter routes go to the cables whose media and stock would
+cost most more on the longer ones. A cable whose route would call for another media
+than its shortest route's is routed again with that cross-section (at most three times).
+
+Breakout legs. The legs of one breakout assembly share one media and stock length,
+sized for the assembly's longest leg (:mod:`topo.media`); every stage sees them so
+(:func:`topo.routing.problem.size_assemblies`): the router routes a leg with the cross-section
+its assembly gets on shortest routes, and the bounds give it the least cross-section
+and cost its assembly can have on any routes.
+
+The bound. For any prices ``p >= 0`` on the segments, the sum over cables of the least
+``length + area * p`` of a route, less ``sum p * capacity``, is a lower bound on every
+plan that fits (:mod:`topo.routing.bounds`, where cables whose media change with the route's
+length are handled). With ``p = 0`` it is the sum of shortest routes, valid for any plan
+(even one that overflows). The best prices found are reported. With the cost objective
+the same argument bounds cable cost (:func:`topo.routing.bounds.priced_cost_bound`), priced with
+the final cost LP's duals, and the length bound takes the duals of a length LP over the
+cost LP's trees.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+import numpy as np
+
+from layouts.pathways import PathwayGraph
+from topo.media import MediaTable
+from topo.model import RackRoute, SolverInfo
+from topo.routing.bounds import infeasible, priced_bound, priced_cost_bound
+from topo.routing.colgen import Master
+from topo.routing.cost_objective import (
+    TreeCosts,
+    length_prices,
+    price_trees,
+    repair_price_scale,
+    tree_costs,
+)
+from topo.routing.diversity import keep_apart, redundancy_sets
+from topo.routing.flows import FlowGraph, segment_counts, tree_loads, tree_paths
+from topo.routing.problem import (
+    CableDemand,
+    Pieces,
+    Problem,
+    merge_pieces,
+    seg_area,
+    setup_problem,
+    size_assemblies,
+)
+from topo.routing.repair import polish_to_shortest, repair, reroute_greedy
+
+__all__ = ["EFFORT", "CableDemand", "RouteOptions", "RoutingResult", "route_optimized"]
+
+Objective = Literal["cost", "length"]
+Effort = Literal["low", "normal", "high", "exact"]
+
+
+@dataclass(frozen=True, slots=True)
+class _Effort:
+    rounds: int  # column-generation rounds
+    tolerance: float  # relative LP gap at which column generation stops
+    repairs: int  # repair passes over the groups
+
+
+EFFORT: dict[str, _Effort] = {
+    "low": _Effort(15, 1e-3, 1),
+    "normal": _Effort(80, 1e-4, 3),
+    "high": _Effort(400, 1e-7, 8),
+    "exact": _Effort(400, 1e-7, 8),
+}
+"""Work limits by effort: they, not the clock, stop the solver, so results repeat.
+Effort ``exact`` is solved by CP-SAT (:func:`topo.routing.exact.route_exact`); its limits are
+``high``'s, for the ``shortest`` method and where CP-SAT hands over."""
+
+
+@dataclass(frozen=True, slots=True)
+class RouteOptions:
+    """How hard to try and what to minimise (see :class:`topo.scenario.Options`)."""
+
+    objective: Objective = "cost"
+    effort: Effort = "normal"
+    time_limit_s: float | None = 300.0
+    seed: int = 0
+    threads: int = 1
+
+
+@dataclass(frozen=True, eq=False)
+class RoutingResult:
+    """Routes by link, how they were found, and per-cable bounds.
+
+    Attributes:
+        routes: route by link id, A end first; None where no tray path joins the racks.
+        solver: status, method, bound source, time.
+        length_lb_mm: per demand (in the order given), a lower bound on its cable's
+            needed length from shortest routes alone (valid for any plan); NaN if
+            unrouted.
+        lagrange_lb_mm: per demand, its term of the priced bound.
+        lagrange_offset_mm: the priced bound's ``- sum p * capacity`` (0 if unused); the
+            priced bound of a set of cables is the sum of their terms plus this.
+        cost_lb_cents: per demand, the least its link can cost (shortest route).
+        area_mm2: per demand, the cross-section the router assumed (0 if unrouted).
+        sp_mm: per demand, its shortest route (drops included), mm; inf if unrouted.
+        shared: segment indices that redundant links had to share, by redundancy key.
+        cost_priced_cents: per demand, its term of a proven cost bound (None if the
+            router proved none beyond ``cost_lb_cents``); with ``cost_offset_cents``
+            added, as for the priced length bound.
+        prices: per segment, the tray prices of the best priced bound (metres of route
+            per mm² of cross-section; all 0 when nothing was priced). They tell the
+            switch placement which trays are scarce.
+    """
+
+    routes: dict[str, RackRoute | None]
+    solver: SolverInfo
+    length_lb_mm: np.ndarray
+    lagrange_lb_mm: np.ndarray
+    lagrange_offset_mm: float
+    cost_lb_cents: np.ndarray
+    area_mm2: np.ndarray
+    sp_mm: np.ndarray
+    shared: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    cost_priced_cents: np.ndarray | None = None
+    cost_offset_cents: float = 0.0
+    prices: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+
+# -- assignments: for each group, sink -> [(edge path, cables)] --------------------------
+
+
+def _tree_columns(
+    fg: FlowGraph, pred: np.ndarray, demand: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per tree: cables on each segment and total length (mm)."""
+    load, edge, _ = tree_loads(fg, pred, demand)
+    return segment_counts(fg, load, edge)
+
+
+def _systematic_split(total: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Split ``total[t]`` whole cables over columns in proportion to ``weights``.
+
+    Cumulative (systematic) rounding along the sinks: column ``k`` gets the rounded
+    running share of what the earlier columns left, so over any run of consecutive
+    sinks (racks in id order: along a row, across neighbouring rows) each column is
+    within about a cable of its fractional share. Per-sink rounding would let the
+    errors of a row's racks add up on the row tray.
+
+    Example:
+        >>> _systematic_split(np.array([1, 1, 1, 1]), np.array([0.5, 0.5])).tolist()
+        [[1, 0, 1, 0], [0, 1, 0, 1]]
+    """
+    w = np.clip(np.asarray(weights, dtype=np.float64), 0.0, None)
+    w = w / w.sum()
+    remaining = np.asarray(total, dtype=np.int64).copy()
+    out = np.zeros((len(w), len(remaining)), dtype=np.int64)
+    rest = 1.0
+    for k in range(len(w) - 1):
+        share = min(1.0, w[k] / rest) if rest > 1e-12 else 0.0
+        cum = np.floor(share * np.cumsum(remaining) + 0.5).astype(np.int64)
+        n = np.clip(np.diff(cum, prepend=0), 0, remaining)
+        out[k] = n
+        remaining = remaining - n
+        rest -= w[k]
+    out[-1] = remaining
+    return out
+
+
+# -- the router -------------------------------------------------------------------------
+
+
+def route_optimized(
+    graph: PathwayGraph,
+    demands: Sequence[CableDemand],
+    tables: Mapping[int, MediaTable],
+    *,
+    options: RouteOptions = RouteOptions(),
+    method: Literal["optimize", "shortest"] = "optimize",
+    area_override: Mapping[str, float] | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> RoutingResult:
+    """Route every cable with column generation, rounding and repair (every effort but
+    ``exact``); :func:`topo.routing.route_cables` is the stage's entry point.
+
+    Takes the arguments of :func:`topo.routing.route_cables`.
+    """
+    return _route(graph, demands, tables, options, method, area_override, progress, 0)
+
+
+def _route(
+    graph: PathwayGraph,
+    demands: Sequence[CableDemand],
+    tables: Mapping[int, MediaTable],
+    options: RouteOptions,
+    method: Literal["optimize", "shortest"],
+    area_override: Mapping[str, float] | None,
+    progress: Callable[[str], None] | None,
+    attempt: int,
+) -> RoutingResult:
+    """One routing attempt; ``attempt`` counts media re-checks (at most _RECHECKS)."""
+    t0 = time.perf_counter()
+    say = progress or (lambda _m: None)
+    effort = EFFORT[options.effort]
+    fg = FlowGraph.of(graph)
+    pb = setup_problem(fg, demands, tables, area_override)
+    n_seg = len(fg.capacity)
+    cap = fg.capacity
+    notes: list[str] = []
+
+    # fixed cables: redundant links, once kept apart (topo.routing.diversity)
+    fixed_paths: dict[int, np.ndarray] = {}
+    shared: dict[str, tuple[int, ...]] = {}
+    sets = redundancy_sets(demands, pb) if method == "optimize" else []
+    fixed_load = np.zeros(n_seg)
+
+    n_groups = len(pb.group_src)
+    free = pb.routable & (pb.area > 0)
+    # free cables per (group, sink)
+    sinks_of: list[dict[int, list[int]]] = [{} for _ in range(n_groups)]
+    for i in np.nonzero(free)[0].tolist():
+        sinks_of[pb.group[i]].setdefault(int(pb.sink[i]), []).append(i)
+
+    def sp_pieces() -> list[Pieces]:
+        out: list[Pieces] = []
+        for g in range(n_groups):
+            by_sink = sinks_of[g]
+            sinks = np.array(sorted(by_sink), dtype=np.int64)
+            paths = tree_paths(fg, pb.pred0[pb.group_src[g]], sinks) if len(sinks) else []
+            out.append(
+                {t: [(p, len(by_sink[t]))] for t, p in zip(sinks.tolist(), paths, strict=True)}
+            )
+        return out
+
+    # shortest paths for everything, and their fill
+    say("routing: shortest paths")
+    pieces = sp_pieces()
+    load = fixed_load + seg_area(fg, pieces, pb.group_area)
+    over = load > cap + 1e-6
+    method_name = "shortest-path"
+    status = "OPTIMAL"
+    bound_source = "shortest-paths"
+    iterations = 0
+    hit_clock = False
+    best_pi = np.zeros(n_seg)
+    lagrange_terms = np.where(pb.routable, pb.sp, np.nan)
+    offset = 0.0
+    cost_terms: np.ndarray | None = None
+    cost_offset = 0.0
+    length_pi: np.ndarray | None = None  # metres per mm² where best_pi is in dollars
+    scale: np.ndarray | None = None  # per group, dollars per mm² to mm (repairs)
+
+    if method == "shortest":
+        status = "UNKNOWN" if over.any() else "OPTIMAL"
+        if over.any():
+            notes.append(
+                f"shortest routes overfill {int(over.sum())} tray segments; the optimizer "
+                "was not run (routing method 'shortest')"
+            )
+    else:
+        if over.any():
+            method_name = "column-generation"
+            fixed_m = float(pb.sp[pb.routable & (pb.area <= 0)].sum()) / 1000
+            pieces, best_pi, length_pi, iterations, hit_clock, lp_note = _optimize(
+                fg, pb, sinks_of, fixed_load, fixed_m, pieces, effort, options, t0, say
+            )
+            notes.extend(lp_note)
+            if length_pi is not None:  # the cost LP's prices are dollars per mm²
+                scale = repair_price_scale(pb)
+            load = fixed_load + seg_area(fg, pieces, pb.group_area)
+            pieces, load = _fit(
+                fg, pb, sinks_of, fixed_load, pieces, load, best_pi, effort, say, scale
+            )
+        if sets:
+            say(f"routing: keeping {sum(len(v) for _, v in sets)} redundant links apart")
+            apart = keep_apart(
+                fg,
+                pb,
+                sets,
+                sinks_of,
+                pieces,
+                load,
+                best_pi if length_pi is None else length_pi,
+                fit=lambda pcs, ld, fx: _fit(
+                    fg, pb, sinks_of, fx, pcs, ld, best_pi, effort, say, scale
+                ),
+            )
+            fixed_paths, shared = apart.paths, apart.shared
+            for i, p in fixed_paths.items():
+                np.add.at(fixed_load, fg.seg[p][fg.seg[p] >= 0], pb.area[i])
+            pieces, load = _fit(
+                fg, pb, sinks_of, fixed_load, pieces, load, best_pi, effort, say, scale
+            )
+            if apart.longer:
+                status = "FEASIBLE"  # routes apart may be longer than the bound needs
+        over = load > cap + 1e-6
+        if method_name == "column-generation" or over.any():
+            if not over.any():
+                pieces, load = polish_to_shortest(fg, pb, sinks_of, pieces, load)
+                if length_pi is not None:
+                    own = np.array([not c.breakout for c in demands], dtype=bool)
+                    cost_terms, cost_offset = priced_cost_bound(fg, pb, best_pi * 100, own)
+                    lagrange_terms, offset = priced_bound(fg, pb, length_pi)
+                    bound_source = "lagrangian (column-generation duals)"
+                elif method_name == "column-generation":
+                    lagrange_terms, offset = priced_bound(fg, pb, best_pi)
+                    bound_source = "lagrangian (column-generation duals)"
+            elif infeasible(fg, pb, best_pi):
+                status = "INFEASIBLE"
+                notes.append(
+                    f"the cables cannot fit the trays: {int(over.sum())} segments overflow "
+                    "(total overflow minimised)"
+                )
+            else:
+                status = "UNKNOWN"
+                notes.append(f"no routing that fits was found: {int(over.sum())} segments overflow")
+
+    routes = _routes(fg, pb, demands, sinks_of, pieces, fixed_paths, options.objective)
+    length_lb = np.where(pb.routable, pb.base + pb.sp + pb.slack_lb, np.nan)
+    lag_lb = np.where(pb.routable, pb.base + lagrange_terms + pb.slack_lb, np.nan)
+    if status == "OPTIMAL" and method_name == "column-generation":
+        status = "FEASIBLE"  # the planner calls it optimal if it meets its bound
+    seconds = time.perf_counter() - t0
+    if hit_clock:
+        notes.append(
+            f"wall-clock safety net of {options.time_limit_s:g} s fired; results may differ "
+            "from run to run"
+        )
+    solver = SolverInfo(
+        status=status,
+        method=method_name,
+        bound_source=bound_source,
+        seconds=seconds,
+        notes=tuple(notes),
+        objective=options.objective,
+        iterations=iterations,
+        time_limit_hit=hit_clock,
+    )
+    result = RoutingResult(
+        routes,
+        solver,
+        length_lb,
+        lag_lb,
+        offset,
+        pb.cost_lb.copy(),
+        pb.area.copy(),
+        pb.sp.copy(),
+        shared,
+        prices=best_pi if length_pi is None else length_pi,
+        cost_priced_cents=cost_terms,
+        cost_offset_cents=cost_offset,
+    )
+    # every cable on its shortest route gets the media it was routed with
+    moved = method_name != "shortest-path" or bool(fixed_paths) or bool(area_override)
+    if method == "optimize" and status != "INFEASIBLE" and attempt < _RECHECKS and moved:
+        changed = _changed_media(fg, pb, demands, routes)
+        if changed:
+            say(f"routing: {len(changed)} cables change media on their routes")
+            merged = dict(area_override or {})
+            merged.update(changed)
+            again = _route(graph, demands, tables, options, method, merged, progress, attempt + 1)
+            return replace(
+                again,
+                solver=replace(
+                    again.solver,
+                    seconds=time.perf_counter() - t0,
+                    iterations=again.solver.iterations + solver.iterations,
+                ),
+            )
+    return result
+
+
+def _fit(
+    fg: FlowGraph,
+    pb: Problem,
+    sinks_of: list[dict[int, list[int]]],
+    fixed_load: np.ndarray,
+    pieces: list[Pieces],
+    load: np.ndarray,
+    pi: np.ndarray,
+    effort: _Effort,
+    say: Callable[[str], None],
+    price_scale: np.ndarray | None = None,
+) -> tuple[list[Pieces], np.ndarray]:
+    """Move cables off overfull segments: greedy moves, then min-cost-flow repair
+    (``price_scale``: see :func:`topo.routing.repair.reroute_greedy`)."""
+    over = load > fg.capacity + 1e-6
+    if over.any():
+        say(f"routing: moving cables off {int(over.sum())} overfull segments")
+        load = reroute_greedy(fg, pb, pieces, load, pi, effort.repairs, price_scale=price_scale)
+        over = load > fg.capacity + 1e-6
+    if over.any():
+        pieces = repair(
+            fg, pb, sinks_of, fixed_load, pieces, effort.repairs, pi, say, price_scale=price_scale
+        )
+        load = fixed_load + seg_area(fg, pieces, pb.group_area)
+    return pieces, load
+
+
+_RECHECKS = 3
+"""Times the router re-routes with the cross-sections of the media the routes lead to."""
+
+
+def _changed_media(
+    fg: FlowGraph,
+    pb: Problem,
+    demands: Sequence[CableDemand],
+    routes: Mapping[str, RackRoute | None],
+) -> dict[str, float]:
+    """Cables whose media on their routes (breakout legs sized to their assembly's
+    longest leg) differ in cross-section from what they were routed with, if the routes
+    overfill a segment with the media they lead to: their link ids and cross-sections."""
+    if not (pb.may_thicken.any() or (pb.thinner_at < np.inf).any()):
+        return {}
+    rs = [routes.get(c.link) for c in demands]
+    has = np.fromiter((r is not None for r in rs), dtype=bool, count=len(rs))
+    has &= pb.routable & (pb.area > 0)
+    total = np.fromiter((0 if r is None else r.total_mm for r in rs), np.float64, len(rs))
+    sized = size_assemblies(pb.assembly, pb.assembly_floor, pb.base + total, has)
+    actual = pb.area.copy()
+    by_table: dict[int, list[int]] = {}
+    for i in np.nonzero(has)[0].tolist():
+        by_table.setdefault(id(pb.table[i]), []).append(i)
+    for idx_list in by_table.values():
+        idx = np.array(idx_list)
+        t = pb.table[idx_list[0]]
+        k = t.interval(sized[idx].astype(np.int64))
+        ok = k < len(t.breaks)
+        actual[idx] = np.where(ok, t.area_mm2[np.minimum(k, len(t.breaks) - 1)], actual[idx])
+    moved = has & (np.abs(actual - pb.area) > 1e-9)
+    if not moved.any():
+        return {}
+    chunks, weights = [], []
+    for i in np.nonzero(has)[0].tolist():
+        r = routes[demands[i].link]
+        assert r is not None
+        chunks.append(np.asarray(r.segments, dtype=np.int64))
+        weights.append(np.full(len(r.segments), actual[i]))
+    load = (
+        np.bincount(
+            np.concatenate(chunks), weights=np.concatenate(weights), minlength=len(fg.capacity)
+        )
+        if chunks
+        else np.zeros(len(fg.capacity))
+    )
+    if not (load > fg.capacity + 1e-6).any():
+        return {}
+    return {demands[i].link: float(actual[i]) for i in np.nonzero(moved)[0].tolist()}
+
+
+def _optimize(
+    fg: FlowGraph,
+    pb: Problem,
+    sinks_of: list[dict[int, list[int]]],
+    fixed_load: np.ndarray,
+    fixed_m: float,
+    sp: list[Pieces],
+    effort: _Effort,
+    options: RouteOptions,
+    t0: float,
+    say: Callable[[str], None],
+) -> tuple[list[Pieces], np.ndarray, np.ndarray | None, int, bool, list[str]]:
+    """Column generation, then rounding; returns pieces, best prices, the prices of a
+    length LP over the same trees (objective cost only), rounds, clock hit."""
+    cap = fg.capacity
+    n = fg.n
+    lp_groups = [g for g in range(len(pb.group_src)) if sinks_of[g]]
+    areas = pb.group_area[lp_groups]
+    names = [s.id for s in fg.graph.segments]
+    master = Master(areas, cap - fixed_load, names)
+    dem = np.zeros((len(lp_groups), n))
+    for j, g in enumerate(lp_groups):
+        for t, idx in sinks_of[g].items():
+            dem[j, t] = len(idx)
+    preds: list[list[np.ndarray]] = [[] for _ in lp_groups]
+    tree_m: list[list[float]] = [[] for _ in lp_groups]  # each tree's metres
+    # the shortest-path trees start every group
+    pred_sp = pb.pred0[pb.group_src[lp_groups]]
+    counts, length = _tree_columns(fg, pred_sp, dem)
+    sp_load = fixed_load + (counts * areas[:, None]).sum(axis=0)
+    master.add_rows(np.nonzero(sp_load > cap + 1e-6)[0])
+    cost_mode = options.objective == "cost"
+    tc = TreeCosts.of(pb, lp_groups, sinks_of) if cost_mode else None
+    col_cost = (
+        tree_costs(fg, tc, list(range(len(lp_groups))), pred_sp, dem)
+        if tc is not None
+        else (length / 1000).tolist()
+    )
+    least = np.array(col_cost)  # the shortest-path trees: no tree of a group costs less
+    for j in range(len(lp_groups)):
+        master.add_column(j, col_cost[j], counts[j])
+        preds[j].append(pred_sp[j])
+        tree_m[j].append(float(length[j]) / 1000)
+    # every routable cable counts in the bound, grouped by (source, area)
+    priced = pb.routable & (pb.area > 0)
+    all_groups = np.unique(pb.group[priced])
+    cnt_all = np.zeros((len(pb.group_src), n))
+    np.add.at(cnt_all, (pb.group[priced], pb.sink[priced]), 1.0)
+    no_area = pb.routable & (pb.area <= 0)
+    sp_no_area = float(pb.sp[no_area].sum()) / 1000
+    classes: dict[float, list[int]] = {}
+    for g in all_groups.tolist():
+        classes.setdefault(float(pb.group_area[g]), []).append(g)
+    lp_index = {g: j for j, g in enumerate(lp_groups)}
+    best_lb, best_pi = -np.inf, np.zeros(len(cap))
+    hit_clock = False
+    rounds = 0
+    sol = master.solve()
+    last_obj = np.inf
+    for rounds in range(1, effort.rounds + 1):
+        missing = np.empty(0, dtype=np.int64)
+        pi = sol.pi
+        price = np.where(fg.seg >= 0, pi[np.maximum(fg.seg, 0)], 0.0) * 1000  # mm / mm²
+        lb = sp_no_area - float((pi * cap).sum())
+        new_cols: list[tuple[int, np.ndarray]] = []
+        new_cost: list[float] = []
+        if tc is not None:
+            found = price_trees(
+                fg, tc, pb.src_nodes[pb.group_src[lp_groups]], areas, dem, pi, sol.mu, least
+            )
+            new_cols = [(f.group, f.pred) for f in found]
+            new_cost = [f.dollars for f in found]
+            found_counts = [(f.counts, f.length_mm) for f in found]
+            classes_now: dict[float, list[int]] = {}
+        else:
+            classes_now = classes
+        for a, gs in sorted(classes_now.items()):
+            w = fg.mm + a * price
+            dist, pred = fg.dijkstra(w, pb.src_nodes[pb.group_src[gs]])
+            for r, g in enumerate(gs):
+                lb += float((cnt_all[g] * np.where(cnt_all[g] > 0, dist[r], 0)).sum()) / 1000
+                col = lp_index.get(g)
+                if col is None:
+                    continue
+                used = float((dem[col] * np.where(dem[col] > 0, dist[r], 0)).sum()) / 1000
+                rc = used - sol.mu[col]
+                if rc < -1e-7 * max(1.0, abs(sol.mu[col])):
+                    new_cols.append((col, pred[r]))
+        if lb > best_lb:
+            best_lb, best_pi = lb, pi.copy()
+        ub = sol.objective_m + fixed_m
+        if tc is None:
+            gap = (ub - best_lb) / max(best_lb, 1e-9) if np.isfinite(best_lb) else np.inf
+        else:
+            # no per-round bound on cost: stop once a round improves the LP by less than
+            # the tolerance (or when pricing finds no better tree)
+            gap = (last_obj - sol.objective_m) / max(abs(sol.objective_m), 1e-9)
+            last_obj = sol.objective_m
+        # rows for segments the LP overfills but has no row for yet
+        lp_load = master.loads(sol.lam) + fixed_load
+        missing = np.nonzero(
+            (lp_load > cap + 1e-6) & ~np.isin(np.arange(len(cap)), list(master.rows))
+        )[0]
+        if new_cols:
+            js = [j for j, _ in new_cols]
+            p = np.stack([pr for _, pr in new_cols])
+            if tc is not None:  # priced trees come with their columns
+                c = np.stack([fc for fc, _ in found_counts])
+                ln = np.array([fl for _, fl in found_counts])
+            else:
+                c, ln = _tree_columns(fg, p, dem[js])
+            for k, j in enumerate(js):
+                master.add_column(j, new_cost[k] if tc is not None else ln[k] / 1000, c[k])
+                preds[j].append(p[k])
+                tree_m[j].append(float(ln[k]) / 1000)
+        master.add_rows(missing)
+        if tc is not None:
+            say(
+                f"routing: round {rounds}, LP {sol.objective_m:,.0f} ($ + overflow penalty), "
+                f"{len(master.rows)} trays priced"
+            )
+        else:
+            say(
+                f"routing: round {rounds}, LP {sol.objective_m:,.0f}, bound {best_lb:,.0f} "
+                f"(m + overflow penalty), {len(master.rows)} trays priced"
+            )
+        if not new_cols and not len(missing):
+            break
+        if len(missing) == 0 and gap <= effort.tolerance and sol.overflow_mm2 <= 1e-6:
+            break
+        if options.time_limit_s is not None and time.perf_counter() - t0 > options.time_limit_s:
+            hit_clock = True
+            break
+        sol = master.solve()
+    # the final LP must respect every segment, not only the priced ones
+    for _ in range(20):
+        sol = master.solve()
+        lp_load = master.loads(sol.lam) + fixed_load
+        missing = np.nonzero(
+            (lp_load > cap + 1e-6) & ~np.isin(np.arange(len(cap)), list(master.rows))
+        )[0]
+        if not len(missing):
+            break
+        master.add_rows(missing)
+    notes: list[str] = []
+    # rounding: split each group's cables over its trees by the LP weights
+    out: list[Pieces] = [dict(p) for p in sp]
+    for j, g in enumerate(lp_groups):
+        lam = sol.lam[j]
+        use = np.nonzero(lam > 1e-9)[0]
+        if len(use) == 1 and use[0] == 0:
+            continue  # the shortest-path tree alone
+        sinks = np.array(sorted(sinks_of[g]), dtype=np.int64)
+        total = np.array([len(sinks_of[g][t]) for t in sinks.tolist()], dtype=np.int64)
+        split = _systematic_split(total, lam[use])
+        by_sink: Pieces = {int(t): [] for t in sinks.tolist()}
+        for r, k in enumerate(use.tolist()):
+            m = split[r] > 0
+            if not m.any():
+                continue
+            paths = tree_paths(fg, preds[j][k], sinks[m])
+            for t, cnt, path in zip(sinks[m].tolist(), split[r][m].tolist(), paths, strict=True):
+                by_sink[t].append((path, int(cnt)))
+        out[g] = {t: merge_pieces(v) for t, v in by_sink.items()}
+    length_pi = None
+    if tc is not None:
+        best_pi = sol.pi.copy()  # no per-round bound: the final LP's prices
+        length_pi = length_prices(master, tree_m)
+    return out, best_pi, length_pi, rounds, hit_clock, notes
+
+
+def _routes(
+    fg: FlowGraph,
+    pb: Problem,
+    demands: Sequence[CableDemand],
+    sinks_of: list[dict[int, list[int]]],
+    pieces: list[Pieces],
+    fixed_paths: dict[int, np.ndarray],
+    objective: Objective,
+) -> dict[str, RackRoute | None]:
+    """Give each cable a route: inside a rack pair, short routes to cost-sensitive cables."""
+    g = fg.graph
+    out: dict[str, RackRoute | None] = {c.link: None for c in demands}
+    made: dict[bytes, tuple[RackRoute, RackRoute]] = {}
+
+    flips = pb.flip.tolist()
+    links = [c.link for c in demands]
+
+    def both(i: int, path: np.ndarray) -> tuple[RackRoute, RackRoute]:
+        """The route along ``path`` from the source and back (made once per path)."""
+        key = path.tobytes()
+        if key not in made:
+            src_rack = pb.sources[pb.src[i]]
+            c = demands[i]
+            dst_rack = c.a if pb.flip[i] else c.b
+            da, db = g.drops[src_rack].length_mm, g.drops[dst_rack].length_mm
+            segs = fg.seg[path]
+            total = int(fg.mm[path].sum())
+            r = RackRoute(
+                src_rack, dst_rack, total - da - db, da, db, tuple(segs[segs >= 0].tolist())
+            )
+            made[key] = (r, r.reversed())
+        return made[key]
+
+    def route_of(i: int, path: np.ndarray) -> RackRoute:
+        fwd, back = both(i, path)
+        return back if flips[i] else fwd
+
+    for i, path in fixed_paths.items():
+        out[demands[i].link] = route_of(i, path)
+    for i in np.nonzero(pb.routable & (pb.area <= 0))[0].tolist():
+        if i not in fixed_paths:
+            out[demands[i].link] = route_of(
+                i, tree_paths(fg, pb.pred0[pb.src[i]], np.array([pb.sink[i]]))[0]
+            )
+    for grp, by_sink in enumerate(pieces):
+        for t, plist in by_sink.items():
+            cables = sinks_of[grp][t]
+            if len(plist) == 1:
+                fwd, back = both(cables[0], plist[0][0])
+                for i in cables:
+                    out[links[i]] = back if flips[i] else fwd
+                continue
+            paths = sorted(plist, key=lambda pc: (float(fg.mm[pc[0]].sum()), pc[0].tobytes()))
+            lens = [float(fg.mm[p].sum()) for p, _ in paths]
+            idx = np.array(cables, dtype=np.int64)
+            t_ = pb.table[cables[0]]
+            floor = np.where(pb.assembly[idx] >= 0, pb.sized_sp[idx], 0).astype(np.int64)
+            short = t_.cost(np.maximum(pb.base[idx] + int(lens[0]), floor))
+            long = t_.cost(np.maximum(pb.base[idx] + int(lens[-1]), floor))
+            # most to lose first; then the longest in-rack runs (closest to a reach limit)
+            order = np.lexsort((idx, -pb.base[idx], -(long - short)))
+            k = 0
+            for path, cnt in paths:
+                for i in idx[order[k : k + cnt]].tolist():
+                    out[demands[i].link] = route_of(i, path)
+                k += cnt
+    return out
