@@ -130,12 +130,12 @@ class PlanRunner:
             process.join()
         process.close()
 
-    def draw(self, data: dict[str, Any], options: dict[str, Any]) -> tuple[str, Any]:
-        """Re-plan the scenario ``data`` and draw it with ``options`` in a child process,
+    def draw(self, files: dict[str, bytes], options: dict[str, Any]) -> tuple[str, Any]:
+        """Read the plan from its stored ``files`` and draw it with ``options`` in a child process,
         under the same time and memory limits as a plan, at most ``workers`` at once;
         ``(kind, payload)`` as :func:`api.worker.draw_in_child` sends it, or
         ``("time-limit", message)``."""
-        return self._in_child(draw_in_child, (data, options), what="drawing")
+        return self._in_child(draw_in_child, (files, options), what="drawing")
 
     def validate(self, data: dict[str, Any]) -> tuple[str, Any]:
         """Every problem of the scenario ``data``, found in a child process under the same

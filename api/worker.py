@@ -91,16 +91,18 @@ def plan_in_child(conn: Connection, data: dict[str, Any], max_bytes: int | None 
 
 
 def draw_in_child(
-    conn: Connection, data: dict[str, Any], options: dict[str, Any], max_bytes: int | None
+    conn: Connection, files: dict[str, bytes], options: dict[str, Any], max_bytes: int | None
 ) -> None:
-    """Child-process entry point: re-plan ``data`` and draw it with the highlight
-    ``options`` (``cables``, ``rack``, ``tier``); send ``("done", svg bytes)``."""
+    """Child-process entry point: read the plan from its stored ``files`` (never planning
+    again) and draw it with the highlight ``options`` (``cables``, ``rack``, ``tier``);
+    send ``("done", svg bytes)``."""
     from topo.outputs.drawing import plan_to_svg
+    from topo.outputs.read import plan_from_files
 
     limit_memory(max_bytes)
     try:
         try:
-            result = plan(parse_scenario(data))
+            result = plan_from_files(files)
             svg = plan_to_svg(result, **options).encode("utf-8")
             del result
             conn.send(("done", svg))

@@ -19,14 +19,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from layouts.generate import regular_hall
+from tests.conftest import EXAMPLE_NAMES
 from tests.plan_checker import check_bounds_across, check_plan_folder
 from tests.topo.test_claims import FITS, MODES, TIGHT, planned
 from topo.outputs.exports import write_plan
 from topo.planner import plan
-from topo.scenario import Scenario, load_scenario
+from topo.scenario import Scenario
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
-SCENARIOS = sorted(p.stem for p in EXAMPLES.glob("*.yaml") if not p.stem.startswith("sweep"))
+SCENARIOS = EXAMPLE_NAMES
 
 
 def _plan_into(scenario: Scenario, folder: Path) -> Path:
@@ -34,28 +34,13 @@ def _plan_into(scenario: Scenario, folder: Path) -> Path:
     return folder
 
 
-def _example(name: str) -> Scenario:
-    sc = load_scenario(EXAMPLES / f"{name}.yaml")
-    if name == "ai-cluster-16k":  # 16k GPUs: shortest routes keep the suite quick
-        sc = sc.model_copy(
-            update={"options": sc.options.model_copy(update={"routing": "shortest"})}
-        )
-    return sc
-
-
-@pytest.fixture(scope="module")
-def example_plans(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    root = tmp_path_factory.mktemp("examples")
-    return {name: _plan_into(_example(name), root / name) for name in SCENARIOS}
-
-
 def test_every_example_is_planned():
     assert {"enterprise-hall", "ai-hall-spine-leaf", "ai-pod", "ai-cluster-16k"} <= set(SCENARIOS)
 
 
 @pytest.mark.parametrize("name", SCENARIOS)
-def test_example_plan_passes_the_independent_checks(example_plans, name):
-    assert check_plan_folder(example_plans[name]) == []
+def test_example_plan_passes_the_independent_checks(example_folders, name):
+    assert check_plan_folder(example_folders[name]) == []
 
 
 # ---------------------------------------------------------------- generated halls
@@ -138,9 +123,9 @@ def test_breakout_row_hall_in_every_mode(tmp_path, width):
 
 
 @pytest.fixture(scope="module")
-def good(example_plans) -> Path:
+def good(example_folders) -> Path:
     """A plan with breakout legs, detours and optics: the AI hall."""
-    return example_plans["ai-hall-spine-leaf"]
+    return example_folders["ai-hall-spine-leaf"]
 
 
 def _copy(src: Path, dst: Path) -> Path:

@@ -6,6 +6,7 @@
     >>> plan.summary["cables"]                                          # doctest: +SKIP
 
 ``topo.plan(scenario) -> Plan`` is the one entry point; the CLI and the HTTP API call it.
+``topo.read_plan(folder) -> Plan`` reads a plan folder back without planning again.
 """
 
 from topo.errors import (
@@ -17,6 +18,7 @@ from topo.errors import (
     ScenarioError,
     TopoError,
 )
+from topo.outputs.read import read_plan
 from topo.plan import Plan
 from topo.planner import plan, validate_scenario
 from topo.scenario import Scenario, load_scenario, parse_scenario
@@ -37,5 +39,6 @@ __all__ = [
     "load_scenario",
     "parse_scenario",
     "plan",
+    "read_plan",
     "validate_scenario",
 ]

@@ -25,9 +25,10 @@ import math
 import os
 import sys
 import tempfile
+import time
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich import box
@@ -36,6 +37,9 @@ from rich.table import Table
 
 from layouts.errors import Problem, TopoError
 from topo.scenario import Scenario, load_scenario
+
+if TYPE_CHECKING:
+    from topo.plan import Plan
 
 __all__ = ["app", "main"]
 
@@ -141,6 +145,7 @@ def plan_cmd(
     try:
         _check_output_folder(out)
         sc = _load(scenario)
+        started = time.perf_counter()
         if quiet:
             result = plan(sc)
         else:
@@ -148,10 +153,11 @@ def plan_cmd(
                 result = plan(sc, progress=lambda msg: status.update(msg))
     except TopoError as exc:
         raise _fail(exc) from None
+    seconds = time.perf_counter() - started
     written = write_plan(result, out)
     if quiet:
         return
-    _print_summary(result.summary)
+    _print_summary(result.summary, seconds=seconds)
     for d in result.diagnostics[:20]:
         err_console.print(f"[yellow]warning[/yellow] {d}", soft_wrap=True)
     if len(result.diagnostics) > 20:
@@ -159,22 +165,24 @@ def plan_cmd(
     out_console.print(f"wrote {', '.join(str(p) for p in written)}")
 
 
-def _scenario_for_drawing(source: Path) -> tuple[Scenario, Path | None]:
-    """The scenario behind a plan folder (its ``scenario.yaml``) or a scenario file, and
-    the folder when one was given."""
+def _plan_for_drawing(source: Path) -> Plan:
+    """The plan a folder written by ``topo plan`` holds (read, not planned again), or the
+    plan of a scenario file."""
+    from topo.outputs.read import read_plan
+    from topo.planner import plan
+
     if source.is_dir():
-        inside = source / "scenario.yaml"
-        if not inside.is_file():
+        if not (source / "plan.json").is_file():
             raise TopoError(
                 Problem(
                     str(source),
-                    "folder holds no scenario.yaml to re-plan; give a scenario file, or a "
-                    "folder written by `topo plan`",
+                    "folder holds no plan.json: give a folder written by `topo plan`, or a "
+                    "scenario file",
                     str(source),
                 )
             )
-        return load_scenario(inside), source
-    return load_scenario(source), None
+        return read_plan(source)
+    return plan(load_scenario(source))
 
 
 @app.command("draw")
@@ -182,8 +190,8 @@ def draw_cmd(
     source: Annotated[
         Path,
         typer.Argument(
-            help="A plan folder written by `topo plan` (its scenario.yaml is re-planned) "
-            "or a scenario file.",
+            help="A plan folder written by `topo plan` (read back, not planned again) "
+            "or a scenario file (planned).",
             show_default=False,
         ),
     ],
@@ -211,8 +219,6 @@ def draw_cmd(
     Options combine: --rack A01 --tier leaf-spine highlights A01's leaf-spine cables.
     """
     from topo.outputs.drawing import plan_to_svg, svg_to_png
-    from topo.outputs.exports import plan_to_cables_csv
-    from topo.planner import plan
 
     suffix = out.suffix.lower()
     try:
@@ -223,21 +229,11 @@ def draw_cmd(
         if out.is_dir():
             raise TopoError(Problem("out", f"cannot write {str(out)!r}: it is a folder", str(out)))
         _check_output_folder(out.parent)
-        sc, folder = _scenario_for_drawing(source)
-        result = plan(sc)
+        result = _plan_for_drawing(source)
         svg = plan_to_svg(result, cables=cable or (), rack=rack, tier=tier)
         data = svg_to_png(svg) if suffix == ".png" else svg.encode("utf-8")
     except TopoError as exc:
         raise _fail(exc) from None
-    if folder is not None and (folder / "cables.csv").is_file():
-        planned = (folder / "cables.csv").read_text(encoding="utf-8")
-        if planned != plan_to_cables_csv(result):
-            err_console.print(
-                f"[yellow]warning[/yellow] re-planning {folder / 'scenario.yaml'} does not "
-                f"reproduce {folder / 'cables.csv'} (made by another topo version, or edited); "
-                "the drawing shows the plan as made now",
-                soft_wrap=True,
-            )
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp")
     tmp.write_bytes(data)
@@ -269,7 +265,7 @@ def _budget_rows(s: dict[str, object]) -> list[tuple[str, str]]:
     return out
 
 
-def _print_summary(s: dict[str, object]) -> None:
+def _print_summary(s: dict[str, object], *, seconds: float | None = None) -> None:
     t = Table(title=f"plan: {s['scenario']}", show_header=False, title_justify="left")
     t.add_column(style="bold")
     t.add_column()
@@ -300,8 +296,10 @@ def _print_summary(s: dict[str, object]) -> None:
     t.add_row(
         "solver",
         f"{solver['method']} {solver['status']}, {solver['objective']} gap {solver['gap']:.2%} "
-        f"(bound: {solver['bound_source']}), {solver['seconds']:.1f} s",
+        f"(bound: {solver['bound_source']})",
     )
+    if seconds is not None:
+        t.add_row("time", f"{seconds:.1f} s")
     if s.get("trays_over_limit"):
         t.add_row("trays over limit", f"{s['trays_over_limit']} ({s['overflow_mm2']:,} mm² over)")
     placement = s.get("placement")

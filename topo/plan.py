@@ -190,7 +190,6 @@ class Plan:
                 "bound_scope": "placement",
                 "iterations": self.solver.iterations,
                 "time_limit_hit": self.solver.time_limit_hit,
-                "seconds": round(self.solver.seconds, 3),
             },
             "placement": self._placement_summary(),
             "power": power_summary(self.floor, self.placement.devices, self.cables),

@@ -28,6 +28,7 @@ from api.schemas import SCENARIO_REF, PlanPage, PlanProgress, PlanPublic, scenar
 from api.store import StoredPlan
 from topo.errors import Problem, TopoError
 from topo.outputs.exports import OUTPUT_FILES
+from topo.outputs.read import PLAN_FILES
 from topo.scenario import resolve_floor
 
 __all__ = ["DOWNLOADS", "plan_public", "router"]
@@ -288,7 +289,7 @@ def download_floor_svg(
 ) -> Response:
     """The plan's floor drawing. Without options: the same bytes `topo plan` writes. With
     options: the drawing `topo draw --cable/--rack/--tier` makes, drawn from the plan
-    re-made from its stored scenario (planning is deterministic, so it is the same plan)."""
+    read back from its stored files (never planned again)."""
     _done(store, plan_id)
     headers = {"Content-Disposition": 'attachment; filename="floor.svg"', **SVG_HEADERS}
     if not cable and rack is None and tier is None:
@@ -296,11 +297,14 @@ def download_floor_svg(
         if found is None:
             raise NotFound(Problem("file", f"plan {plan_id!r} has no file 'floor.svg'"))
         return Response(found.content, media_type=found.media_type, headers=headers)
-    data = store.scenario_of(plan_id)
-    if data is None:
-        raise NotFound(Problem("id", f"no plan {plan_id!r}", plan_id))
+    files = {}
+    for name in PLAN_FILES:
+        found = store.file(plan_id, name)
+        if found is None:
+            raise NotFound(Problem("file", f"plan {plan_id!r} has no file {name!r}"))
+        files[name] = found.content
     options = {"cables": tuple(cable or ()), "rack": rack, "tier": tier}
-    kind, payload = runner.draw(data, options)
+    kind, payload = runner.draw(files, options)
     if kind == "done":
         return Response(payload, media_type=media_type_of("floor.svg"), headers=headers)
     if kind == "problems":

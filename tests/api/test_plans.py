@@ -41,8 +41,7 @@ def _wait_finished(client: TestClient, plan_id: str, timeout_s: float = 30) -> d
 
 def _mask_seconds(plan_json: bytes) -> dict:
     doc = json.loads(plan_json)
-    assert isinstance(doc["summary"]["solver"]["seconds"], float | int)
-    doc["summary"]["solver"]["seconds"] = None  # measured wall time: the one field that varies
+    assert "seconds" not in doc["summary"]["solver"]  # no measured time in a plan file
     return doc
 
 

@@ -116,11 +116,7 @@ def scenario(floor: Floor, **options: object):
 
 
 def assert_same_outputs(a: dict[str, bytes], b: dict[str, bytes]) -> None:
-    """Two renderings of a plan are byte-identical but for plan.json's solver seconds."""
+    """Two renderings of a plan are byte-identical, every file."""
     assert a.keys() == b.keys()
     for name in a:
-        if name == "plan.json":  # solver seconds differ from run to run
-            strip = [ln for ln in a[name].splitlines() if b'"seconds"' not in ln]
-            assert strip == [ln for ln in b[name].splitlines() if b'"seconds"' not in ln]
-        else:
-            assert a[name] == b[name], name
+        assert a[name] == b[name], name

@@ -6,5 +6,6 @@ The files ``topo plan`` writes (:mod:`~topo.outputs.exports`), the drawings
 """
 
 from topo.outputs.exports import OUTPUT_FILES, render_plan, write_plan
+from topo.outputs.read import plan_from_files, read_plan
 
-__all__ = ["OUTPUT_FILES", "render_plan", "write_plan"]
+__all__ = ["OUTPUT_FILES", "plan_from_files", "read_plan", "render_plan", "write_plan"]

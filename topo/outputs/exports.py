@@ -36,6 +36,7 @@ __all__ = [
     "BOM_COLUMNS",
     "CABLES_COLUMNS",
     "OUTPUT_FILES",
+    "PLAN_FORMAT",
     "TRAYS_COLUMNS",
     "csv_text",
     "format_decimal",
@@ -320,10 +321,14 @@ def plan_to_trays_csv(plan: Plan) -> str:
     return _csv(TRAYS_COLUMNS, rows)
 
 
+PLAN_FORMAT = "topo.plan/1"
+"""The ``format`` field of ``plan.json``."""
+
+
 def plan_to_json(plan: Plan) -> str:
     """``plan.json``: summary, diagnostics, notes and every placed device."""
     doc = {
-        "format": "topo.plan/1",
+        "format": PLAN_FORMAT,
         "summary": plan.summary,
         "diagnostics": [p.to_dict() for p in plan.diagnostics],
         "notes": list(plan.notes),

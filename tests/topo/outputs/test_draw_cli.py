@@ -3,6 +3,7 @@ CSVs, and ``topo draw`` on a plan folder or a scenario file."""
 
 from __future__ import annotations
 
+import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -103,18 +104,20 @@ def test_draw_refuses_other_formats_and_folders_without_a_scenario(tmp_path: Pat
     result = runner.invoke(app, ["draw", str(EXAMPLE), "-o", str(tmp_path / "x.pdf")])
     assert result.exit_code == 2 and ".svg or .png" in result.output
     result = runner.invoke(app, ["draw", str(tmp_path), "-o", str(tmp_path / "x.svg")])
-    assert result.exit_code == 2 and "no scenario.yaml" in result.output
+    assert result.exit_code == 2 and "no plan.json" in result.output
     assert not (tmp_path / "x.svg").exists()
 
 
-def test_draw_warns_when_the_folder_no_longer_matches_its_scenario(planned: Path, tmp_path: Path):
+def test_draw_reads_the_folder_rather_than_planning_again(planned: Path, tmp_path: Path):
+    """A plan folder is drawn as it was planned: an edited cable schedule shows in the
+    drawing's panel, and a schedule that no longer parses is named."""
     folder = tmp_path / "edited"
-    folder.mkdir()
-    (folder / "scenario.yaml").write_text((planned / "scenario.yaml").read_text())
-    (folder / "cables.csv").write_text("cable_id\n")
+    shutil.copytree(planned, folder)
     result = runner.invoke(app, ["draw", str(folder), "-o", str(tmp_path / "x.svg")])
-    assert result.exit_code == 0
-    assert "does not reproduce" in result.output
+    assert result.exit_code == 0, result.output
+    (folder / "cables.csv").write_text("cable_id\n")
+    result = runner.invoke(app, ["draw", str(folder), "-o", str(tmp_path / "y.svg")])
+    assert result.exit_code == 2 and "lacks the columns" in result.output
 
 
 def test_docs_images_script_draws_the_ai_hall(tmp_path: Path):
