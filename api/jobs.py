@@ -29,7 +29,7 @@ from multiprocessing.process import BaseProcess
 from typing import Any
 
 from api.store import PlanStore
-from api.worker import draw_in_child, plan_in_child, ready, validate_in_child
+from api.worker import draw_in_child, export_in_child, plan_in_child, ready, validate_in_child
 
 __all__ = ["MEDIA_TYPES", "Job", "PlanRunner", "media_type_of"]
 
@@ -136,6 +136,12 @@ class PlanRunner:
         ``(kind, payload)`` as :func:`api.worker.draw_in_child` sends it, or
         ``("time-limit", message)``."""
         return self._in_child(draw_in_child, (files, options), what="drawing")
+
+    def export(self, files: dict[str, bytes], to: str) -> tuple[str, Any]:
+        """Read the plan from its stored ``files`` and export it in format ``to`` in a
+        child process, under the limits of a drawing; ``("done", {name: bytes})`` or a
+        failure as :meth:`draw` reports it."""
+        return self._in_child(export_in_child, (files, to), what="export")
 
     def validate(self, data: dict[str, Any]) -> tuple[str, Any]:
         """Every problem of the scenario ``data``, found in a child process under the same

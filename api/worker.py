@@ -30,6 +30,7 @@ from topo.scenario import parse_scenario
 
 __all__ = [
     "draw_in_child",
+    "export_in_child",
     "limit_memory",
     "plan_in_child",
     "plan_outcome",
@@ -106,6 +107,28 @@ def draw_in_child(
             svg = plan_to_svg(result, **options).encode("utf-8")
             del result
             conn.send(("done", svg))
+        except TopoError as exc:
+            conn.send(("problems", [p.to_dict() for p in exc.problems]))
+        except MemoryError:
+            conn.send(("memory", _memory_message(max_bytes)))
+        except Exception:
+            conn.send(("crash", traceback.format_exc()))
+    finally:
+        conn.close()
+
+
+def export_in_child(
+    conn: Connection, files: dict[str, bytes], to: str, max_bytes: int | None
+) -> None:
+    """Child-process entry point: read the plan from its stored ``files`` and export it
+    in format ``to``; send ``("done", {file name: bytes})``."""
+    from topo.outputs.formats import export_plan
+    from topo.outputs.read import plan_from_files
+
+    limit_memory(max_bytes)
+    try:
+        try:
+            conn.send(("done", export_plan(plan_from_files(files), to)))
         except TopoError as exc:
             conn.send(("problems", [p.to_dict() for p in exc.problems]))
         except MemoryError:

@@ -185,6 +185,81 @@ def _plan_for_drawing(source: Path) -> Plan:
     return plan(load_scenario(source))
 
 
+@app.command("export")
+def export_cmd(
+    source: Annotated[
+        Path,
+        typer.Argument(help="A plan folder written by `topo plan`.", show_default=False),
+    ],
+    to: Annotated[
+        str,
+        typer.Option(
+            "--to",
+            help="Format: netbox, avd, containerlab, xlsx, dxf, geojson.",
+            show_default=False,
+        ),
+    ],
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="File (containerlab, xlsx, dxf, geojson) or folder (netbox, avd) to write. "
+            "Default: in the plan folder, named after the format.",
+        ),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on success.")] = (
+        False
+    ),
+) -> None:
+    """Export a plan for the tools it goes to next: NetBox, Arista AVD, containerlab, an
+    installer workbook, CAD (DXF) or GeoJSON. The plan is read from its folder, never
+    planned again."""
+    from topo.outputs.formats import FORMATS, available, export_plan, write_export
+
+    try:
+        fmt = available().get(to)
+        if fmt is None:
+            known = ", ".join(sorted(available()))
+            hint = " (not installed with this topo)" if to in FORMATS else ""
+            raise TopoError(
+                Problem("to", f"no export format {to!r}{hint}; topo exports {known}", to)
+            )
+        target = out if out is not None else source / (f"{to}{fmt.suffix}" if fmt.single else to)
+        if fmt.single and target.is_dir():
+            raise TopoError(
+                Problem(
+                    "out", f"cannot write {str(target)!r}: it is a folder; name a file", str(target)
+                )
+            )
+        if not fmt.single and target.exists() and not target.is_dir():
+            raise TopoError(
+                Problem(
+                    "out", f"cannot write {str(target)!r}: {to} is a folder of files", str(target)
+                )
+            )
+        _check_output_folder(target.parent if fmt.single else target)
+        files = export_plan(_plan_for_drawing(_plan_folder(source)), to)
+    except TopoError as exc:
+        raise _fail(exc) from None
+    written = write_export(files, target, single=fmt.single)
+    if not quiet:
+        shown = str(target) if fmt.single else f"{target} ({len(written)} files)"
+        out_console.print(f"wrote {shown}")
+
+
+def _plan_folder(source: Path) -> Path:
+    if not source.is_dir():
+        raise TopoError(
+            Problem(
+                str(source),
+                "not a folder: `topo export` reads a plan folder written by `topo plan`",
+                str(source),
+            )
+        )
+    return source
+
+
 @app.command("draw")
 def draw_cmd(
     source: Annotated[

@@ -8,6 +8,8 @@
     GET    /v1/plans/{id}/cables.csv    the bytes `topo plan` writes (one route per file)
     GET    /v1/plans/{id}/floor.svg     the drawing; ?cable=C000001&rack=A01&tier=leaf-spine
                                         highlight routes as `topo draw` does
+    GET    /v1/plans/{id}/export/{fmt}  the plan for NetBox, AVD, containerlab, a workbook,
+                                        DXF or GeoJSON (`topo export`); a zip where several files
     DELETE /v1/plans/{id}               204
 """
 
@@ -28,6 +30,7 @@ from api.schemas import SCENARIO_REF, PlanPage, PlanProgress, PlanPublic, scenar
 from api.store import StoredPlan
 from topo.errors import Problem, TopoError
 from topo.outputs.exports import OUTPUT_FILES
+from topo.outputs.formats import FORMATS, zip_files
 from topo.outputs.read import PLAN_FILES
 from topo.scenario import resolve_floor
 
@@ -297,22 +300,86 @@ def download_floor_svg(
         if found is None:
             raise NotFound(Problem("file", f"plan {plan_id!r} has no file 'floor.svg'"))
         return Response(found.content, media_type=found.media_type, headers=headers)
+    options = {"cables": tuple(cable or ()), "rack": rack, "tier": tier}
+    kind, payload = runner.draw(_stored_plan_files(store, plan_id), options)
+    svg = _answer(kind, payload, plan_id, "drawing")
+    return Response(svg, media_type=media_type_of("floor.svg"), headers=headers)
+
+
+def _stored_plan_files(store: StoreDep, plan_id: str) -> dict[str, bytes]:
     files = {}
     for name in PLAN_FILES:
         found = store.file(plan_id, name)
         if found is None:
             raise NotFound(Problem("file", f"plan {plan_id!r} has no file {name!r}"))
         files[name] = found.content
-    options = {"cables": tuple(cable or ()), "rack": rack, "tier": tier}
-    kind, payload = runner.draw(files, options)
+    return files
+
+
+def _answer(kind: str, payload: Any, plan_id: str, what: str) -> Any:
+    """The payload of a child's ``("done", payload)``, or the error its answer means."""
     if kind == "done":
-        return Response(payload, media_type=media_type_of("floor.svg"), headers=headers)
+        return payload
     if kind == "problems":
         raise TopoError([Problem(**p) for p in payload])
     if kind in ("time-limit", "memory"):
-        raise Unavailable(Problem("floor.svg", str(payload)))
-    log.error("plan %s: drawing failed:\n%s", plan_id, payload)
-    raise RuntimeError("drawing failed")
+        raise Unavailable(Problem(what, str(payload)))
+    log.error("plan %s: %s failed:\n%s", plan_id, what, payload)
+    raise RuntimeError(f"{what} failed")
+
+
+@router.get(
+    "/{plan_id}/export/{fmt}",
+    summary="Export the plan for NetBox, AVD, containerlab, a workbook, DXF or GeoJSON",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The file `topo export --to FMT` writes; a zip of the files "
+            "for netbox and avd.",
+            "content": {
+                "application/zip": {"schema": {"type": "string", "format": "binary"}},
+                **{
+                    f.media_type: {"schema": {"type": "string", "format": "binary"}}
+                    for f in FORMATS.values()
+                    if f.single
+                },
+            },
+        },
+        **error_responses(404, 409, 422),
+    },
+)
+def export_plan_file(
+    plan_id: PlanId,
+    store: StoreDep,
+    runner: RunnerDep,
+    fmt: Annotated[
+        str,
+        Path(description="Format: " + ", ".join(FORMATS) + ".", max_length=32),
+    ],
+) -> Response:
+    """The plan in another tool's format, read from its stored files (never planned
+    again): the same bytes `topo export --to FMT` writes, zipped where it writes a folder."""
+    spec = FORMATS.get(fmt)
+    if spec is None:
+        raise NotFound(
+            Problem("fmt", f"no export format {fmt!r}; topo exports {', '.join(FORMATS)}", fmt)
+        )
+    _done(store, plan_id)
+    kind, payload = runner.export(_stored_plan_files(store, plan_id), fmt)
+    files = _answer(kind, payload, plan_id, "export")
+    if spec.single:
+        ((_, data),) = files.items()
+        media, filename = spec.media_type, f"{plan_id}{spec.suffix}"
+    else:
+        data, media, filename = zip_files(files), "application/zip", f"{plan_id}-{fmt}.zip"
+    return Response(
+        data,
+        media_type=media,
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
 
 
 for _name in DOWNLOADS:
