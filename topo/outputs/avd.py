@@ -94,8 +94,9 @@ def plan_to_avd(plan: Plan, *, platform: str | None = None) -> dict[str, bytes]:
     Example:
         >>> import topo
         >>> plan = topo.plan(topo.load_scenario("examples/enterprise-hall.yaml"))  # doctest: +SKIP
-        >>> sorted(plan_to_avd(plan))                                   # doctest: +SKIP
-        ['group_vars/DC.yml', 'group_vars/DC_L3_LEAVES.yml', 'group_vars/DC_SPINES.yml', 'inventory.yml']
+        >>> list(plan_to_avd(plan))                                     # doctest: +SKIP
+        ['group_vars/DC.yml', 'group_vars/DC_L3_LEAVES.yml', 'group_vars/DC_SPINES.yml',
+         'inventory.yml']
     """
     networks, skipped = _networks(plan)
     if not networks:
@@ -130,9 +131,7 @@ def plan_to_avd(plan: Plan, *, platform: str | None = None) -> dict[str, bytes]:
                 continue
             group = f"{net.group}_{_GROUP_SUFFIX[key]}"
             files[f"group_vars/{group}.yml"] = _yaml({"type": _TYPE_VALUE[key]}, None)
-            names = sorted(
-                hosts[d.id] for d in net.switches if AVD_NODE_TYPES[d.role] == key
-            )
+            names = sorted(hosts[d.id] for d in net.switches if AVD_NODE_TYPES[d.role] == key)
             children[group] = {"hosts": dict.fromkeys(names)}
         inventory[net.group] = {"children": children}
     notes = [f"Ansible inventory of scenario {plan.scenario.name!r}, written by topo."]
@@ -286,9 +285,7 @@ def _node_type(
                 if other in (x.a.device, x.b.device)
             ]
             members.append(node)
-        groups.append(
-            {"group": f"{hosts[a]}_{hosts[b]}", "bgp_as": unit_as[a], "nodes": members}
-        )
+        groups.append({"group": f"{hosts[a]}_{hosts[b]}", "bgp_as": unit_as[a], "nodes": members})
     for d in devices:
         if d.id not in paired:
             alone.append({**nodes[d.id], "bgp_as": unit_as[d.id]})
