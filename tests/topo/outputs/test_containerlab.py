@@ -55,9 +55,9 @@ def _expected_links(plan: Plan) -> Counter:
     devices = plan.placement.device_index()
 
     def switch(d: str) -> bool:
-        return devices[d].role not in ("server", "appliance") and not devices[
-            d
-        ].model.startswith("ib-")
+        return devices[d].role not in ("server", "appliance") and not devices[d].model.startswith(
+            "ib-"
+        )
 
     return Counter(
         frozenset({(c.a_device, *_port(c.a_port)), (c.b_device, *_port(c.b_port))})
