@@ -35,10 +35,22 @@ def _variant(fabric: dict[str, Any], **extra: Any) -> Plan:
 
 @pytest.fixture(scope="module")
 def plans() -> dict[str, Plan]:
-    k8 = {"id": "k8", "name": "8 x 100G", "height_u": 1, "power_w": 10, "cost_usd": 1,
-          "ports": [{"count": 8, "speed_gbps": 100}]}  # fmt: skip
-    node = {"id": "node", "name": "1 x 100G", "height_u": 1, "power_w": 100,
-            "nic_ports": 1, "nic_speed_gbps": 100}  # fmt: skip
+    k8 = {
+        "id": "k8",
+        "name": "8 x 100G",
+        "height_u": 1,
+        "power_w": 10,
+        "cost_usd": 1,
+        "ports": [{"count": 8, "speed_gbps": 100}],
+    }
+    node = {
+        "id": "node",
+        "name": "1 x 100G",
+        "height_u": 1,
+        "power_w": 100,
+        "nic_ports": 1,
+        "nic_speed_gbps": 100,
+    }
     return {
         "enterprise-hall": _example("enterprise-hall"),
         "ai-hall-spine-leaf": _example("ai-hall-spine-leaf"),
@@ -51,7 +63,7 @@ def plans() -> dict[str, Plan]:
                 "tiers": 3,
                 "leaf": {"model": "k8"},
                 "spine": {"model": "k8"},
-            },  # fmt: skip
+            },
             catalog={"switches": [k8], "servers": [node]},
             servers={"model": "node", "per_rack": 4, "count": 64},
         ),
@@ -62,7 +74,7 @@ def plans() -> dict[str, Plan]:
                 "name": "dc",
                 "spine": {"model": "sw-64x400g-1u", "count": 2},
                 "leaf": {"model": "tor-48x25g-8x100g", "per_rack": 2, "peer_links": 2},
-            },  # fmt: skip
+            },
             servers={"model": "srv-1u-2x25g", "per_rack": 12, "count": 96},
         ),
     }
@@ -102,8 +114,10 @@ def validated(files: dict[str, bytes]) -> dict[str, dict[str, Any]]:
     out = {}
     for host, hv in hostvars(files).items():
         result = pyavd.validate_inputs(hv)
-        problems = [f"{'.'.join(map(str, v.path))}: {v.message}"
-                    for v in result.validation_result.violations]  # fmt: skip
+        problems = [
+            f"{'.'.join(map(str, v.path))}: {v.message}"
+            for v in result.validation_result.violations
+        ]
         assert problems == [], host
         assert result.validated_data is not None
         out[host] = result.validated_data
@@ -131,8 +145,11 @@ def _node(hv: dict[str, Any], host: str) -> dict[str, Any]:
     for group in settings.get("node_groups", []):
         for n in group["nodes"]:
             if n["name"] == host:
-                return {**settings["defaults"], **{k: v for k, v in group.items()
-                                                   if k != "nodes"}, **n}  # fmt: skip
+                return {
+                    **settings["defaults"],
+                    **{k: v for k, v in group.items() if k != "nodes"},
+                    **n,
+                }
     (n,) = [n for n in settings.get("nodes", []) if n["name"] == host]
     return {**settings["defaults"], **n}
 
@@ -146,8 +163,10 @@ def test_inputs_pass_pyavds_validation_and_uplinks_are_the_plans_cables(plans, n
     got: Counter = Counter()
     for host, v in hv.items():
         node = _node(v, host)
-        ups = [node.get(k, []) for k in ("uplink_interfaces", "uplink_switches",
-                                          "uplink_switch_interfaces")]  # fmt: skip
+        ups = [
+            node.get(k, [])
+            for k in ("uplink_interfaces", "uplink_switches", "uplink_switch_interfaces")
+        ]
         assert len({len(u) for u in ups}) == 1, host
         for mine, peer, theirs in zip(*ups, strict=True):
             got[frozenset({(host, mine), (peer, theirs)})] += 1
@@ -177,7 +196,7 @@ def test_avd_builds_configurations_wired_as_planned(plans, name):
         {k: 2 * n for k, n in planned(plan, UPLINK_TIERS | {"leaf-peer"}).items()}
     )
     if name == "mlag":
-        assert any("leaf-peer" == c.tier for c in plan.cables)
+        assert any(c.tier == "leaf-peer" for c in plan.cables)
 
 
 def test_three_tiers_map_to_super_spines_and_spine_uplinks(plans):
