@@ -37,6 +37,7 @@ from __future__ import annotations
 import ipaddress
 import math
 import re
+import textwrap
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -111,10 +112,14 @@ def plan_to_avd(plan: Plan, *, platform: str | None = None) -> dict[str, bytes]:
     inventory: dict[str, Any] = {}
     for net in networks:
         types = _node_types(net, hosts, pools, platform=platform)
-        header = (
-            f"AVD eos_designs inputs for fabric {net.info.name!r} of scenario "
-            f"{plan.scenario.name!r}, written by topo. Uplinks are the plan's cables; AS "
-            "numbers and IPv4 pools are topo's placeholders: replace them with the site's."
+        header = "\n".join(
+            (
+                f"AVD eos_designs inputs for fabric {net.info.name!r} of scenario "
+                f"{plan.scenario.name!r}, written by topo.",
+                "Uplinks are the plan's cables, interface by interface.",
+                "AS numbers and IPv4 pools are placeholders: replace them with the site's. "
+                "Management IPs (mgmt_ip) are not set.",
+            )
         )
         files[f"group_vars/{net.group}.yml"] = _yaml(
             {
@@ -375,8 +380,20 @@ def _unique(base: str, taken: set[str], *, sep: str = "-", limit: int = 255) -> 
     return name
 
 
+class _Dumper(yaml.SafeDumper):
+    """Inventory style: a host with no variables is ``leaf-A01:``, not ``leaf-A01: null``."""
+
+
+_Dumper.add_representer(type(None), lambda d, _: d.represent_scalar("tag:yaml.org,2002:null", ""))
+
+
 def _yaml(data: Any, header: str | None) -> bytes:
-    text = yaml.safe_dump(data, sort_keys=False, default_flow_style=False, width=100)
-    lines = [f"# {line}" if line else "#" for line in (header or "").splitlines()]
-    head = "\n".join(lines) + "\n" if lines else ""
+    """YAML in insertion order after a ``#`` comment header (wrapped at 88 columns)."""
+    text = yaml.dump(data, Dumper=_Dumper, sort_keys=False, default_flow_style=False, width=100)
+    lines = [
+        wrapped
+        for paragraph in (header or "").splitlines()
+        for wrapped in textwrap.wrap(paragraph, 86, subsequent_indent="  ")
+    ]
+    head = "".join(f"# {line}\n" for line in lines)
     return (head + "---\n" + text).encode("utf-8")
