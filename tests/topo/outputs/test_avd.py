@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 import topo
-from tests.topo.outputs.test_containerlab import renamed
+from tests.topo.outputs.interop import assert_sample_of, readme_sample, renamed
 from topo.errors import ExportError
 from topo.outputs.avd import plan_to_avd
 from topo.plan import Plan
@@ -255,3 +255,8 @@ def test_hostnames_are_made_valid_and_unique(plans):
     assert all(HOSTNAME.match(h) for h in hosts)
     assert {"leaf-A01", "leaf-A01-2"} <= set(hosts)
     validated(files)
+
+
+def test_readme_sample_is_the_enterprise_hall_output(plans):
+    output = plan_to_avd(plans["enterprise-hall"])["group_vars/DC.yml"].decode()
+    assert_sample_of(readme_sample("Arista AVD"), output)

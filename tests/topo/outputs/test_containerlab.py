@@ -3,7 +3,6 @@ exactly the plan's switch-to-switch cables (InfiniBand and management ports asid
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
 from collections import Counter
@@ -14,8 +13,8 @@ import pytest
 import yaml
 
 import topo
+from tests.topo.outputs.interop import assert_sample_of, readme_sample, renamed
 from topo.errors import ExportError
-from topo.model import Endpoint, Fabric, Placement
 from topo.outputs.containerlab import plan_to_containerlab
 from topo.plan import Plan
 
@@ -151,20 +150,6 @@ def test_same_plan_gives_identical_bytes(plans):
     assert plan_to_containerlab(again) == plan_to_containerlab(plans["ai-pod"])
 
 
-def renamed(plan: Plan, names: dict[str, str]) -> Plan:
-    """``plan`` with some device ids changed (everywhere they appear)."""
-
-    def end(e: Endpoint) -> Endpoint:
-        return dataclasses.replace(e, device=names.get(e.device, e.device))
-
-    devices = tuple(
-        dataclasses.replace(d, id=names.get(d.id, d.id)) for d in plan.placement.devices
-    )
-    links = tuple(dataclasses.replace(x, a=end(x.a), b=end(x.b)) for x in plan.fabric.links)
-    fabric = Fabric(plan.fabric.name, devices, links, parts=plan.fabric.parts)
-    return dataclasses.replace(plan, fabric=fabric, placement=Placement(devices))
-
-
 def test_node_names_are_made_valid_unique_and_stable(plans):
     odd = renamed(plans["enterprise-hall"], {"leaf-A01": "leaf:A01", "leaf-A02": "leaf/A01"})
     lab, _ = _lab(odd)
@@ -175,3 +160,8 @@ def test_node_names_are_made_valid_unique_and_stable(plans):
     used = Counter(ep.partition(":")[0] for x in lab["topology"]["links"] for ep in x["endpoints"])
     assert used["leaf-A01"] == used["leaf-A01-2"] == 8
     assert plan_to_containerlab(odd) == plan_to_containerlab(odd)
+
+
+def test_readme_sample_is_the_enterprise_hall_output(plans):
+    _, text = _lab(plans["enterprise-hall"])
+    assert_sample_of(readme_sample("containerlab"), text)
