@@ -16,11 +16,11 @@ leaf-spine design (``l3ls-evpn``: eBGP underlay, EVPN overlay). Steps:
    links to a spine names the spine twice). Lists shared by every node of a type go to
    the type's ``defaults``. Two leaves joined by ``leaf-peer`` links become an MLAG pair
    (a node group of two, ``mlag_interfaces`` as planned).
-4. Number the rest: AS numbers (spines share one, each leaf or MLAG pair its own, from
-   65101, or from 4200000001 past the 2-byte private range) and IPv4 pools carved in
-   order from 10.0.0.0/8, each just large enough for AVD's own allocation. These and
-   the names are topo's choices, to be replaced by the site's plan; management IPs are
-   not set (a plan has no management addressing).
+4. Number the rest: AS numbers (cores share 65000, the spines of a pod one from 65001,
+   each leaf or MLAG pair its own from 65101; 4-byte private numbers where the 2-byte
+   range runs out) and IPv4 pools carved in order from 10.0.0.0/8, each just large
+   enough for AVD's own allocation. These and the names are topo's choices, to be
+   replaced by the site's plan; management IPs are not set (a plan has none).
 
 Files::
 
@@ -59,10 +59,10 @@ _TYPE_VALUE = {"l3leaf": "l3leaf", "spine": "spine", "super_spine": "super-spine
 _GROUP_SUFFIX = {"super_spine": "SUPER_SPINES", "spine": "SPINES", "l3leaf": "L3_LEAVES"}
 _UPLINK_TIERS = {"leaf-spine", "spine-core"}
 _EXPORTED_KINDS = {"spine-leaf", "clos", "rail-optimized"}
-_SPINE_AS = {"super_spine": 65000, "spine": 65001}
-_LEAF_AS_FIRST = 65101
-_LEAF_AS_LAST = 65534
-_LEAF_AS_4BYTE = 4_200_000_001
+_SUPER_SPINE_AS = 65000
+_SPINE_AS_FIRST, _SPINE_AS_4BYTE = 65001, 4_290_000_001
+_LEAF_AS_FIRST, _LEAF_AS_4BYTE = 65101, 4_200_000_001
+_AS_2BYTE_LAST = 65534
 _POOL_SPACE = ipaddress.IPv4Network("10.0.0.0/8")
 
 
@@ -268,8 +268,18 @@ def _node_type(
     if pairs:
         defaults["mlag_peer_ipv4_pool"] = pools.take(2 * len(devices))
         defaults["mlag_peer_l3_ipv4_pool"] = pools.take(2 * len(devices))
-    if key in _SPINE_AS:
-        defaults["bgp_as"] = str(_SPINE_AS[key])
+    if key == "super_spine":
+        defaults["bgp_as"] = str(_SUPER_SPINE_AS)
+    elif key == "spine":
+        # one AS a pod: a pod's routes must not come back to it through the cores
+        pods = sorted({d.group for d in devices})
+        pod_as = dict(zip(pods, _asns(len(pods), _SPINE_AS_FIRST, _SPINE_AS_4BYTE, last=65100),
+                          strict=True))  # fmt: skip
+        if len(pods) == 1:
+            defaults["bgp_as"] = pod_as[pods[0]]
+        else:
+            for d in devices:
+                nodes[d.id]["bgp_as"] = pod_as[d.group]
     out: dict[str, Any] = {"defaults": defaults}
     if key != "l3leaf":
         out["nodes"] = [nodes[d.id] for d in devices]
@@ -278,7 +288,7 @@ def _node_type(
     alone: list[dict[str, Any]] = []
     paired = {m for p in pairs for m in p}
     units = sorted([(p[0],) for p in pairs] + [(d.id,) for d in devices if d.id not in paired])
-    asn = _leaf_asns(len(units))
+    asn = _asns(len(units), _LEAF_AS_FIRST, _LEAF_AS_4BYTE)
     unit_as = {u[0]: a for u, a in zip(units, asn, strict=True)}
     for a, b in pairs:
         members = []
@@ -313,10 +323,16 @@ def _mlag_pairs(devices: list[Device], peers: Mapping[str, list[Link]]) -> list[
     return sorted((a, b) for a, b in pairs)
 
 
-def _leaf_asns(n: int) -> list[str]:
-    """``n`` private AS numbers for leaves: 2-byte when they fit, else 4-byte."""
-    first = _LEAF_AS_FIRST if _LEAF_AS_FIRST + n - 1 <= _LEAF_AS_LAST else _LEAF_AS_4BYTE
-    return [str(first + i) for i in range(n)]
+def _asns(n: int, first: int, first_4byte: int, *, last: int = _AS_2BYTE_LAST) -> list[str]:
+    """``n`` private AS numbers from ``first`` when they all fit up to ``last``, else
+    from the 4-byte ``first_4byte``.
+
+    Example:
+        >>> _asns(3, 65101, 4_200_000_001), _asns(3, 65533, 4_200_000_001)
+        (['65101', '65102', '65103'], ['4200000001', '4200000002', '4200000003'])
+    """
+    start = first if first + n - 1 <= last else first_4byte
+    return [str(start + i) for i in range(n)]
 
 
 def _eos_interface(end: Endpoint) -> str:

@@ -206,6 +206,12 @@ def test_three_tiers_map_to_super_spines_and_spine_uplinks(plans):
     cores = {d.id for d in plan.placement.devices if d.role == "core"}
     assert {n["name"] for n in fabric["super_spine"]["nodes"]} == cores
     assert yaml.safe_load(files["group_vars/DC_SUPER_SPINES.yml"]) == {"type": "super-spine"}
+    # one AS a pod: the spines of a pod share it, no two pods do
+    pod_of = {d.id: d.group for d in plan.placement.devices if d.role == "spine"}
+    as_of = {n["name"]: n["bgp_as"] for n in fabric["spine"]["nodes"]}
+    assert set(as_of) == set(pod_of)
+    pairs = {(pod_of[s], as_of[s]) for s in as_of}
+    assert len(pairs) == len({p for p, _ in pairs}) == len({a for _, a in pairs}) == 4
 
 
 def test_mlag_pairs_are_node_groups_of_two(plans):
