@@ -210,8 +210,6 @@ def _node_types(
             peers[x.b.device].append(x)
         else:
             uplinks[x.a.device].append(x)
-    for links in (*uplinks.values(), *peers.values()):
-        links.sort(key=lambda x: (x.id,))
     out: dict[str, Any] = {}
     for key in ("super_spine", "spine", "l3leaf"):
         devices = by_type.get(key)

@@ -195,15 +195,16 @@ def _header(
     counts = ", ".join(f"{n} {k}" for k, n in sorted(by_kind.items()))
     lines = [
         f"containerlab topology of scenario {scenario!r}, written by topo.",
-        f"Nodes: {counts}; links: {links}, every planned link between them.",
+        f"Nodes: {counts}. Links: {links}, the plan's links between these nodes"
+        + (" but those left out below." if any(dropped.values()) else "."),
     ]
     if not servers:
         lines.append("Servers are left out (plan_to_containerlab(plan, servers=True) adds them).")
     if infiniband:
         nets = ", ".join(f"{n} of network {net!r}" for net, n in sorted(infiniband.items()))
         lines.append(
-            f"Left out: InfiniBand switches ({nets}): containerlab has no InfiniBand kind;"
-            f" with them {dropped['InfiniBand']} links."
+            f"Left out: InfiniBand switches ({nets}) and their {dropped['InfiniBand']} "
+            "links: containerlab has no InfiniBand kind."
         )
     if dropped["management port"]:
         lines.append(

@@ -165,3 +165,27 @@ def test_node_names_are_made_valid_unique_and_stable(plans):
 def test_readme_sample_is_the_enterprise_hall_output(plans):
     _, text = _lab(plans["enterprise-hall"])
     assert_sample_of(readme_sample("containerlab"), text)
+
+
+def test_kind_and_interface_names_follow_the_manufacturer():
+    """NVIDIA spines become Cumulus VX nodes (``swp1s0`` is lane 1 of port 1), the
+    leaves with no manufacturer stay cEOS."""
+    data = yaml.safe_load((ROOT / "examples" / "enterprise-hall.yaml").read_text())
+    data["catalog"] = {"sourcing": {"sw-64x400g-1u": {"manufacturer": "NVIDIA"}}}
+    plan = topo.plan(topo.parse_scenario(data))
+    lab, _ = _lab(plan)
+    CLAB.validate(lab)
+    nodes = lab["topology"]["nodes"]
+    assert {n: v["kind"] for n, v in nodes.items() if n.startswith("spine")} == {
+        f"spine-0{i}": "nvidia_cumulusvx" for i in range(1, 5)
+    }
+    assert nodes["leaf-A01"]["kind"] == "arista_ceos"
+    assert set(lab["topology"]["kinds"]) == {"arista_ceos", "nvidia_cumulusvx"}
+    ends = {ep for x in lab["topology"]["links"] for ep in x["endpoints"]}
+    assert "spine-01:swp1s0" in ends and "spine-01:swp1s3" in ends
+    assert "leaf-A01:eth49" in ends
+    first = next(c for c in plan.cables if c.a_device == "leaf-A01" and c.b_device == "spine-01")
+    assert (first.a_port, first.b_port) == ("49", "01.1")
+    assert ["leaf-A01:eth49", "spine-01:swp1s0"] in [
+        x["endpoints"] for x in lab["topology"]["links"]
+    ]
