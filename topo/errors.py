@@ -13,6 +13,7 @@ from layouts.errors import (
 __all__ = [
     "CatalogError",
     "DrawingError",
+    "ExportError",
     "FabricError",
     "InfeasibleError",
     "LayoutError",
@@ -38,3 +39,8 @@ class InfeasibleError(TopoError):
 class DrawingError(TopoError):
     """A drawing option names something the plan does not have, or an output format
     needs an optional package that is not installed."""
+
+
+class ExportError(TopoError):
+    """A plan that an export format cannot express: an AVD export of a plan without
+    an Ethernet fabric, a lab with no switch its tool can run."""
