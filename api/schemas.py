@@ -21,6 +21,7 @@ from pydantic.json_schema import models_json_schema
 from layouts.model import Floor
 from topo.catalog import Catalog
 from topo.scenario import Scenario
+from topo.summary import PlanSummary
 
 __all__ = [
     "CATALOG_REF",
@@ -113,7 +114,7 @@ class PlanPublic(_Out):
     started_at: datetime | None = None
     finished_at: datetime | None = None
     progress: PlanProgress
-    summary: dict[str, Any] | None = Field(
+    summary: PlanSummary | None = Field(
         None, description="The plan.json summary (devices, cables, lengths, fill, cost, solver)."
     )
     diagnostics: list[ProblemPublic] = Field(

@@ -51,7 +51,7 @@ def plan_outcome(data: dict[str, Any], progress: Any = None) -> tuple[str, Any]:
         scenario = parse_scenario(data)
         result = plan(scenario, progress=progress)
         return "done", {
-            "summary": result.summary,
+            "summary": result.summary.to_json(),
             "diagnostics": [p.to_dict() for p in result.diagnostics],
             "notes": list(result.notes),
             "files": render_plan(result),

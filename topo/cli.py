@@ -157,7 +157,7 @@ def plan_cmd(
     written = write_plan(result, out)
     if quiet:
         return
-    _print_summary(result.summary, seconds=seconds)
+    _print_summary(result.summary.to_json(), seconds=seconds)
     for d in result.diagnostics[:20]:
         err_console.print(f"[yellow]warning[/yellow] {d}", soft_wrap=True)
     if len(result.diagnostics) > 20:
@@ -215,16 +215,13 @@ def export_cmd(
     """Export a plan for the tools it goes to next: NetBox, Arista AVD, containerlab, an
     installer workbook, CAD (DXF) or GeoJSON. The plan is read from its folder, never
     planned again."""
-    from topo.outputs.formats import FORMATS, available, export_plan, write_export
+    from topo.outputs.formats import FORMATS, export_plan, write_export
 
     try:
-        fmt = available().get(to)
+        fmt = FORMATS.get(to)
         if fmt is None:
-            known = ", ".join(sorted(available()))
-            hint = " (not installed with this topo)" if to in FORMATS else ""
-            raise TopoError(
-                Problem("to", f"no export format {to!r}{hint}; topo exports {known}", to)
-            )
+            known = ", ".join(sorted(FORMATS))
+            raise TopoError(Problem("to", f"no export format {to!r}; topo exports {known}", to))
         target = out if out is not None else source / (f"{to}{fmt.suffix}" if fmt.single else to)
         if fmt.single and target.is_dir():
             raise TopoError(
@@ -754,11 +751,21 @@ def layouts_new_cmd(
 
 
 @app.command("schema")
-def schema_cmd() -> None:
-    """Print the JSON Schema of the scenario format (for editor autocompletion)."""
-    schema = Scenario.model_json_schema()
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["title"] = "topo scenario"
+def schema_cmd(
+    plan: Annotated[
+        bool, typer.Option("--plan", help="The schema of plan.json instead of the scenario's.")
+    ] = False,
+) -> None:
+    """Print the JSON Schema of the scenario format (for editor autocompletion), or with
+    --plan of plan.json (for tools that read plans)."""
+    if plan:
+        from topo.summary import plan_schema
+
+        schema = plan_schema()
+    else:
+        schema = Scenario.model_json_schema()
+        schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+        schema["title"] = "topo scenario"
     sys.stdout.write(json.dumps(schema, indent=2, sort_keys=True) + "\n")
 
 

@@ -26,6 +26,7 @@ from topo.placement.optimize import PlacementReport
 from topo.power import power_diagnostics, power_summary
 from topo.scenario import Scenario
 from topo.sourcing import BomItem, bom_items, sourcing_diagnostics, sourcing_summary
+from topo.summary import PlanSummary
 
 __all__ = ["TRAY_WIDTHS_MM", "Plan", "SegmentFill", "tray_fill", "widening_problems"]
 
@@ -152,8 +153,11 @@ class Plan:
         return tuple(bom_items(self.catalog, self.placement.devices, self.cables))
 
     @cached_property
-    def summary(self) -> dict[str, Any]:
-        """The figures other tools rely on (see the plan.json contract)."""
+    def summary(self) -> PlanSummary:
+        """The figures other tools rely on: ``plan.json``'s ``summary``."""
+        return PlanSummary.model_validate(self._summary_data())
+
+    def _summary_data(self) -> dict[str, Any]:
         devices = Counter(d.role for d in self.placement.devices)
         ok = [c for c in self.cables if c.status == "ok"]
         by_tier = Counter(c.tier for c in self.cables)

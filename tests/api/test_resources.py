@@ -47,7 +47,7 @@ def test_openapi_documents_every_operation(client):
     assert {"Scenario", "Catalog", "Floor", "PlanPublic", "ErrorBody"} <= set(schemas)
     operations = [(p, m, op) for p, ops in doc["paths"].items() for m, op in ops.items()]
     # plus one download route per file, and the viewer's five plan routes and two sweep routes
-    assert len(operations) == 9 + len(DOWNLOADS) + 7
+    assert len(operations) == 10 + len(DOWNLOADS) + 7  # + the export route
     for path, method, op in operations:
         codes = set(op["responses"])
         if path != "/healthz":

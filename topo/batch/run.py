@@ -136,7 +136,7 @@ def _plan_job(arg: _PlanArg) -> dict[str, Any]:
         scenario = Scenario.model_validate_json(arg.scenario_json)
         result = (arg.planner or plan)(scenario)
         files = render_plan(result)
-        summary = result.summary
+        summary = result.summary.to_json()
     except TopoError as exc:
         return {
             "status": "failed",

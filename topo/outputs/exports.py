@@ -329,7 +329,7 @@ def plan_to_json(plan: Plan) -> str:
     """``plan.json``: summary, diagnostics, notes and every placed device."""
     doc = {
         "format": PLAN_FORMAT,
-        "summary": plan.summary,
+        "summary": plan.summary.to_json(),
         "diagnostics": [p.to_dict() for p in plan.diagnostics],
         "notes": list(plan.notes),
         "devices": [

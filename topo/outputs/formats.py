@@ -9,7 +9,6 @@ whose answer is one file is written to that file; one of several files, to a fol
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import io
 import os
 import shutil
@@ -22,7 +21,7 @@ from pathlib import Path
 from topo.errors import Problem, TopoError
 from topo.plan import Plan
 
-__all__ = ["FORMATS", "ExportFormat", "available", "export_plan", "write_export", "zip_files"]
+__all__ = ["FORMATS", "ExportFormat", "export_plan", "write_export", "zip_files"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,13 +56,6 @@ FORMATS: dict[str, ExportFormat] = {
     f.name: f
     for f in (
         ExportFormat(
-            "netbox",
-            "NetBox 4.x bulk-import files: sites, racks, device types, devices, cables",
-            "topo.outputs.netbox",
-            "plan_to_netbox",
-            single=False,
-        ),
-        ExportFormat(
             "avd",
             "Arista AVD eos_designs inputs for the Ethernet fabrics",
             "topo.outputs.avd",
@@ -79,45 +71,9 @@ FORMATS: dict[str, ExportFormat] = {
             media_type="application/yaml",
             suffix=".clab.yml",
         ),
-        ExportFormat(
-            "xlsx",
-            "installer workbook: sheets per tier and row, pull lists, labels",
-            "topo.outputs.workbook",
-            "plan_to_xlsx",
-            single=True,
-            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            suffix=".xlsx",
-        ),
-        ExportFormat(
-            "dxf",
-            "DXF drawing in metres: room, keep-outs, racks, trays by fill, routes by tier",
-            "topo.outputs.dxf",
-            "plan_to_dxf",
-            single=True,
-            media_type="image/vnd.dxf",
-            suffix=".dxf",
-        ),
-        ExportFormat(
-            "geojson",
-            "GeoJSON of the same layers, in floor metres",
-            "topo.outputs.geojson",
-            "plan_to_geojson",
-            single=True,
-            media_type="application/geo+json",
-            suffix=".geojson",
-        ),
     )
 }
 """Every export format, by name."""
-
-
-def available() -> dict[str, ExportFormat]:
-    """The formats whose module is installed with this topo."""
-    out = {}
-    for name, f in FORMATS.items():
-        if importlib.util.find_spec(f.module) is not None:
-            out[name] = f
-    return out
 
 
 def export_plan(plan: Plan, to: str) -> dict[str, bytes]:
@@ -127,9 +83,9 @@ def export_plan(plan: Plan, to: str) -> dict[str, bytes]:
         TopoError: an unknown format, or one the plan cannot be expressed in
             (:class:`topo.errors.ExportError`, naming why).
     """
-    fmt = available().get(to)
+    fmt = FORMATS.get(to)
     if fmt is None:
-        known = ", ".join(sorted(available()))
+        known = ", ".join(sorted(FORMATS))
         raise TopoError(Problem("to", f"no export format {to!r}; topo exports {known}", to))
     return dict(fmt.load()(plan))
 

@@ -29,7 +29,7 @@ def renamed(plan: Plan, names: dict[str, str]) -> Plan:
 def readme_sample(heading: str) -> list[str]:
     """The lines of the first ``yaml`` block of the README section ``heading``."""
     text = (ROOT / "README.md").read_text()
-    section = text[text.index(f"\n## {heading}\n") :]
+    section = text[text.index(f" {heading}\n") :]
     start = section.index("```yaml\n") + len("```yaml\n")
     return section[start : section.index("```", start)].splitlines()
 

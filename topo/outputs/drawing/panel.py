@@ -29,7 +29,7 @@ def panel(
 ) -> tuple[list[str], float]:
     """Title, key figures, selection, legend, over-limit list, scale bar and north arrow.
     Returns the elements and the panel's height in px."""
-    s = plan.summary
+    s = plan.summary.to_json()
     floor = plan.floor
     out = [f'<g id="panel" transform="translate({num(x0)},{num(MARGIN)})">']
     y = 0.0
