@@ -26,14 +26,15 @@ first. A last SU with fewer nodes than ``su_nodes`` is built as it is, and a not
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from layouts.model import Floor, Rack
 from topo.catalog import Server, SwitchModel
 from topo.errors import FabricError, Problem
 from topo.fabric.building import LinkBuffer, centroid, nearest_racks, pinned_racks, switch_device
-from topo.fabric.clos import emit_tiers, size_tiers
-from topo.fabric.ports import choose_uplink_speed, fmt_speeds, slots, speeds, split_ports
-from topo.fabric.servers import RackServers, attach_servers, planes_divide
+from topo.fabric.clos import Tiering, emit_tiers, size_tiers
+from topo.fabric.ports import Slot, choose_uplink_speed, fmt_speeds, slots, speeds, split_ports
+from topo.fabric.servers import Attached, RackServers, attach_servers, planes_divide
 from topo.model import Device, Fabric, FabricInfo
 from topo.scenario import RailApplianceIntent, RailIntent
 
@@ -82,6 +83,43 @@ def build_rail(
         Counter({'server': 72, 'leaf': 24, 'spine': 16})
     """
     problems = [] if problems is None else problems
+    shape = _size_rail(intent, layout, models, floor, switches, location, appliances, problems)
+    return _emit_rail(intent, layout, shape, switches, prefix)
+
+
+@dataclass(frozen=True)
+class _RailShape:
+    """What sizing decided for a rail fabric: the nodes by scalable unit, the ports each
+    tier uses, the tiers above the leaves and the candidate racks."""
+
+    att: Attached
+    rails: int
+    planes: int
+    speed: int
+    down: list[Slot]
+    up: list[Slot]
+    up_speed: int
+    nodes: list[tuple[str, Rack]]
+    units: list[list[tuple[str, Rack]]]
+    extra: dict[int, list[_Appliance]]
+    tiering: Tiering
+    leaf_cands: list[Rack]
+    spine_cands: list[Rack]
+    core_cands: list[Rack]
+
+
+def _size_rail(
+    intent: RailIntent,
+    layout: Sequence[RackServers],
+    models: Sequence[Server],
+    floor: Floor,
+    switches: dict[str, SwitchModel],
+    location: str,
+    appliances: dict[str, Server] | None,
+    problems: list[Problem],
+) -> _RailShape:
+    """Check the intent against the servers and switches and size every tier; raise
+    every problem found at once."""
     loc = location
     leaf, spine, core = switches["leaf"], switches["spine"], switches["core"]
     att = attach_servers(layout, models, intent.nics, intent.server_ports, loc, problems)
@@ -128,7 +166,6 @@ def build_rail(
     nodes: list[tuple[str, Rack]] = []
     if att:
         nodes = [(sid, rack) for rack, ids in att.racks for sid in ids]
-    shift = att.shift if att else {}
     extra = _check_appliances(intent, appliances or {}, rails, s, loc, problems) if att else {}
     units = _units(nodes, su, extra, loc, problems)
     n_su = len(units)
@@ -164,6 +201,29 @@ def build_rail(
         raise FabricError(problems)
     assert att is not None and tiering is not None and up_speed is not None
 
+    return _RailShape(
+        att, rails, planes, s, down, up, up_speed, nodes, units, extra, tiering,
+        leaf_cands, spine_cands, core_cands,
+    )  # fmt: skip
+
+
+def _emit_rail(
+    intent: RailIntent,
+    layout: Sequence[RackServers],
+    shape: _RailShape,
+    switches: dict[str, SwitchModel],
+    prefix: str,
+) -> Fabric:
+    """The devices, links, zones and notes of a sized rail fabric."""
+    leaf, spine, core = switches["leaf"], switches["spine"], switches["core"]
+    att, rails, planes, s = shape.att, shape.rails, shape.planes, shape.speed
+    down, up, up_speed, tiering = shape.down, shape.up, shape.up_speed, shape.tiering
+    nodes, units, extra = shape.nodes, shape.units, shape.extra
+    leaf_cands, spine_cands = shape.leaf_cands, shape.spine_cands
+    core_cands = shape.core_cands
+    shift = att.shift
+    su = intent.su_nodes
+    n_su = len(units)
     name = intent.name
     buf = LinkBuffer(name)
     zones: dict[str, tuple[str, ...]] = {}
