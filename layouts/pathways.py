@@ -40,7 +40,7 @@ import shapely
 from scipy import sparse
 from shapely.geometry import LineString, Point
 
-from layouts.model import Floor
+from layouts.model import Floor, Rack, Tray
 from layouts.validate import serving_trays
 
 __all__ = [
@@ -190,31 +190,57 @@ def pathways_from_floor(floor: Floor) -> PathwayGraph:
     racks = [r for r in floor.racks if r.role != "empty"]
     serving = serving_trays(floor)
     trays = sorted(floor.trays, key=lambda t: t.id)
-    lines = {t.id: LineString(t.path) for t in trays}
-    tol = floor.junction_tolerance
+    splits = _Splits({t.id: LineString(t.path) for t in trays})
+    for t in trays:
+        splits.add_vertices(t)
+    risers, connectors = _tray_joins(trays, splits, floor.junction_tolerance)
+    drop_at: dict[str, tuple[str, int, float]] = {}
+    for r in racks:
+        if r.id in serving:
+            tray, dist = serving[r.id]
+            drop_at[r.id] = (tray.id, splits.add(tray.id, (r.x, r.y)), dist)
+    return _graph(floor, trays, racks, splits, risers, connectors, drop_at)
 
-    # split points along each tray: distance along the tray -> (x, y)
-    splits: dict[str, dict[int, tuple[float, float]]] = defaultdict(dict)
-    connectors: list[tuple[tuple[str, int], tuple[str, int], int]] = []
-    risers: list[tuple[tuple[str, int], tuple[str, int], int]] = []
 
-    def add_split(tray: str, xy: tuple[float, float]) -> int:
-        t_mm = round(lines[tray].project(Point(xy)) * 1000)
-        p = lines[tray].interpolate(t_mm / 1000)
-        splits[tray].setdefault(t_mm, (round(p.x, 6), round(p.y, 6)))
+Join = tuple[tuple[str, int], tuple[str, int], int]
+"""Two split points ``(tray, mm along it)`` joined by a riser or connector of ``mm``."""
+
+
+class _Splits:
+    """Split points along each tray: millimetres along the tray -> ``(x, y)``."""
+
+    def __init__(self, lines: dict[str, LineString]) -> None:
+        self.lines = lines
+        self.at: dict[str, dict[int, tuple[float, float]]] = defaultdict(dict)
+
+    def add(self, tray: str, xy: tuple[float, float]) -> int:
+        """Split ``tray`` at the point nearest ``xy``; its position along the tray, mm."""
+        t_mm = round(self.lines[tray].project(Point(xy)) * 1000)
+        p = self.lines[tray].interpolate(t_mm / 1000)
+        self.at[tray].setdefault(t_mm, (round(p.x, 6), round(p.y, 6)))
         return t_mm
 
-    for t in trays:
-        line = lines[t.id]
+    def add_vertices(self, t: Tray) -> None:
+        """Split a tray at every vertex of its path and at its end."""
         acc = 0.0
         prev = t.path[0]
         for vertex in t.path:
             acc += math.dist(prev, vertex)
             prev = vertex
-            splits[t.id].setdefault(round(acc * 1000), (float(vertex[0]), float(vertex[1])))
+            self.at[t.id].setdefault(round(acc * 1000), (float(vertex[0]), float(vertex[1])))
         last = t.path[-1]
-        splits[t.id].setdefault(round(line.length * 1000), (float(last[0]), float(last[1])))
+        end_mm = round(self.lines[t.id].length * 1000)
+        self.at[t.id].setdefault(end_mm, (float(last[0]), float(last[1])))
 
+
+def _tray_joins(
+    trays: Sequence[Tray], splits: _Splits, tol: float
+) -> tuple[list[Join], list[Join]]:
+    """Risers where trays cross or overlap, connectors where a tray end lies within
+    ``tol`` of another tray (a T-junction without crossing); both split the trays."""
+    lines = splits.lines
+    risers: list[Join] = []
+    connectors: list[Join] = []
     tree = shapely.STRtree([lines[t.id] for t in trays])
     for i, t in enumerate(trays):
         cand = tree.query(lines[t.id].buffer(tol))
@@ -222,8 +248,7 @@ def pathways_from_floor(floor: Floor) -> PathwayGraph:
             if j <= i:
                 continue
             o = trays[j]
-            a, b = lines[t.id], lines[o.id]
-            inter = a.intersection(b)
+            inter = lines[t.id].intersection(lines[o.id])
             pts: list[tuple[float, float]] = []
             for g in getattr(inter, "geoms", [inter]):
                 if g.is_empty:
@@ -233,36 +258,37 @@ def pathways_from_floor(floor: Floor) -> PathwayGraph:
                 else:  # overlapping trays: join at the ends of the shared piece
                     coords = list(g.coords) if hasattr(g, "coords") else []
                     pts.extend([coords[0], coords[-1]] if coords else [])
-            joined = False
             for pt in pts:
-                ta, tb = add_split(t.id, pt), add_split(o.id, pt)
+                ta, tb = splits.add(t.id, pt), splits.add(o.id, pt)
                 dz = round(abs(t.elevation - o.elevation) * 1000)
                 risers.append(((t.id, ta), (o.id, tb), dz))
-                joined = True
-            # a tray end within tolerance of the other tray (T-junction without crossing)
+            joined = bool(pts)
             for src, dst in ((t, o), (o, t)):
                 for end in (src.path[0], src.path[-1]):
                     d = lines[dst.id].distance(Point(end))
                     if d <= tol and not (joined and d < 1e-9):
-                        ts = add_split(src.id, end)
-                        td = add_split(dst.id, end)
+                        ts = splits.add(src.id, end)
+                        td = splits.add(dst.id, end)
                         rise = abs(src.elevation - dst.elevation)
                         mm = max(1, round(math.hypot(d, rise) * 1000))
                         connectors.append(((src.id, ts), (dst.id, td), mm))
+    return risers, connectors
 
-    drop_at: dict[str, tuple[str, int, float]] = {}
-    for r in racks:
-        if r.id not in serving:
-            continue
-        tray, dist = serving[r.id]
-        t_mm = add_split(tray.id, (r.x, r.y))
-        drop_at[r.id] = (tray.id, t_mm, dist)
 
-    # nodes: every (tray, position) split point, merged across trays where they coincide
-    # in plan and elevation; then one node per served rack
+def _graph(
+    floor: Floor,
+    trays: Sequence[Tray],
+    racks: Sequence[Rack],
+    splits: _Splits,
+    risers: list[Join],
+    connectors: list[Join],
+    drop_at: dict[str, tuple[str, int, float]],
+) -> PathwayGraph:
+    """The graph: one node per split point (merged across trays where they coincide in
+    plan and elevation) and per served rack; tray segments, risers, connectors, drops."""
     key_of: dict[tuple[str, int], tuple[int, int, int]] = {}
     elev = {t.id: t.elevation for t in trays}
-    for tid, pts_ in splits.items():
+    for tid, pts_ in splits.at.items():
         z = round(elev[tid] * 1000)
         for t_mm, (x, y) in pts_.items():
             key_of[(tid, t_mm)] = (round(x * 1000), round(y * 1000), z)
@@ -288,9 +314,8 @@ def pathways_from_floor(floor: Floor) -> PathwayGraph:
 
     for t in trays:
         fill = floor.tray_fill_limit(t)
-        ordered = sorted(splits[t.id].items())
         k = 0
-        for (t0, p0), (t1, p1) in itertools.pairwise(ordered):
+        for (t0, p0), (t1, p1) in itertools.pairwise(sorted(splits.at[t.id].items())):
             u, v = node_id[key_of[(t.id, t0)]], node_id[key_of[(t.id, t1)]]
             if u == v:
                 continue
@@ -333,7 +358,7 @@ def pathways_from_floor(floor: Floor) -> PathwayGraph:
             node=rack_node,
             tray_node=tray_node,
             tray=tid,
-            point=splits[tid][t_mm],
+            point=splits.at[tid][t_mm],
             length_mm=max(1, mm),
         )
 
