@@ -71,6 +71,15 @@ FORMATS: dict[str, ExportFormat] = {
             media_type="application/yaml",
             suffix=".clab.yml",
         ),
+        ExportFormat(
+            "geojson",
+            "GeoJSON of the floor: room, keep-outs, racks, trays by fill, routes by tier",
+            "topo.outputs.geojson",
+            "plan_to_geojson",
+            single=True,
+            media_type="application/geo+json",
+            suffix=".geojson",
+        ),
     )
 }
 """Every export format, by name."""
