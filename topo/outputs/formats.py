@@ -72,6 +72,15 @@ FORMATS: dict[str, ExportFormat] = {
             suffix=".clab.yml",
         ),
         ExportFormat(
+            "xlsx",
+            "installer workbook: sheets per tier and row, pull lists per tray run, labels",
+            "topo.outputs.workbook",
+            "plan_to_xlsx",
+            single=True,
+            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            suffix=".xlsx",
+        ),
+        ExportFormat(
             "geojson",
             "GeoJSON of the floor: room, keep-outs, racks, trays by fill, routes by tier",
             "topo.outputs.geojson",

