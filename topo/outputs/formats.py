@@ -56,6 +56,13 @@ FORMATS: dict[str, ExportFormat] = {
     f.name: f
     for f in (
         ExportFormat(
+            "netbox",
+            "NetBox 4.x bulk-import files: site, room, racks, device types, devices, cables",
+            "topo.outputs.netbox",
+            "plan_to_netbox",
+            single=False,
+        ),
+        ExportFormat(
             "avd",
             "Arista AVD eos_designs inputs for the Ethernet fabrics",
             "topo.outputs.avd",
