@@ -750,6 +750,44 @@ def layouts_new_cmd(
     )
 
 
+@layouts_app.command("import")
+def layouts_import_cmd(
+    drawing: Annotated[
+        Path,
+        typer.Argument(help="A DXF drawing on topo's layers (see README).", show_default=False),
+    ],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Floor file to write (YAML).")],
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on success.")] = (
+        False
+    ),
+) -> None:
+    """Read a floor from a CAD drawing (DXF) and write it as a floor file."""
+    from layouts.dxf import floor_from_dxf
+    from layouts.library import floor_to_yaml
+    from layouts.validate import validate_floor
+
+    try:
+        if not drawing.is_file():
+            raise TopoError(Problem(str(drawing), "no such file", str(drawing)))
+        result = floor_from_dxf(drawing)
+        _check_output_folder(output.parent)
+    except TopoError as exc:
+        raise _fail(exc) from None
+    text = floor_to_yaml(result.floor, description=f"imported from {drawing.name}")
+    tmp = output.with_name(f".{output.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(output)
+    if quiet:
+        return
+    for p in [*result.skipped, *validate_floor(result.floor)]:
+        err_console.print(f"[yellow]warning[/yellow] {p}", soft_wrap=True)
+    f = result.floor
+    out_console.print(
+        f"wrote {output}: {len(f.rows)} rows, {len(f.racks)} racks, {len(f.trays)} trays, "
+        f"{len(f.keepouts)} keep-outs"
+    )
+
+
 @app.command("schema")
 def schema_cmd(
     plan: Annotated[

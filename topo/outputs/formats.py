@@ -88,6 +88,15 @@ FORMATS: dict[str, ExportFormat] = {
             suffix=".xlsx",
         ),
         ExportFormat(
+            "dxf",
+            "DXF drawing in metres: room, keep-outs, racks by role, trays by fill, routes",
+            "topo.outputs.dxf",
+            "plan_to_dxf",
+            single=True,
+            media_type="image/vnd.dxf",
+            suffix=".dxf",
+        ),
+        ExportFormat(
             "geojson",
             "GeoJSON of the floor: room, keep-outs, racks, trays by fill, routes by tier",
             "topo.outputs.geojson",
