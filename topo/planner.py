@@ -34,8 +34,15 @@ never makes a plan worse.
 from __future__ import annotations
 
 import math
+import multiprocessing
+import multiprocessing.process
+import os
+import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from multiprocessing.connection import Connection
+from typing import Any
 
 import numpy as np
 
@@ -252,51 +259,64 @@ def _place_and_route(
     limit = _PLACEMENT_ROUNDS[options.effort]
     catalog = restrict_media(scenario, fabric, catalog)
 
-    def attempt(placement: Placement, report: PlacementReport | None) -> tuple[Plan, TrayPrices]:
+    def attempt(
+        placement: Placement, report: PlacementReport | None, tell: Progress = say
+    ) -> tuple[Plan, TrayPrices]:
         full, placed = fabric, placement
         if manage:
-            full, placed = _with_management(scenario, fabric, placement, floor, catalog, say)
-        return _route_and_finish(scenario, floor, catalog, graph, full, placed, report, say)
+            full, placed = _with_management(scenario, fabric, placement, floor, catalog, tell)
+        return _route_and_finish(scenario, floor, catalog, graph, full, placed, report, tell)
+
+    def naive_ranked() -> tuple[tuple[int, bool, float, int], float]:
+        return _ranked(attempt(naive, None, lambda _msg: None)[0])  # the child stays quiet
 
     placement, report = _place_switches(
         scenario, fabric, floor, catalog, graph, naive, say, reserve_u
     )
-    first, feedback = attempt(placement, report)
-    if report is None:
-        return first
-    best, rounds, best_placed = first, 1, placement
-    total = np.zeros(len(graph.segments))
-    seen = {placement.devices}
-    free = {d.id for d in fabric.devices if d.rack is None}
-    spare = _spare_mm2(first, free)
-    # a plan that fits only by detours is re-placed at high effort, while that gains
-    last, gained = first, options.effort == "high"
-    for k in range(2, limit + 1 if options.routing == "optimize" else 1):
-        if not last.overflows and not ((feedback.mm_per_mm2 > 0).any() and gained):
-            break  # fits, and without detours or without gain from the last round
-        total = total + feedback.mm_per_mm2
-        priced = int((total > 0).sum())
-        say(f"placing switches: round {k} of {limit}, {priced} trays priced")
-        placement, report = _place_switches(
-            scenario,
-            fabric,
-            floor,
-            catalog,
-            graph,
-            naive,
-            say,
-            reserve_u,
-            TrayPrices(total, feedback.area_mm2, spare),
-        )
-        rounds = k
-        if placement.devices in seen:
-            continue  # routed before: only the prices grow
-        seen.add(placement.devices)
-        last, feedback = attempt(placement, report)
-        gained = _rank(last) < _rank(best)
-        if gained:
-            best, best_placed = last, placement
-    return _against_naive(best, best_placed, naive, attempt, first, rounds)
+    # the naive yardstick is routed on the second core while the rounds go on
+    yardstick = None
+    if report is not None and placement.devices != naive.devices:
+        yardstick = _Yardstick.start(naive_ranked, len(fabric.links))
+    try:
+        first, feedback = attempt(placement, report)
+        if report is None:
+            return first
+        best, rounds, best_placed = first, 1, placement
+        total = np.zeros(len(graph.segments))
+        seen = {placement.devices}
+        free = {d.id for d in fabric.devices if d.rack is None}
+        spare = _spare_mm2(first, free)
+        # a plan that fits only by detours is re-placed at high effort, while that gains
+        last, gained = first, options.effort == "high"
+        for k in range(2, limit + 1 if options.routing == "optimize" else 1):
+            if not last.overflows and not ((feedback.mm_per_mm2 > 0).any() and gained):
+                break  # fits, and without detours or without gain from the last round
+            total = total + feedback.mm_per_mm2
+            priced = int((total > 0).sum())
+            say(f"placing switches: round {k} of {limit}, {priced} trays priced")
+            placement, report = _place_switches(
+                scenario,
+                fabric,
+                floor,
+                catalog,
+                graph,
+                naive,
+                say,
+                reserve_u,
+                TrayPrices(total, feedback.area_mm2, spare),
+            )
+            rounds = k
+            if placement.devices in seen:
+                continue  # routed before: only the prices grow
+            seen.add(placement.devices)
+            last, feedback = attempt(placement, report)
+            gained = _rank(last) < _rank(best)
+            if gained:
+                best, best_placed = last, placement
+        return _against_naive(best, best_placed, naive, attempt, first, rounds, yardstick, say)
+    finally:
+        if yardstick is not None:
+            yardstick.stop()
 
 
 def _against_naive(
@@ -306,17 +326,30 @@ def _against_naive(
     attempt: Callable[[Placement, PlacementReport | None], tuple[Plan, TrayPrices]],
     first: Plan,
     rounds: int,
+    yardstick: _Yardstick | None = None,
+    say: Progress = lambda _msg: None,
 ) -> Plan:
     """The optimized plan if it beats the naive placement's on the final, routed and
     sized cables (by the objective; ties keep naive), else the naive plan; either way
-    with the report's figures taken from those final plans."""
+    with the report's figures taken from those final plans.
+
+    ``yardstick`` is the naive plan's rank and value, routed in another process; the
+    naive plan itself is routed here only when it is kept (or without a yardstick)."""
     assert best.placement_report is not None
     report = best.placement_report
     if best_placed.devices == naive.devices:
-        kept, naive_plan = best, best
+        kept, naive_rank, naive_value = best, _rank(best), _value(best)
     else:
-        naive_plan, _ = attempt(naive, None)
-        kept = best if _rank(best) < _rank(naive_plan) else naive_plan
+        say("routing the naive placement")
+        ranked = yardstick.result() if yardstick is not None else None
+        naive_plan = None
+        if ranked is None:
+            naive_plan, _ = attempt(naive, None)
+            ranked = _ranked(naive_plan)
+        naive_rank, naive_value = ranked
+        kept = best
+        if not _rank(best) < naive_rank:
+            kept = naive_plan if naive_plan is not None else attempt(naive, None)[0]
     method = report.method if kept is best else "naive"
     notes = kept.notes
     if kept is not best:
@@ -327,13 +360,92 @@ def _against_naive(
     final = replace(
         report,
         method=method,
-        naive=_value(naive_plan),
+        naive=naive_value,
         chosen=_value(kept),
         rounds=rounds,
         fill_before=_max_fill(first),
         fill_after=_max_fill(kept),
     )
     return replace(kept, placement_report=final, notes=notes)
+
+
+def _ranked(plan: Plan) -> tuple[tuple[int, bool, float, int], float]:
+    """A plan's rank and value (all the yardstick needs from the naive plan)."""
+    return _rank(plan), _value(plan)
+
+
+_PARALLEL_MIN_LINKS = 2000
+"""Fabrics with fewer links route their naive yardstick in line: a second process
+would cost more than it saves."""
+
+
+class _Yardstick:
+    """A computation run in a forked child process (the second core), its pickled
+    result read back on demand; in line (None) where no child can be forked.
+
+    The child is a pure function of what the parent had when it forked, so the result
+    is the same bytes either way; it ends itself if its parent goes away.
+    """
+
+    def __init__(self, process: multiprocessing.process.BaseProcess, conn: Connection):
+        self._process, self._conn = process, conn
+
+    @classmethod
+    def start(cls, work: Callable[[], object], links: int) -> _Yardstick | None:
+        """Fork a child running ``work``, or None if it is not worth it or not possible
+        (one core, a daemonic process such as a batch worker, no fork)."""
+        if (
+            links < _PARALLEL_MIN_LINKS
+            or (os.cpu_count() or 1) < 2
+            or multiprocessing.current_process().daemon
+            or "fork" not in multiprocessing.get_all_start_methods()
+        ):
+            return None
+        ctx = multiprocessing.get_context("fork")
+        recv, send = ctx.Pipe(duplex=False)
+        proc = ctx.Process(target=_child, args=(work, send, os.getpid()), daemon=True)
+        try:
+            proc.start()
+        except OSError:
+            recv.close()
+            send.close()
+            return None
+        send.close()
+        return cls(proc, recv)
+
+    def result(self) -> Any:
+        """The child's result; None if it failed (the caller then computes it)."""
+        try:
+            ok, value = self._conn.recv()
+        except (EOFError, OSError):
+            return None
+        return value if ok else None
+
+    def stop(self) -> None:
+        """Close the pipe, end the child if it still runs, and reap it."""
+        self._conn.close()
+        if self._process.is_alive():
+            self._process.terminate()
+        self._process.join()
+
+
+def _child(work: Callable[[], object], conn: Connection, parent: int) -> None:
+    """Run ``work`` in the child and send back ``(ok, result)``."""
+
+    def orphaned() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=orphaned, daemon=True).start()
+    try:
+        out = (True, work())
+    except BaseException:  # the parent computes it again and raises there
+        out = (False, None)
+    try:
+        conn.send(out)
+    finally:
+        conn.close()
 
 
 def _value(plan: Plan) -> float:
@@ -414,7 +526,10 @@ def _route_and_finish(
         if c.media and c.link in est and abs(area_of[c.media] - est[c.link]) > 1e-9
     }
     fills = tray_fill(graph, cables, area_of)
-    if changed and options.routing == "optimize" and any(f.over for f in fills):
+    # (not if the routes overflow with the router's own cross-sections: a re-route would
+    # not make them fit, only take as long again)
+    fitted = result.solver.status in ("OPTIMAL", "FEASIBLE")
+    if changed and options.routing == "optimize" and fitted and any(f.over for f in fills):
         say("re-routing with the final cross-sections")
         result = route_cables(
             graph,

@@ -202,3 +202,27 @@ def test_default_scenario_copy_in_examples_is_identical():
     from tests.conftest import DEFAULT_SCENARIO
 
     assert (EXAMPLES / "enterprise-hall.yaml").read_bytes() == DEFAULT_SCENARIO.read_bytes()
+
+
+def test_naive_yardstick_routed_in_a_child_process_gives_the_same_plan(monkeypatch):
+    """ai-pod's optimized placement differs from naive, so the naive plan is routed as a
+    yardstick: in a forked child by default, in line when the fabric is deemed small."""
+    from topo import planner
+
+    scenario = topo.load_scenario(EXAMPLES / "ai-pod.yaml")
+    forked = topo.plan(scenario)
+    monkeypatch.setattr(planner, "_PARALLEL_MIN_LINKS", 10**9)
+    inline = topo.plan(scenario)
+    naive = topo.plan(
+        scenario.model_copy(
+            update={"options": scenario.options.model_copy(update={"placement": "naive"})}
+        )
+    )
+
+    def figures(p: Plan) -> dict:
+        return {**p.summary, "solver": {**p.summary["solver"], "seconds": None}}
+
+    assert forked.summary["placement"]["method"] == "optimized"
+    assert figures(forked) == figures(inline)
+    assert forked.cables == inline.cables
+    assert forked.summary["placement"]["naive_usd"] == naive.cable_cost_cents / 100

@@ -388,7 +388,10 @@ def _route(
     )
     # every cable on its shortest route gets the media it was routed with
     moved = method_name != "shortest-path" or bool(fixed_paths) or bool(area_override)
-    if method == "optimize" and status != "INFEASIBLE" and attempt < _RECHECKS and moved:
+    # routes that overflow with the cross-sections they were routed with would not fit
+    # with the ones their media call for either: no re-check then
+    fits = not (load > cap + 1e-6).any()
+    if method == "optimize" and fits and attempt < _RECHECKS and moved:
         changed = _changed_media(fg, pb, demands, routes)
         if changed:
             say(f"routing: {len(changed)} cables change media on their routes")
