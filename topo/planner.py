@@ -39,10 +39,10 @@ import multiprocessing.process
 import os
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import Literal, NamedTuple
 
 import numpy as np
 
@@ -260,15 +260,31 @@ def _place_and_route(
     catalog = restrict_media(scenario, fabric, catalog)
 
     def attempt(
-        placement: Placement, report: PlacementReport | None, tell: Progress = say
+        placement: Placement,
+        report: PlacementReport | None,
+        tell: Progress = say,
+        routing: Literal["optimize", "shortest"] | None = None,
     ) -> tuple[Plan, TrayPrices]:
         full, placed = fabric, placement
         if manage:
             full, placed = _with_management(scenario, fabric, placement, floor, catalog, tell)
-        return _route_and_finish(scenario, floor, catalog, graph, full, placed, report, tell)
+        return _route_and_finish(
+            scenario, floor, catalog, graph, full, placed, report, tell, routing
+        )
 
-    def naive_ranked() -> tuple[tuple[int, bool, float, int], float]:
-        return _ranked(attempt(naive, None, lambda _msg: None)[0])  # the child stays quiet
+    # a large fabric's placements are first routed on their shortest routes: if those
+    # fit, so does the capacity-aware routing (the same routes); if not, the routed plan
+    # still ranks the placement and its trays' room steers the next one
+    probe = options.routing == "optimize" and len(fabric.links) >= _PROBE_MIN_LINKS
+
+    def naive_phases() -> Iterator[_Ranked]:
+        quiet: Progress = lambda _msg: None  # noqa: E731  (a child process stays quiet)
+        if probe:
+            short, _ = attempt(naive, None, quiet, "shortest")
+            yield _ranked(short, shortest=True)
+            if not short.overflows:
+                return
+        yield _ranked(attempt(naive, None, quiet)[0])
 
     placement, report = _place_switches(
         scenario, fabric, floor, catalog, graph, naive, say, reserve_u
@@ -276,9 +292,15 @@ def _place_and_route(
     # the naive yardstick is routed on the second core while the rounds go on
     yardstick = None
     if report is not None and placement.devices != naive.devices:
-        yardstick = _Yardstick.start(naive_ranked, len(fabric.links))
+        yardstick = _Yardstick.start(naive_phases, len(fabric.links))
     try:
-        first, feedback = attempt(placement, report)
+        if probe and report is not None:
+            say("routing on shortest routes")
+            first, feedback = attempt(placement, report, say, "shortest")
+            if not first.overflows:
+                first, feedback = attempt(placement, report)
+        else:
+            first, feedback = attempt(placement, report)
         if report is None:
             return first
         best, rounds, best_placed = first, 1, placement
@@ -333,30 +355,45 @@ def _against_naive(
     sized cables (by the objective; ties keep naive), else the naive plan; either way
     with the report's figures taken from those final plans.
 
-    ``yardstick`` is the naive plan's rank and value, routed in another process; the
-    naive plan itself is routed here only when it is kept (or without a yardstick)."""
+    ``yardstick`` gives the naive plan's rank and value, routed in another process; the
+    naive plan itself is routed here only when it is kept (or without a yardstick). On
+    a large fabric the yardstick first routes the naive placement on its shortest routes:
+    if they overflow while the optimized plan fits and costs less than they do, no
+    routing of the naive placement can beat it (none is cheaper than its shortest
+    routes), and the naive figures are those of that shortest-route plan.
+    """
     assert best.placement_report is not None
     report = best.placement_report
+    notes = best.notes
     if best_placed.devices == naive.devices:
-        kept, naive_rank, naive_value = best, _rank(best), _value(best)
+        kept, naive_value = best, _value(best)
     else:
         say("routing the naive placement")
-        ranked = yardstick.result() if yardstick is not None else None
-        naive_plan = None
-        if ranked is None:
-            naive_plan, _ = attempt(naive, None)
-            ranked = _ranked(naive_plan)
-        naive_rank, naive_value = ranked
-        kept = best
-        if not _rank(best) < naive_rank:
-            kept = naive_plan if naive_plan is not None else attempt(naive, None)[0]
+        got = yardstick.next() if yardstick is not None else None
+        if (
+            got is not None
+            and got.shortest
+            and not got.fits
+            and not best.overflows
+            and _value(best) < got.value
+        ):
+            naive_value, kept = got.value, best
+            notes = (*notes, _LOWER_NAIVE_NOTE)
+        else:
+            while got is not None and got.shortest and not got.fits:
+                got = yardstick.next() if yardstick is not None else None
+            naive_plan = None
+            if got is None:
+                naive_plan, _ = attempt(naive, None)
+                got = _ranked(naive_plan)
+            naive_value, kept = got.value, best
+            if not _rank(best) < got.rank:
+                kept = naive_plan if naive_plan is not None else attempt(naive, None)[0]
+                notes = (
+                    *kept.notes,
+                    "optimized switch placement was not better than naive once routed: naive kept",
+                )
     method = report.method if kept is best else "naive"
-    notes = kept.notes
-    if kept is not best:
-        notes = (
-            *notes,
-            "optimized switch placement was not better than naive once routed: naive kept",
-        )
     final = replace(
         report,
         method=method,
@@ -369,30 +406,55 @@ def _against_naive(
     return replace(kept, placement_report=final, notes=notes)
 
 
-def _ranked(plan: Plan) -> tuple[tuple[int, bool, float, int], float]:
-    """A plan's rank and value (all the yardstick needs from the naive plan)."""
-    return _rank(plan), _value(plan)
+_LOWER_NAIVE_NOTE = (
+    "the naive placement overflows the trays on its shortest routes, and no routing of "
+    "it costs less than those: its figures are from that plan, so the saving is at "
+    "least the one reported"
+)
+
+
+class _Ranked(NamedTuple):
+    """What the yardstick needs from a plan of the naive placement."""
+
+    rank: tuple[int, bool, float, int]
+    value: float
+    fits: bool
+    shortest: bool  # routed on shortest routes only
+
+
+def _ranked(plan: Plan, *, shortest: bool = False) -> _Ranked:
+    """A plan's rank, value and fit (all the yardstick needs from the naive plan)."""
+    return _Ranked(_rank(plan), _value(plan), not plan.overflows, shortest)
 
 
 _PARALLEL_MIN_LINKS = 2000
 """Fabrics with fewer links route their naive yardstick in line: a second process
 would cost more than it saves."""
 
+_PROBE_MIN_LINKS = 20_000
+"""Fabrics with this many links or more route a placement on its shortest routes
+before routing it around full trays (see :func:`_place_and_route`)."""
+
 
 class _Yardstick:
-    """A computation run in a forked child process (the second core), its pickled
-    result read back on demand; in line (None) where no child can be forked.
+    """The naive plan's figures, phase by phase, computed in a forked child process
+    (the second core) and read back on demand; in line where no child can be forked.
 
-    The child is a pure function of what the parent had when it forked, so the result
-    is the same bytes either way; it ends itself if its parent goes away.
+    The child is a pure function of what the parent had when it forked, so the figures
+    are the same either way; it ends itself if its parent goes away.
     """
 
-    def __init__(self, process: multiprocessing.process.BaseProcess, conn: Connection):
-        self._process, self._conn = process, conn
+    def __init__(
+        self,
+        process: multiprocessing.process.BaseProcess | None,
+        conn: Connection | None,
+        phases: Iterator[_Ranked] | None = None,
+    ):
+        self._process, self._conn, self._phases = process, conn, phases
 
     @classmethod
-    def start(cls, work: Callable[[], object], links: int) -> _Yardstick | None:
-        """Fork a child running ``work``, or None if it is not worth it or not possible
+    def start(cls, work: Callable[[], Iterator[_Ranked]], links: int) -> _Yardstick:
+        """Fork a child running ``work``; in line if it is not worth it or not possible
         (one core, a daemonic process such as a batch worker, no fork)."""
         if (
             links < _PARALLEL_MIN_LINKS
@@ -400,7 +462,7 @@ class _Yardstick:
             or multiprocessing.current_process().daemon
             or "fork" not in multiprocessing.get_all_start_methods()
         ):
-            return None
+            return cls(None, None, work())
         ctx = multiprocessing.get_context("fork")
         recv, send = ctx.Pipe(duplex=False)
         proc = ctx.Process(target=_child, args=(work, send, os.getpid()), daemon=True)
@@ -409,28 +471,38 @@ class _Yardstick:
         except OSError:
             recv.close()
             send.close()
-            return None
+            return cls(None, None, work())
         send.close()
         return cls(proc, recv)
 
-    def result(self) -> Any:
-        """The child's result; None if it failed (the caller then computes it)."""
-        try:
-            ok, value = self._conn.recv()
-        except (EOFError, OSError):
+    def next(self) -> _Ranked | None:
+        """The next phase's figures; None when there are no more or the child failed
+        (the caller then routes the naive placement itself)."""
+        if self._phases is not None:
+            return next(self._phases, None)
+        if self._conn is None:
             return None
-        return value if ok else None
+        try:
+            got = self._conn.recv()
+        except (EOFError, OSError):
+            got = None
+        if got is None:
+            self._conn.close()
+            self._conn = None
+        return got
 
     def stop(self) -> None:
         """Close the pipe, end the child if it still runs, and reap it."""
-        self._conn.close()
-        if self._process.is_alive():
-            self._process.terminate()
-        self._process.join()
+        if self._conn is not None:
+            self._conn.close()
+        if self._process is not None:
+            if self._process.is_alive():
+                self._process.terminate()
+            self._process.join()
 
 
-def _child(work: Callable[[], object], conn: Connection, parent: int) -> None:
-    """Run ``work`` in the child and send back ``(ok, result)``."""
+def _child(work: Callable[[], Iterator[_Ranked]], conn: Connection, parent: int) -> None:
+    """Run ``work`` in the child, sending each phase's figures, then None."""
 
     def orphaned() -> None:
         while os.getppid() == parent:
@@ -439,11 +511,14 @@ def _child(work: Callable[[], object], conn: Connection, parent: int) -> None:
 
     threading.Thread(target=orphaned, daemon=True).start()
     try:
-        out = (True, work())
-    except BaseException:  # the parent computes it again and raises there
-        out = (False, None)
+        for got in work():
+            conn.send(got)
+    except BaseException:
+        pass
     try:
-        conn.send(out)
+        conn.send(None)
+    except OSError:  # the parent stopped listening
+        pass
     finally:
         conn.close()
 
@@ -489,10 +564,13 @@ def _route_and_finish(
     placement: Placement,
     report: PlacementReport | None,
     say: Progress,
+    routing: Literal["optimize", "shortest"] | None = None,
 ) -> tuple[Plan, TrayPrices]:
     """Route, choose media, compute fill and bounds, and assemble the plan; also the
-    router's tray prices (mm per mm²) with the cross-section it assumed by link speed."""
+    router's tray prices (mm per mm²) with the cross-section it assumed by link speed.
+    ``routing`` overrides the scenario's routing method."""
     options = scenario.options
+    method = routing or options.routing
     devices = placement.device_index()
 
     say("routing cables")
@@ -509,9 +587,7 @@ def _route_and_finish(
         seed=options.seed,
         threads=options.threads,
     )
-    result = route_cables(
-        graph, demands, tables, options=route_opts, method=options.routing, progress=say
-    )
+    result = route_cables(graph, demands, tables, options=route_opts, method=method, progress=say)
 
     say("choosing media and lengths")
     cables, problems = _cables(fabric, devices, floor, result, catalog, options)
@@ -529,7 +605,7 @@ def _route_and_finish(
     # (not if the routes overflow with the router's own cross-sections: a re-route would
     # not make them fit, only take as long again)
     fitted = result.solver.status in ("OPTIMAL", "FEASIBLE")
-    if changed and options.routing == "optimize" and fitted and any(f.over for f in fills):
+    if changed and method == "optimize" and fitted and any(f.over for f in fills):
         say("re-routing with the final cross-sections")
         result = route_cables(
             graph,
