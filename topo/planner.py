@@ -309,10 +309,11 @@ def _place_and_route(
         free = {d.id for d in fabric.devices if d.rack is None}
         spare = _spare_mm2(first, free)
         # a plan that fits only by detours is re-placed at high effort, while that gains
-        last, gained = first, options.effort == "high"
+        high = options.effort == "high"
+        last, gained = first, high
         for k in range(2, limit + 1 if options.routing == "optimize" else 1):
-            if not last.overflows and not ((feedback.mm_per_mm2 > 0).any() and gained):
-                break  # fits, and without detours or without gain from the last round
+            if not last.overflows and not ((feedback.mm_per_mm2 > 0).any() and gained and high):
+                break  # fits (at high effort: without detours or without gain from the last round)
             total = total + feedback.mm_per_mm2
             priced = int((total > 0).sum())
             say(f"placing switches: round {k} of {limit}, {priced} trays priced")
