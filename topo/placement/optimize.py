@@ -268,10 +268,13 @@ def optimize_placement(
         spare = np.concatenate([prices.spare_mm2, _drop_room(fg, graph, all_cands, prices)])
     load_cache: dict[tuple[object, ...], np.ndarray] = {}
 
-    def device_loads(d: Device, where: dict[str, str], skip: set[str]) -> np.ndarray:
+    def device_loads(
+        d: Device, where: dict[str, str], skip: set[str], options: tuple[str, ...]
+    ) -> np.ndarray:
         """Load (mm²) that ``d``'s links to placed far ends put on every segment, on
-        shortest routes, from each of its candidate racks, then the load all its links
-        put on each candidate's drop cut: ``(candidates, segments + all candidates)``."""
+        shortest routes, from each of its candidate racks (``options``), then the load
+        all its links put on each candidate's drop cut: ``(options, segments + all
+        candidates)``."""
         assert prices is not None
         ends: dict[int, float] = defaultdict(float)
         need = 0.0
@@ -283,9 +286,9 @@ def optimize_placement(
             rack = where[far_id] if far_id in where else placed[far_id].rack
             if rack in graph.drops:
                 ends[graph.drops[rack].node] += area
-        key = (cands[d.id], tuple(sorted(ends.items())), need)
+        key = (options, tuple(sorted(ends.items())), need)
         if key not in load_cache:
-            rows_of = [col[r] for r in cands[d.id]]
+            rows_of = [col[r] for r in options]
             demand = np.zeros((len(rows_of), fg.n))
             for node, a in ends.items():
                 demand[:, node] = a
@@ -302,12 +305,25 @@ def optimize_placement(
     for _, devs in sorted(stages.items()):
         devs.sort(key=lambda d: d.id)
         later = free_ids - set(choice)
-        rows = []
+        full_rows = []
         for d in devs:
             full = device_row(d, choice, later, toll_of is not None)
-            rows.append(full[[col[r] for r in cands[d.id]]])
-        loads = None if spare is None else [device_loads(d, choice, later) for d in devs]
-        got = _solve_stage(devs, cands, rows, room_u, room_w, placed, threads, seed, loads, spare)
+            full_rows.append(full[[col[r] for r in cands[d.id]]])
+        got = None
+        # each device's cheapest racks first; all of them if those cannot hold the stage
+        widest = max(len(cands[d.id]) for d in devs)
+        for most in sorted({min(_NEAREST, widest), widest}):
+            options, rows = _nearest(devs, cands, full_rows, most)
+            loads = (
+                None
+                if spare is None
+                else [device_loads(d, choice, later, options[d.id]) for d in devs]
+            )
+            got = _solve_stage(
+                devs, options, rows, room_u, room_w, placed, threads, seed, loads, spare
+            )
+            if got is not None:
+                break
         if got is None:
             ok = False
             break
@@ -317,7 +333,7 @@ def optimize_placement(
             room_u[r] -= d.height_u
             room_w[r] -= d.power_w
             if loads is not None and spare is not None:
-                spare -= loads[k][cands[d.id].index(r)]
+                spare -= loads[k][options[d.id].index(r)]
     naive_where: dict[str, str] = {d.id: placed[d.id].rack for d in free}  # type: ignore[misc]
     naive_score = score(naive_where)
     chosen_score = score(choice) if ok else float("inf")
@@ -352,6 +368,29 @@ def optimize_placement(
     notes = (*(n for n in naive.notes if "placed in racks" not in n), note)
     report = PlacementReport("optimized", objective, len(free), naive_score, chosen_score, seconds)
     return Placement(devices=devices, method="optimized", notes=notes), report
+
+
+_NEAREST = 24
+"""Candidate racks a free device is first placed among: its cheapest ones (a rail
+cluster's spine has every network rack of the hall as a candidate; the far ones only
+make the stage's programs larger)."""
+
+
+def _nearest(
+    devs: list[Device],
+    cands: dict[str, tuple[str, ...]],
+    rows: list[np.ndarray],
+    most: int,
+) -> tuple[dict[str, tuple[str, ...]], list[np.ndarray]]:
+    """Each device's ``most`` cheapest candidate racks (ties in candidate order), in
+    candidate order, and its cost row over them."""
+    options: dict[str, tuple[str, ...]] = {}
+    out: list[np.ndarray] = []
+    for d, row in zip(devs, rows, strict=True):
+        keep = np.sort(np.argsort(row, kind="stable")[:most])
+        options[d.id] = tuple(cands[d.id][i] for i in keep.tolist())
+        out.append(row[keep])
+    return options, out
 
 
 def _drop_room(

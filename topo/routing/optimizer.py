@@ -21,7 +21,8 @@ Steps:
    weights (largest remainder, sink by sink). Groups that still cross an overfull
    segment are re-routed one at a time by OR-Tools min-cost flow with hard residual
    capacities (overflow arcs at a prohibitive price, so it always answers and, if
-   nothing fits, overflows as little as it can).
+   nothing fits, overflows as little as it can). When the LP's prices prove that no
+   routing fits (:func:`topo.routing.bounds.infeasible`), the repair makes one pass.
 5. **Redundancy.** Links sharing a redundancy key, routed with the others so far, are
    moved onto segment-disjoint routes where the trays have room, under the LP's prices
    (:mod:`topo.routing.diversity`); step 4 runs again if that left a segment overfull.
@@ -345,7 +346,7 @@ def _route(
                 status = "INFEASIBLE"
                 notes.append(
                     f"the cables cannot fit the trays: {int(over.sum())} segments overflow "
-                    "(total overflow minimised)"
+                    "(overflow reduced by re-routing the cables on overfull segments)"
                 )
             else:
                 status = "UNKNOWN"
@@ -422,15 +423,19 @@ def _fit(
     price_scale: np.ndarray | None = None,
 ) -> tuple[list[Pieces], np.ndarray]:
     """Move cables off overfull segments: greedy moves, then min-cost-flow repair
-    (``price_scale``: see :func:`topo.routing.repair.reroute_greedy`)."""
+    (``price_scale``: see :func:`topo.routing.repair.reroute_greedy`). When the prices
+    prove that no routing fits, the repair makes one pass only: later passes trim little
+    more overflow, at one min-cost flow per group and pass (minutes on the largest
+    halls)."""
     over = load > fg.capacity + 1e-6
     if over.any():
         say(f"routing: moving cables off {int(over.sum())} overfull segments")
         load = reroute_greedy(fg, pb, pieces, load, pi, effort.repairs, price_scale=price_scale)
         over = load > fg.capacity + 1e-6
     if over.any():
+        passes = 1 if infeasible(fg, pb, pi) else effort.repairs
         pieces = repair(
-            fg, pb, sinks_of, fixed_load, pieces, effort.repairs, pi, say, price_scale=price_scale
+            fg, pb, sinks_of, fixed_load, pieces, passes, pi, say, price_scale=price_scale
         )
         load = fixed_load + seg_area(fg, pieces, pb.group_area)
     return pieces, load
