@@ -21,7 +21,7 @@ its links within the tight trays and the trays at each rack's drop where it can
 (:mod:`topo.placement.optimize`); then the plan is routed again::
 
     place ──> route ──> fits? ──yes──> done (at effort high: fits without detours?)
-      ^                      │ no
+      ^                      │ no (below effort high: and the last round gained)
       └── prices += router's tray prices (a few rounds, by effort)
 
 The best plan found is kept: fewer unrouted cables, then fitting the trays, then less
@@ -314,6 +314,8 @@ def _place_and_route(
         for k in range(2, limit + 1 if options.routing == "optimize" else 1):
             if not last.overflows and not ((feedback.mm_per_mm2 > 0).any() and gained and high):
                 break  # fits (at high effort: without detours or without gain from the last round)
+            if k > 2 and last.overflows and not gained and not high:
+                break  # below high effort: the last round did not improve on the best plan
             total = total + feedback.mm_per_mm2
             priced = int((total > 0).sum())
             say(f"placing switches: round {k} of {limit}, {priced} trays priced")
