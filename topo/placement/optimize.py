@@ -310,9 +310,11 @@ def optimize_placement(
             full = device_row(d, choice, later, toll_of is not None)
             full_rows.append(full[[col[r] for r in cands[d.id]]])
         got = None
-        # each device's cheapest racks first; all of them if those cannot hold the stage
+        # each device's cheapest racks first, twice as many while they cannot hold the
+        # stage (at most all of them)
         widest = max(len(cands[d.id]) for d in devs)
-        for most in sorted({min(_NEAREST, widest), widest}):
+        tries = sorted({min(_NEAREST << k, widest) for k in range(widest.bit_length() + 1)})
+        for most in tries:
             options, rows = _nearest(devs, cands, full_rows, most)
             loads = (
                 None
@@ -373,7 +375,7 @@ def optimize_placement(
 _NEAREST = 24
 """Candidate racks a free device is first placed among: its cheapest ones (a rail
 cluster's spine has every network rack of the hall as a candidate; the far ones only
-make the stage's programs larger)."""
+make the stage's programs larger). Doubled while the racks cannot hold the stage."""
 
 
 def _nearest(
