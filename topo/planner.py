@@ -21,12 +21,24 @@ its links within the tight trays and the trays at each rack's drop where it can
 (:mod:`topo.placement.optimize`); then the plan is routed again::
 
     place ──> route ──> fits? ──yes──> done (at effort high: fits without detours?)
-      ^                      │ no (below effort high: and the last round gained)
+      ^                      │ no (below effort high: and the last round cut the overflow by 5 %)
       └── prices += router's tray prices (a few rounds, by effort)
 
 The best plan found is kept: fewer unrouted cables, then fitting the trays, then less
 overflow, then the lower objective; the first placement is the yardstick, so the loop
 never makes a plan worse.
+
+Large fabrics (20,000 links or more) route the first placement on its shortest routes
+only: if those fit, the capacity-aware router would return them; if not, that plan
+ranks the placement and the trays' room steers the next one, without an expensive
+routing of a placement that cannot fit.
+
+The optimized plan is compared with the naive placement's, routed in a forked child
+process on the second core while the rounds go on (fabrics of 2,000 links or more;
+in line where no child can be forked). On a large fabric the child routes the naive
+placement on its shortest routes first; if those overflow while the optimized plan
+fits and costs less, no routing of the naive placement can beat it, and the plan's
+naive figures are that shortest-route plan's (a lower bound on any routing of it).
 
 :func:`validate_scenario` runs the cheap stages only and collects every problem.
 """
@@ -315,7 +327,7 @@ def _place_and_route(
             if not last.overflows and not ((feedback.mm_per_mm2 > 0).any() and gained and high):
                 break  # fits (at high effort: without detours or without gain from the last round)
             if k > 2 and last.overflows and not gained and not high:
-                break  # below high effort: the last round did not improve on the best plan
+                break  # below high effort: the last round did not improve much on the best
             total = total + feedback.mm_per_mm2
             priced = int((total > 0).sum())
             say(f"placing switches: round {k} of {limit}, {priced} trays priced")
@@ -335,8 +347,11 @@ def _place_and_route(
                 continue  # routed before: only the prices grow
             seen.add(placement.devices)
             last, feedback = attempt(placement, report)
-            gained = _rank(last) < _rank(best)
-            if gained:
+            # a gain of under 5 % of the overflow does not earn another round
+            gained = _rank(last) < _rank(best) and (
+                high or not last.overflows or _overflow(last) < 0.95 * _overflow(best)
+            )
+            if _rank(last) < _rank(best):
                 best, best_placed = last, placement
         return _against_naive(best, best_placed, naive, attempt, first, rounds, yardstick, say)
     finally:
@@ -543,6 +558,11 @@ def _spare_mm2(plan: Plan, free: set[str]) -> np.ndarray:
         if c.segments and c.media and c.a_device not in free and c.b_device not in free:
             np.subtract.at(spare, list(c.segments), area_of[c.media])
     return spare
+
+
+def _overflow(plan: Plan) -> float:
+    """Cross-section over the fill limits, summed over the segments (mm²)."""
+    return sum(f.over_mm2 for f in plan.overflows)
 
 
 def _max_fill(plan: Plan) -> float:

@@ -22,7 +22,8 @@ Steps:
    segment are re-routed one at a time by OR-Tools min-cost flow with hard residual
    capacities (overflow arcs at a prohibitive price, so it always answers and, if
    nothing fits, overflows as little as it can). When the LP's prices prove that no
-   routing fits (:func:`topo.routing.bounds.infeasible`), the repair makes one pass.
+   routing fits (:func:`topo.routing.bounds.infeasible`), the repair makes one pass
+   over the groups with most load on overfull segments.
 5. **Redundancy.** Links sharing a redundancy key, routed with the others so far, are
    moved onto segment-disjoint routes where the trays have room, under the LP's prices
    (:mod:`topo.routing.diversity`); step 4 runs again if that left a segment overfull.
@@ -424,22 +425,36 @@ def _fit(
 ) -> tuple[list[Pieces], np.ndarray]:
     """Move cables off overfull segments: greedy moves, then min-cost-flow repair
     (``price_scale``: see :func:`topo.routing.repair.reroute_greedy`). When the prices
-    prove that no routing fits, the repair makes one pass only: later passes trim little
-    more overflow, at one min-cost flow per group and pass (minutes on the largest
-    halls)."""
+    prove that no routing fits, the repair makes one pass over the groups with most
+    load on overfull segments (a budget, see _PROVEN_REPAIRS): more trims little more
+    overflow, at one min-cost flow per group (minutes a pass on the largest halls)."""
     over = load > fg.capacity + 1e-6
     if over.any():
         say(f"routing: moving cables off {int(over.sum())} overfull segments")
         load = reroute_greedy(fg, pb, pieces, load, pi, effort.repairs, price_scale=price_scale)
         over = load > fg.capacity + 1e-6
     if over.any():
-        passes = 1 if infeasible(fg, pb, pi) else effort.repairs
+        proven = infeasible(fg, pb, pi)
         pieces = repair(
-            fg, pb, sinks_of, fixed_load, pieces, passes, pi, say, price_scale=price_scale
+            fg,
+            pb,
+            sinks_of,
+            fixed_load,
+            pieces,
+            1 if proven else effort.repairs,
+            pi,
+            say,
+            price_scale=price_scale,
+            most=max(50, _PROVEN_REPAIRS // max(1, fg.n_edges)) if proven else None,
         )
         load = fixed_load + seg_area(fg, pieces, pb.group_area)
     return pieces, load
 
+
+_PROVEN_REPAIRS = 800_000
+"""When the prices prove that nothing fits, the repair re-routes this many groups
+divided by the graph's edges (each min-cost flow takes time in proportion to them),
+at least 50: about 600 groups on a 1,300-edge hall, 100 on a 7,800-edge one."""
 
 _RECHECKS = 3
 """Times the router re-routes with the cross-sections of the media the routes lead to."""
