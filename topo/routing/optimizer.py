@@ -16,7 +16,8 @@ Steps:
    shortest-path trees of each group; its tray duals ``pi`` price the segments and each
    group's next tree is a shortest-path tree under ``length + area * pi``. Every round
    also yields a Lagrangian lower bound (below). Stops when the LP is solved to the
-   effort's tolerance, after the effort's rounds, or at the wall-clock safety net.
+   effort's tolerance, after the effort's rounds, or at the wall-clock safety net; a
+   cost LP that still overflows stops after three rounds in a row within the tolerance.
 4. **Rounding and repair.** Each group's cables are split over its trees by the LP
    weights (largest remainder, sink by sink). Groups that still cross an overfull
    segment are re-routed one at a time by OR-Tools min-cost flow with hard residual
@@ -566,6 +567,7 @@ def _optimize(
     rounds = 0
     sol = master.solve()
     last_obj = np.inf
+    stalled = 0  # rounds in a row the cost LP moved by less than the tolerance
     for rounds in range(1, effort.rounds + 1):
         missing = np.empty(0, dtype=np.int64)
         pi = sol.pi
@@ -605,6 +607,7 @@ def _optimize(
             # the tolerance (or when pricing finds no better tree)
             gap = (last_obj - sol.objective_m) / max(abs(sol.objective_m), 1e-9)
             last_obj = sol.objective_m
+            stalled = stalled + 1 if gap <= effort.tolerance else 0
         # rows for segments the LP overfills but has no row for yet
         lp_load = master.loads(sol.lam) + fixed_load
         missing = np.nonzero(
@@ -637,6 +640,8 @@ def _optimize(
             break
         if len(missing) == 0 and gap <= effort.tolerance and sol.overflow_mm2 <= 1e-6:
             break
+        if len(missing) == 0 and stalled >= 3:
+            break  # the cost LP still overflows but has stopped improving
         if options.time_limit_s is not None and time.perf_counter() - t0 > options.time_limit_s:
             hit_clock = True
             break
