@@ -452,10 +452,10 @@ def _fit(
     return pieces, load
 
 
-_PROVEN_REPAIRS = 800_000
+_PROVEN_REPAIRS = 400_000
 """When the prices prove that nothing fits, the repair re-routes this many groups
 divided by the graph's edges (each min-cost flow takes time in proportion to them),
-at least 50: about 600 groups on a 1,300-edge hall, 100 on a 7,800-edge one."""
+at least 50: about 300 groups on a 1,300-edge hall, 51 on a 7,800-edge one."""
 
 _RECHECKS = 3
 """Times the router re-routes with the cross-sections of the media the routes lead to."""
