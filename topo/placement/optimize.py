@@ -44,7 +44,7 @@ from layouts.pathways import PathwayGraph
 from topo.catalog import Catalog
 from topo.media import MediaTable, inrack_mm, media_table
 from topo.model import Device, Fabric, Placement
-from topo.routing.flows import FlowGraph, tree_loads
+from topo.routing.flows import FlowGraph, tree_loads, tree_shape
 
 __all__ = ["PlacementReport", "TrayPrices", "optimize_placement"]
 
@@ -267,6 +267,8 @@ def optimize_placement(
     if prices is not None and prices.spare_mm2 is not None:
         spare = np.concatenate([prices.spare_mm2, _drop_room(fg, graph, all_cands, prices)])
     load_cache: dict[tuple[object, ...], np.ndarray] = {}
+    # every candidate's shortest-path tree, its depths and edges found once
+    tree_depth, tree_edge = tree_shape(fg, pred) if spare is not None else (pred, pred)
 
     def device_loads(
         d: Device, where: dict[str, str], skip: set[str], options: tuple[str, ...]
@@ -294,7 +296,8 @@ def optimize_placement(
                 demand[:, node] = a
             cut = np.zeros((len(rows_of), len(all_cands)))
             cut[np.arange(len(rows_of)), rows_of] = need
-            load_cache[key] = np.hstack([_segment_loads(fg, pred[rows_of], demand), cut])
+            shape = (tree_depth[rows_of], tree_edge[rows_of])
+            load_cache[key] = np.hstack([_segment_loads(fg, pred[rows_of], demand, shape), cut])
         return load_cache[key]
 
     choice: dict[str, str] = {}
@@ -416,9 +419,15 @@ def _drop_room(
     return out
 
 
-def _segment_loads(fg: FlowGraph, pred: np.ndarray, demand: np.ndarray) -> np.ndarray:
-    """Per tree, the demand (mm² sinking at each node) summed on every segment."""
-    load, edge, _ = tree_loads(fg, pred, demand)
+def _segment_loads(
+    fg: FlowGraph,
+    pred: np.ndarray,
+    demand: np.ndarray,
+    shape: tuple[np.ndarray, np.ndarray] | None = None,
+) -> np.ndarray:
+    """Per tree, the demand (mm² sinking at each node) summed on every segment
+    (``shape``: the trees' :func:`topo.routing.flows.tree_shape`, if known)."""
+    load, edge, _ = tree_loads(fg, pred, demand, shape=shape)
     s = fg.seg[np.maximum(edge, 0)]
     m = (edge >= 0) & (s >= 0) & (load > 0)
     rows = np.broadcast_to(np.arange(len(pred))[:, None], load.shape)
