@@ -13,8 +13,9 @@ size it needs three tiers. ``--mgmt`` adds a per-rack management network.
 101,376 GPUs on InfiniBand XDR, about 306,000 cables); ``--shortest`` plans with
 ``routing: shortest`` (every cable on its shortest route) instead of the scenario's routing.
 
-Prints the wall time of each stage and in all, the peak resident memory of the process,
-and the cable counts.
+Prints the wall time of each stage as it ends and in all, the peak resident memory of
+the process and of the largest child process (the planner routes the naive placement in
+a forked child on a second core), and the cable counts.
 """
 
 from __future__ import annotations
@@ -76,16 +77,22 @@ def _generated(args: argparse.Namespace) -> Scenario:
 
 def _run(scenario: Scenario, floor) -> None:
     marks: list[tuple[str, float]] = []
+
+    def progress(msg: str) -> None:  # each stage's time is printed as the next one starts
+        now = time.perf_counter()
+        if marks:
+            _stage(marks[-1][0], now - marks[-1][1])
+        marks.append((msg, now))
+
     t0 = time.perf_counter()
-    result = plan(scenario, progress=lambda msg: marks.append((msg, time.perf_counter())))
+    result = plan(scenario, progress=progress)
     wall = time.perf_counter() - t0
+    if marks:
+        _stage(marks[-1][0], t0 + wall - marks[-1][1])
     s = result.summary
     gpus = 8 * s["devices"]["server"]
-    for (msg, t), nxt in zip(marks, [*marks[1:], ("end", t0 + wall)], strict=True):
-        print(f"  {msg:<28} {nxt[1] - t:7.2f} s")
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    if sys.platform == "darwin":  # bytes there, kilobytes on Linux
-        peak_mb /= 1024
+    peak_mb = _peak_mb(resource.RUSAGE_SELF)
+    child_mb = _peak_mb(resource.RUSAGE_CHILDREN)
     print(f"GPUs {gpus:,}  nodes {s['devices']['server']:,}  racks {len(floor.racks)}")
     print(f"devices {s['devices']}")
     for name, f in s["fabrics"].items():
@@ -94,8 +101,24 @@ def _run(scenario: Scenario, floor) -> None:
             print(f"  shape {f['shape']}")
     print(
         f"cables {s['cables']:,}  unrouted {s['unrouted']}  max tray fill {s['max_tray_fill']:.1%}"
+        f"  trays over limit {s['trays_over_limit']} ({s['overflow_mm2']:,.0f} mm²)"
+        f"  status {s['solver']['status']}"
     )
-    print(f"wall time {wall:.2f} s  peak memory {peak_mb:,.0f} MB")
+    if "placement" in s:
+        print(f"placement {s['placement']}")
+    print(
+        f"wall time {wall:.2f} s  peak memory {peak_mb:,.0f} MB (child process {child_mb:,.0f} MB)"
+    )
+
+
+def _stage(msg: str, seconds: float) -> None:
+    print(f"  {msg:<28} {seconds:7.2f} s", flush=True)
+
+
+def _peak_mb(who: int) -> float:
+    """Peak resident memory of this process or of its largest child, MB."""
+    peak = resource.getrusage(who).ru_maxrss / 1024
+    return peak / 1024 if sys.platform == "darwin" else peak  # bytes there, KiB on Linux
 
 
 if __name__ == "__main__":

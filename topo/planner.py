@@ -21,12 +21,24 @@ its links within the tight trays and the trays at each rack's drop where it can
 (:mod:`topo.placement.optimize`); then the plan is routed again::
 
     place ──> route ──> fits? ──yes──> done (at effort high: fits without detours?)
-      ^                      │ no
+      ^                      │ no (below effort high: and the last round cut the overflow by 5 %)
       └── prices += router's tray prices (a few rounds, by effort)
 
 The best plan found is kept: fewer unrouted cables, then fitting the trays, then less
 overflow, then the lower objective; the first placement is the yardstick, so the loop
 never makes a plan worse.
+
+Large fabrics (20,000 links or more) route the first placement on its shortest routes
+only: if those fit, the capacity-aware router would return them; if not, that plan
+ranks the placement and the trays' room steers the next one, without an expensive
+routing of a placement that cannot fit.
+
+The optimized plan is compared with the naive placement's, routed in a forked child
+process on the second core while the rounds go on (fabrics of 2,000 links or more;
+in line where no child can be forked). On a large fabric the child routes the naive
+placement on its shortest routes first; if those overflow while the optimized plan
+fits and costs less, no routing of the naive placement can beat it, and the plan's
+naive figures are that shortest-route plan's (a lower bound on any routing of it).
 
 :func:`validate_scenario` runs the cheap stages only and collects every problem.
 """
@@ -34,8 +46,15 @@ never makes a plan worse.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+import multiprocessing
+import multiprocessing.process
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
+from multiprocessing.connection import Connection
+from typing import Literal, NamedTuple
 
 import numpy as np
 
@@ -252,51 +271,92 @@ def _place_and_route(
     limit = _PLACEMENT_ROUNDS[options.effort]
     catalog = restrict_media(scenario, fabric, catalog)
 
-    def attempt(placement: Placement, report: PlacementReport | None) -> tuple[Plan, TrayPrices]:
+    def attempt(
+        placement: Placement,
+        report: PlacementReport | None,
+        tell: Progress = say,
+        routing: Literal["optimize", "shortest"] | None = None,
+    ) -> tuple[Plan, TrayPrices]:
         full, placed = fabric, placement
         if manage:
-            full, placed = _with_management(scenario, fabric, placement, floor, catalog, say)
-        return _route_and_finish(scenario, floor, catalog, graph, full, placed, report, say)
+            full, placed = _with_management(scenario, fabric, placement, floor, catalog, tell)
+        return _route_and_finish(
+            scenario, floor, catalog, graph, full, placed, report, tell, routing
+        )
+
+    # a large fabric's placements are first routed on their shortest routes: if those
+    # fit, so does the capacity-aware routing (the same routes); if not, the routed plan
+    # still ranks the placement and its trays' room steers the next one
+    probe = options.routing == "optimize" and len(fabric.links) >= _PROBE_MIN_LINKS
+
+    def naive_phases() -> Iterator[_Ranked]:
+        quiet: Progress = lambda _msg: None  # noqa: E731  (a child process stays quiet)
+        if probe:
+            short, _ = attempt(naive, None, quiet, "shortest")
+            yield _ranked(short, shortest=True)
+            if not short.overflows:
+                return
+        yield _ranked(attempt(naive, None, quiet)[0])
 
     placement, report = _place_switches(
         scenario, fabric, floor, catalog, graph, naive, say, reserve_u
     )
-    first, feedback = attempt(placement, report)
-    if report is None:
-        return first
-    best, rounds, best_placed = first, 1, placement
-    total = np.zeros(len(graph.segments))
-    seen = {placement.devices}
-    free = {d.id for d in fabric.devices if d.rack is None}
-    spare = _spare_mm2(first, free)
-    # a plan that fits only by detours is re-placed at high effort, while that gains
-    last, gained = first, options.effort == "high"
-    for k in range(2, limit + 1 if options.routing == "optimize" else 1):
-        if not last.overflows and not ((feedback.mm_per_mm2 > 0).any() and gained):
-            break  # fits, and without detours or without gain from the last round
-        total = total + feedback.mm_per_mm2
-        priced = int((total > 0).sum())
-        say(f"placing switches: round {k} of {limit}, {priced} trays priced")
-        placement, report = _place_switches(
-            scenario,
-            fabric,
-            floor,
-            catalog,
-            graph,
-            naive,
-            say,
-            reserve_u,
-            TrayPrices(total, feedback.area_mm2, spare),
-        )
-        rounds = k
-        if placement.devices in seen:
-            continue  # routed before: only the prices grow
-        seen.add(placement.devices)
-        last, feedback = attempt(placement, report)
-        gained = _rank(last) < _rank(best)
-        if gained:
-            best, best_placed = last, placement
-    return _against_naive(best, best_placed, naive, attempt, first, rounds)
+    # the naive yardstick is routed on the second core while the rounds go on
+    yardstick = None
+    if report is not None and placement.devices != naive.devices:
+        yardstick = _Yardstick.start(naive_phases, len(fabric.links))
+    try:
+        if probe and report is not None:
+            say("routing on shortest routes")
+            first, feedback = attempt(placement, report, say, "shortest")
+            if not first.overflows:
+                first, feedback = attempt(placement, report)
+        else:
+            first, feedback = attempt(placement, report)
+        if report is None:
+            return first
+        best, rounds, best_placed = first, 1, placement
+        total = np.zeros(len(graph.segments))
+        seen = {placement.devices}
+        free = {d.id for d in fabric.devices if d.rack is None}
+        spare = _spare_mm2(first, free)
+        # a plan that fits only by detours is re-placed at high effort, while that gains
+        high = options.effort == "high"
+        last, gained = first, high
+        for k in range(2, limit + 1 if options.routing == "optimize" else 1):
+            if not last.overflows and not ((feedback.mm_per_mm2 > 0).any() and gained and high):
+                break  # fits (at high effort: without detours or without gain from the last round)
+            if k > 2 and last.overflows and not gained and not high:
+                break  # below high effort: the last round did not improve much on the best
+            total = total + feedback.mm_per_mm2
+            priced = int((total > 0).sum())
+            say(f"placing switches: round {k} of {limit}, {priced} trays priced")
+            placement, report = _place_switches(
+                scenario,
+                fabric,
+                floor,
+                catalog,
+                graph,
+                naive,
+                say,
+                reserve_u,
+                TrayPrices(total, feedback.area_mm2, spare),
+            )
+            rounds = k
+            if placement.devices in seen:
+                continue  # routed before: only the prices grow
+            seen.add(placement.devices)
+            last, feedback = attempt(placement, report)
+            # a gain of under 5 % of the overflow does not earn another round
+            gained = _rank(last) < _rank(best) and (
+                high or not last.overflows or _overflow(last) < 0.95 * _overflow(best)
+            )
+            if _rank(last) < _rank(best):
+                best, best_placed = last, placement
+        return _against_naive(best, best_placed, naive, attempt, first, rounds, yardstick, say)
+    finally:
+        if yardstick is not None:
+            yardstick.stop()
 
 
 def _against_naive(
@@ -306,34 +366,179 @@ def _against_naive(
     attempt: Callable[[Placement, PlacementReport | None], tuple[Plan, TrayPrices]],
     first: Plan,
     rounds: int,
+    yardstick: _Yardstick | None = None,
+    say: Progress = lambda _msg: None,
 ) -> Plan:
     """The optimized plan if it beats the naive placement's on the final, routed and
     sized cables (by the objective; ties keep naive), else the naive plan; either way
-    with the report's figures taken from those final plans."""
+    with the report's figures taken from those final plans.
+
+    ``yardstick`` gives the naive plan's rank and value, routed in another process; the
+    naive plan itself is routed here only when it is kept (or without a yardstick). On
+    a large fabric the yardstick first routes the naive placement on its shortest routes:
+    if they overflow while the optimized plan fits and costs less than they do, no
+    routing of the naive placement can beat it (none is cheaper than its shortest
+    routes), and the naive figures are those of that shortest-route plan.
+    """
     assert best.placement_report is not None
     report = best.placement_report
+    notes = best.notes
     if best_placed.devices == naive.devices:
-        kept, naive_plan = best, best
+        kept, naive_value = best, _value(best)
     else:
-        naive_plan, _ = attempt(naive, None)
-        kept = best if _rank(best) < _rank(naive_plan) else naive_plan
+        say("routing the naive placement")
+        got = yardstick.next() if yardstick is not None else None
+        if (
+            got is not None
+            and got.shortest
+            and not got.fits
+            and not best.overflows
+            and _value(best) < got.value
+        ):
+            naive_value, kept = got.value, best
+            notes = (*notes, _LOWER_NAIVE_NOTE)
+        else:
+            while got is not None and got.shortest and not got.fits:
+                got = yardstick.next() if yardstick is not None else None
+            naive_plan = None
+            if got is None:
+                naive_plan, _ = attempt(naive, None)
+                got = _ranked(naive_plan)
+            naive_value, kept = got.value, best
+            if not _rank(best) < got.rank:
+                kept = naive_plan if naive_plan is not None else attempt(naive, None)[0]
+                notes = (
+                    *kept.notes,
+                    "optimized switch placement was not better than naive once routed: naive kept",
+                )
     method = report.method if kept is best else "naive"
-    notes = kept.notes
-    if kept is not best:
-        notes = (
-            *notes,
-            "optimized switch placement was not better than naive once routed: naive kept",
-        )
     final = replace(
         report,
         method=method,
-        naive=_value(naive_plan),
+        naive=naive_value,
         chosen=_value(kept),
         rounds=rounds,
         fill_before=_max_fill(first),
         fill_after=_max_fill(kept),
     )
     return replace(kept, placement_report=final, notes=notes)
+
+
+_LOWER_NAIVE_NOTE = (
+    "the naive placement overflows the trays on its shortest routes, and no routing of "
+    "it costs less than those: its figures are from that plan, so the saving is at "
+    "least the one reported"
+)
+
+
+class _Ranked(NamedTuple):
+    """What the yardstick needs from a plan of the naive placement."""
+
+    rank: tuple[int, bool, float, int]
+    value: float
+    fits: bool
+    shortest: bool  # routed on shortest routes only
+
+
+def _ranked(plan: Plan, *, shortest: bool = False) -> _Ranked:
+    """A plan's rank, value and fit (all the yardstick needs from the naive plan)."""
+    return _Ranked(_rank(plan), _value(plan), not plan.overflows, shortest)
+
+
+_PARALLEL_MIN_LINKS = 2000
+"""Fabrics with fewer links route their naive yardstick in line: a second process
+would cost more than it saves."""
+
+_PROBE_MIN_LINKS = 20_000
+"""Fabrics with this many links or more route a placement on its shortest routes
+before routing it around full trays (see :func:`_place_and_route`)."""
+
+
+class _Yardstick:
+    """The naive plan's figures, phase by phase, computed in a forked child process
+    (the second core) and read back on demand; in line where no child can be forked.
+
+    The child is a pure function of what the parent had when it forked, so the figures
+    are the same either way; it ends itself if its parent goes away.
+    """
+
+    def __init__(
+        self,
+        process: multiprocessing.process.BaseProcess | None,
+        conn: Connection | None,
+        phases: Iterator[_Ranked] | None = None,
+    ):
+        self._process, self._conn, self._phases = process, conn, phases
+
+    @classmethod
+    def start(cls, work: Callable[[], Iterator[_Ranked]], links: int) -> _Yardstick:
+        """Fork a child running ``work``; in line if it is not worth it or not possible
+        (one core, a daemonic process such as a batch worker, no fork)."""
+        if (
+            links < _PARALLEL_MIN_LINKS
+            or (os.cpu_count() or 1) < 2
+            or multiprocessing.current_process().daemon
+            or "fork" not in multiprocessing.get_all_start_methods()
+        ):
+            return cls(None, None, work())
+        ctx = multiprocessing.get_context("fork")
+        recv, send = ctx.Pipe(duplex=False)
+        proc = ctx.Process(target=_child, args=(work, send, os.getpid()), daemon=True)
+        try:
+            proc.start()
+        except OSError:
+            recv.close()
+            send.close()
+            return cls(None, None, work())
+        send.close()
+        return cls(proc, recv)
+
+    def next(self) -> _Ranked | None:
+        """The next phase's figures; None when there are no more or the child failed
+        (the caller then routes the naive placement itself)."""
+        if self._phases is not None:
+            return next(self._phases, None)
+        if self._conn is None:
+            return None
+        try:
+            got = self._conn.recv()
+        except (EOFError, OSError):
+            got = None
+        if got is None:
+            self._conn.close()
+            self._conn = None
+        return got
+
+    def stop(self) -> None:
+        """Close the pipe, end the child if it still runs, and reap it."""
+        if self._conn is not None:
+            self._conn.close()
+        if self._process is not None:
+            if self._process.is_alive():
+                self._process.terminate()
+            self._process.join()
+
+
+def _child(work: Callable[[], Iterator[_Ranked]], conn: Connection, parent: int) -> None:
+    """Run ``work`` in the child, sending each phase's figures, then None."""
+
+    def orphaned() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=orphaned, daemon=True).start()
+    try:
+        for got in work():
+            conn.send(got)
+    except BaseException:
+        pass
+    try:
+        conn.send(None)
+    except OSError:  # the parent stopped listening
+        pass
+    finally:
+        conn.close()
 
 
 def _value(plan: Plan) -> float:
@@ -353,6 +558,11 @@ def _spare_mm2(plan: Plan, free: set[str]) -> np.ndarray:
         if c.segments and c.media and c.a_device not in free and c.b_device not in free:
             np.subtract.at(spare, list(c.segments), area_of[c.media])
     return spare
+
+
+def _overflow(plan: Plan) -> float:
+    """Cross-section over the fill limits, summed over the segments (mm²)."""
+    return sum(f.over_mm2 for f in plan.overflows)
 
 
 def _max_fill(plan: Plan) -> float:
@@ -377,10 +587,13 @@ def _route_and_finish(
     placement: Placement,
     report: PlacementReport | None,
     say: Progress,
+    routing: Literal["optimize", "shortest"] | None = None,
 ) -> tuple[Plan, TrayPrices]:
     """Route, choose media, compute fill and bounds, and assemble the plan; also the
-    router's tray prices (mm per mm²) with the cross-section it assumed by link speed."""
+    router's tray prices (mm per mm²) with the cross-section it assumed by link speed.
+    ``routing`` overrides the scenario's routing method."""
     options = scenario.options
+    method = routing or options.routing
     devices = placement.device_index()
 
     say("routing cables")
@@ -397,9 +610,7 @@ def _route_and_finish(
         seed=options.seed,
         threads=options.threads,
     )
-    result = route_cables(
-        graph, demands, tables, options=route_opts, method=options.routing, progress=say
-    )
+    result = route_cables(graph, demands, tables, options=route_opts, method=method, progress=say)
 
     say("choosing media and lengths")
     cables, problems = _cables(fabric, devices, floor, result, catalog, options)
@@ -414,7 +625,10 @@ def _route_and_finish(
         if c.media and c.link in est and abs(area_of[c.media] - est[c.link]) > 1e-9
     }
     fills = tray_fill(graph, cables, area_of)
-    if changed and options.routing == "optimize" and any(f.over for f in fills):
+    # (not if the routes overflow with the router's own cross-sections: a re-route would
+    # not make them fit, only take as long again)
+    fitted = result.solver.status in ("OPTIMAL", "FEASIBLE")
+    if changed and method == "optimize" and fitted and any(f.over for f in fills):
         say("re-routing with the final cross-sections")
         result = route_cables(
             graph,

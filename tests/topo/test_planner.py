@@ -202,3 +202,53 @@ def test_default_scenario_copy_in_examples_is_identical():
     from tests.conftest import DEFAULT_SCENARIO
 
     assert (EXAMPLES / "enterprise-hall.yaml").read_bytes() == DEFAULT_SCENARIO.read_bytes()
+
+
+def test_naive_yardstick_routed_in_a_child_process_gives_the_same_plan(monkeypatch):
+    """ai-pod's optimized placement differs from naive, so the naive plan is routed as a
+    yardstick: in a forked child by default, in line when the fabric is deemed small."""
+    from topo import planner
+
+    scenario = topo.load_scenario(EXAMPLES / "ai-pod.yaml")
+    forked = topo.plan(scenario)
+    monkeypatch.setattr(planner, "_PARALLEL_MIN_LINKS", 10**9)
+    inline = topo.plan(scenario)
+    naive = topo.plan(
+        scenario.model_copy(
+            update={"options": scenario.options.model_copy(update={"placement": "naive"})}
+        )
+    )
+
+    def figures(p: Plan) -> dict:
+        return {**p.summary, "solver": {**p.summary["solver"], "seconds": None}}
+
+    assert forked.summary["placement"]["method"] == "optimized"
+    assert figures(forked) == figures(inline)
+    assert forked.cables == inline.cables
+    assert forked.summary["placement"]["naive_usd"] == naive.cable_cost_cents / 100
+
+
+def test_large_fabric_naive_figures_from_shortest_routes_bound_the_saving(monkeypatch):
+    """ai-hall-spine-leaf planned as a large fabric is (placements first routed on their
+    shortest routes): its naive placement overflows on those, the optimized plan fits
+    for less, so the naive figures are the shortest-route plan's, never above what any
+    routing of the naive placement costs."""
+    from topo import planner
+
+    monkeypatch.setattr(planner, "_PROBE_MIN_LINKS", 0)
+    scenario = topo.load_scenario(EXAMPLES / "ai-hall-spine-leaf.yaml")
+
+    def with_options(**options: object):
+        return scenario.model_copy(update={"options": scenario.options.model_copy(update=options)})
+
+    chosen = topo.plan(scenario)
+    short = topo.plan(with_options(placement="naive", routing="shortest"))
+    routed = topo.plan(with_options(placement="naive"))
+    got = chosen.summary["placement"]
+    assert got["method"] == "optimized" and not chosen.overflows
+    assert short.overflows and short.cable_cost_cents <= routed.cable_cost_cents
+    assert got["naive_usd"] == short.cable_cost_cents / 100
+    assert got["chosen_usd"] == chosen.cable_cost_cents / 100 < got["naive_usd"]
+    pct = 100 * (short.cable_cost_cents - chosen.cable_cost_cents) / short.cable_cost_cents
+    assert got["saving_pct"] == pytest.approx(pct, abs=0.001)
+    assert any("saving is at least" in n for n in chosen.notes)

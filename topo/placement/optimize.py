@@ -44,7 +44,7 @@ from layouts.pathways import PathwayGraph
 from topo.catalog import Catalog
 from topo.media import MediaTable, inrack_mm, media_table
 from topo.model import Device, Fabric, Placement
-from topo.routing.flows import FlowGraph, tree_loads
+from topo.routing.flows import FlowGraph, tree_loads, tree_shape
 
 __all__ = ["PlacementReport", "TrayPrices", "optimize_placement"]
 
@@ -267,11 +267,16 @@ def optimize_placement(
     if prices is not None and prices.spare_mm2 is not None:
         spare = np.concatenate([prices.spare_mm2, _drop_room(fg, graph, all_cands, prices)])
     load_cache: dict[tuple[object, ...], np.ndarray] = {}
+    # every candidate's shortest-path tree, its depths and edges found once
+    tree_depth, tree_edge = tree_shape(fg, pred) if spare is not None else (pred, pred)
 
-    def device_loads(d: Device, where: dict[str, str], skip: set[str]) -> np.ndarray:
+    def device_loads(
+        d: Device, where: dict[str, str], skip: set[str], options: tuple[str, ...]
+    ) -> np.ndarray:
         """Load (mm²) that ``d``'s links to placed far ends put on every segment, on
-        shortest routes, from each of its candidate racks, then the load all its links
-        put on each candidate's drop cut: ``(candidates, segments + all candidates)``."""
+        shortest routes, from each of its candidate racks (``options``), then the load
+        all its links put on each candidate's drop cut: ``(options, segments + all
+        candidates)``."""
         assert prices is not None
         ends: dict[int, float] = defaultdict(float)
         need = 0.0
@@ -283,15 +288,16 @@ def optimize_placement(
             rack = where[far_id] if far_id in where else placed[far_id].rack
             if rack in graph.drops:
                 ends[graph.drops[rack].node] += area
-        key = (cands[d.id], tuple(sorted(ends.items())), need)
+        key = (options, tuple(sorted(ends.items())), need)
         if key not in load_cache:
-            rows_of = [col[r] for r in cands[d.id]]
+            rows_of = [col[r] for r in options]
             demand = np.zeros((len(rows_of), fg.n))
             for node, a in ends.items():
                 demand[:, node] = a
             cut = np.zeros((len(rows_of), len(all_cands)))
             cut[np.arange(len(rows_of)), rows_of] = need
-            load_cache[key] = np.hstack([_segment_loads(fg, pred[rows_of], demand), cut])
+            shape = (tree_depth[rows_of], tree_edge[rows_of])
+            load_cache[key] = np.hstack([_segment_loads(fg, pred[rows_of], demand, shape), cut])
         return load_cache[key]
 
     choice: dict[str, str] = {}
@@ -302,12 +308,27 @@ def optimize_placement(
     for _, devs in sorted(stages.items()):
         devs.sort(key=lambda d: d.id)
         later = free_ids - set(choice)
-        rows = []
+        full_rows = []
         for d in devs:
             full = device_row(d, choice, later, toll_of is not None)
-            rows.append(full[[col[r] for r in cands[d.id]]])
-        loads = None if spare is None else [device_loads(d, choice, later) for d in devs]
-        got = _solve_stage(devs, cands, rows, room_u, room_w, placed, threads, seed, loads, spare)
+            full_rows.append(full[[col[r] for r in cands[d.id]]])
+        got = None
+        # each device's cheapest racks first, twice as many while they cannot hold the
+        # stage (at most all of them)
+        widest = max(len(cands[d.id]) for d in devs)
+        tries = sorted({min(_NEAREST << k, widest) for k in range(widest.bit_length() + 1)})
+        for most in tries:
+            options, rows = _nearest(devs, cands, full_rows, most)
+            loads = (
+                None
+                if spare is None
+                else [device_loads(d, choice, later, options[d.id]) for d in devs]
+            )
+            got = _solve_stage(
+                devs, options, rows, room_u, room_w, placed, threads, seed, loads, spare
+            )
+            if got is not None:
+                break
         if got is None:
             ok = False
             break
@@ -317,7 +338,7 @@ def optimize_placement(
             room_u[r] -= d.height_u
             room_w[r] -= d.power_w
             if loads is not None and spare is not None:
-                spare -= loads[k][cands[d.id].index(r)]
+                spare -= loads[k][options[d.id].index(r)]
     naive_where: dict[str, str] = {d.id: placed[d.id].rack for d in free}  # type: ignore[misc]
     naive_score = score(naive_where)
     chosen_score = score(choice) if ok else float("inf")
@@ -354,6 +375,29 @@ def optimize_placement(
     return Placement(devices=devices, method="optimized", notes=notes), report
 
 
+_NEAREST = 24
+"""Candidate racks a free device is first placed among: its cheapest ones (a rail
+cluster's spine has every network rack of the hall as a candidate; the far ones only
+make the stage's programs larger). Doubled while the racks cannot hold the stage."""
+
+
+def _nearest(
+    devs: list[Device],
+    cands: dict[str, tuple[str, ...]],
+    rows: list[np.ndarray],
+    most: int,
+) -> tuple[dict[str, tuple[str, ...]], list[np.ndarray]]:
+    """Each device's ``most`` cheapest candidate racks (ties in candidate order), in
+    candidate order, and its cost row over them."""
+    options: dict[str, tuple[str, ...]] = {}
+    out: list[np.ndarray] = []
+    for d, row in zip(devs, rows, strict=True):
+        keep = np.sort(np.argsort(row, kind="stable")[:most])
+        options[d.id] = tuple(cands[d.id][i] for i in keep.tolist())
+        out.append(row[keep])
+    return options, out
+
+
 def _drop_room(
     fg: FlowGraph, graph: PathwayGraph, racks: list[str], prices: TrayPrices
 ) -> np.ndarray:
@@ -375,9 +419,15 @@ def _drop_room(
     return out
 
 
-def _segment_loads(fg: FlowGraph, pred: np.ndarray, demand: np.ndarray) -> np.ndarray:
-    """Per tree, the demand (mm² sinking at each node) summed on every segment."""
-    load, edge, _ = tree_loads(fg, pred, demand)
+def _segment_loads(
+    fg: FlowGraph,
+    pred: np.ndarray,
+    demand: np.ndarray,
+    shape: tuple[np.ndarray, np.ndarray] | None = None,
+) -> np.ndarray:
+    """Per tree, the demand (mm² sinking at each node) summed on every segment
+    (``shape``: the trees' :func:`topo.routing.flows.tree_shape`, if known)."""
+    load, edge, _ = tree_loads(fg, pred, demand, shape=shape)
     s = fg.seg[np.maximum(edge, 0)]
     m = (edge >= 0) & (s >= 0) & (load > 0)
     rows = np.broadcast_to(np.arange(len(pred))[:, None], load.shape)

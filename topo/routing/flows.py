@@ -37,6 +37,7 @@ __all__ = [
     "segment_counts",
     "tree_loads",
     "tree_paths",
+    "tree_shape",
 ]
 
 NO_PRED = -9999
@@ -148,8 +149,26 @@ def _depths(flat_pred: np.ndarray) -> np.ndarray:
     return depth
 
 
+def tree_shape(fg: FlowGraph, pred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per tree of ``pred`` (``(k, n)``): each node's depth (hops to its root) and the
+    kept edge up to its predecessor (-1 at roots and unreached nodes), each ``(k, n)``;
+    :func:`tree_loads` takes them as ``shape`` for trees it sees again."""
+    k, n = pred.shape
+    p = pred.astype(np.int64)
+    flat = np.where(p >= 0, p + (np.arange(k, dtype=np.int64) * n)[:, None], -1).ravel()
+    edge = np.full(k * n, -1, dtype=np.int64)
+    hi = np.nonzero(flat >= 0)[0]
+    edge[hi] = fg.edge_of(hi % n, flat[hi] % n)
+    return _depths(flat).reshape(k, n), edge.reshape(k, n)
+
+
 def tree_loads(
-    fg: FlowGraph, pred: np.ndarray, demand: np.ndarray, *, lengths: bool = False
+    fg: FlowGraph,
+    pred: np.ndarray,
+    demand: np.ndarray,
+    *,
+    lengths: bool = False,
+    shape: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """Cables on each edge of each tree, given the cables each node sinks.
 
@@ -157,6 +176,7 @@ def tree_loads(
         pred: ``(k, n)`` predecessor arrays of ``k`` trees.
         demand: ``(k, n)`` cables ending at each node of each tree.
         lengths: also return each node's path length from its root (mm).
+        shape: the trees' :func:`tree_shape`, if known (saves finding it again).
 
     Returns:
         ``(edge_load, edge_index, dist)``: ``edge_load[k, i]`` cables on the edge from
@@ -168,7 +188,7 @@ def tree_loads(
     has = p >= 0
     offs = (np.arange(k, dtype=np.int64) * n)[:, None]
     flat = np.where(has, p + offs, -1).ravel()
-    depth = _depths(flat)
+    depth = _depths(flat) if shape is None else shape[0].ravel()
     load = np.asarray(demand, dtype=np.float64).ravel().copy()
     # stable sort of small integers: numpy uses a radix sort for 16-bit keys
     key = depth.astype(np.int16) if len(depth) and int(depth.max()) < 2**15 else depth
@@ -178,9 +198,12 @@ def tree_loads(
     for level in range(len(bounds) - 2, 0, -1):
         idx = order[bounds[level] : bounds[level + 1]]
         np.add.at(load, flat[idx], load[idx])
-    edge = np.full(k * n, -1, dtype=np.int64)
-    hi = np.nonzero(flat >= 0)[0]
-    edge[hi] = fg.edge_of(hi % n, flat[hi] % n)
+    if shape is None:
+        edge = np.full(k * n, -1, dtype=np.int64)
+        hi = np.nonzero(flat >= 0)[0]
+        edge[hi] = fg.edge_of(hi % n, flat[hi] % n)
+    else:
+        edge = shape[1].ravel()
     dist = None
     if lengths:
         dist = np.zeros(k * n, dtype=np.float64)

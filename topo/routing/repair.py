@@ -111,8 +111,12 @@ def repair(
     say: Callable[[str], None],
     *,
     price_scale: np.ndarray | None = None,
+    most: int | None = None,
 ) -> list[Pieces]:
     """Re-route groups by min-cost flow on residual capacity until nothing overflows.
+
+    ``most`` caps the groups a pass re-routes (those with most load on the segments it
+    targets first); None re-routes every one.
 
     Each pass re-routes the groups on overfull segments and, from the second pass on,
     also those on full segments the LP priced (``pi > 0``), which often must make room:
@@ -144,7 +148,7 @@ def repair(
                     on_over += a * cnt * float(over[s].sum())
             if on_hot > 0:
                 order.append((on_over > 0, -on_hot, g))
-        for _, _, g in sorted(order):
+        for _, _, g in sorted(order)[:most]:
             if not (load > cap + 1e-6).any():
                 break
             mine = seg_area(fg, [pieces[g]], pb.group_area[[g]])

@@ -143,3 +143,18 @@ def test_wide_trays_place_once_and_never_worse_than_naive(leaves):
         fab, fl, pathways_from_floor(fl), cat, place_devices(fab, fl, cat), objective="cost"
     )
     assert opt.placement.devices == blind.devices
+
+
+def test_large_fabric_routes_the_blind_placement_on_shortest_routes_first(monkeypatch):
+    """Planned as a large fabric, the capacity-blind placement is routed on its shortest
+    routes only (they overflow); the trays' room then spreads the spines, as above."""
+    from topo import planner
+
+    monkeypatch.setattr(planner, "_PROBE_MIN_LINKS", 0)
+    p = plan_row(0.01)
+    assert sorted(spine_racks(p).values()) == ["A01", "A07"]
+    assert not p.overflows
+    pl = p.summary["placement"]
+    assert pl["rounds"] == 2
+    assert pl["max_tray_fill_before"] == round(32 * AOC_AREA / 500, 4)
+    assert pl["max_tray_fill_after"] == round(16 * AOC_AREA / 500, 4)

@@ -123,3 +123,20 @@ def test_fits_whenever_the_exact_solve_fits_and_bound_never_exceeds_the_optimum(
         exact_total = exact.route_mm + sum(d.base_mm + 1000 for d in dem)
         assert bound(res) <= exact_total + 1e-6
         assert plan_length(res, dem) >= bound(res) - 1e-6
+
+
+def test_tree_loads_with_a_known_shape_match_the_loads_found_afresh():
+    """The placement reuses each candidate tree's depths and edges (tree_shape)."""
+    from topo.routing.flows import FlowGraph, tree_loads, tree_shape
+
+    g = pathways_from_floor(ladder(west=0.05, depth=0.05))
+    fg = FlowGraph.of(g)
+    roots = [g.drops[r].node for r in ("A01", "A03", "B02", "B04")]
+    _, pred = fg.dijkstra(fg.mm.astype(float), roots)
+    rng = np.random.default_rng(1)
+    demand = rng.integers(0, 5, size=pred.shape).astype(float)
+    fresh = tree_loads(fg, pred, demand, lengths=True)
+    known = tree_loads(fg, pred, demand, lengths=True, shape=tree_shape(fg, pred))
+    for a, b in zip(fresh, known, strict=True):
+        assert np.array_equal(a, b)
+    assert fresh[0].sum() > 0
