@@ -219,11 +219,8 @@ def test_naive_yardstick_routed_in_a_child_process_gives_the_same_plan(monkeypat
         )
     )
 
-    def figures(p: Plan) -> dict:
-        return {**p.summary, "solver": {**p.summary["solver"], "seconds": None}}
-
     assert forked.summary["placement"]["method"] == "optimized"
-    assert figures(forked) == figures(inline)
+    assert forked.summary == inline.summary
     assert forked.cables == inline.cables
     assert forked.summary["placement"]["naive_usd"] == naive.cable_cost_cents / 100
 

@@ -73,6 +73,10 @@ def plan_to_dxf(plan: Plan) -> dict[str, bytes]:
             made.add(layer)
         points = _route_points([(segs[i].start, segs[i].end) for i in path])
         msp.add_lwpolyline(points, dxfattribs={"layer": layer})
+    # ezdxf adds its CLASS definitions in an order that varies from run to run: add them
+    # now and sort them, so writing adds none and the bytes repeat
+    doc.classes.add_required_classes(doc.dxfversion)
+    doc.classes.classes = dict(sorted(doc.classes.classes.items()))
     buf = io.StringIO()
     doc.write(buf)
     return {"floor.dxf": _fixed(buf.getvalue()).encode("utf-8")}

@@ -111,3 +111,29 @@ def test_zip_is_deterministic_and_complete():
     with zipfile.ZipFile(io.BytesIO(data)) as z:
         assert sorted(z.namelist()) == ["a.csv", "b/y.yml"]
         assert z.read("b/y.yml") == b"2"
+
+
+def test_exports_repeat_across_processes(example_folders, tmp_path):
+    """Same plan, same bytes, whatever a process's string hash seed (set and dict order
+    inside libraries must not leak into a file)."""
+    import os
+    import subprocess
+    import sys
+
+    folder = example_folders["enterprise-hall"]
+    outs = []
+    for seed in ("1", "2"):
+        out = tmp_path / seed
+        for fmt in FORMAT_NAMES:
+            spec = FORMATS[fmt]
+            target = out / (f"{fmt}{spec.suffix}" if spec.single else fmt)
+            subprocess.run(
+                [sys.executable, "-m", "topo", "export", str(folder), "--to", fmt, "-o",
+                 str(target), "-q"],
+                check=True,
+                env={**os.environ, "PYTHONHASHSEED": seed},
+            )  # fmt: skip
+        outs.append(
+            {str(p.relative_to(out)): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+        )
+    assert outs[0] == outs[1]
