@@ -11,20 +11,32 @@ give the figures the planner compares when it picks the media of a link.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from functools import cache, cached_property
 from importlib import resources
 from typing import Annotated, Any, Literal, Self, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from layouts.errors import Problem
 from topo.errors import CatalogError
 
 __all__ = [
+    "ETHERNET_NAMES",
+    "INFINIBAND_NAMES",
+    "SERVER_NAMES",
     "Catalog",
     "CatalogOverrides",
+    "InterfaceNames",
     "Media",
     "MediaKind",
     "MediaRule",
@@ -122,6 +134,46 @@ class PortGroup(_Frozen):
     )
 
 
+class InterfaceNames(_Frozen):
+    """How a model names its ports, as templates: ``{port}`` is the port number (from 1),
+    ``{lane}`` the breakout lane (from 1), ``{lane0}`` the lane from 0.
+
+    Example:
+        >>> names = InterfaceNames(port="swp{port}", lane="swp{port}s{lane0}", mgmt="eth0")
+        >>> names.name("17"), names.name("03.2"), names.name("mgmt")
+        ('swp17', 'swp3s1', 'eth0')
+    """
+
+    port: str = Field("Ethernet{port}", min_length=1, max_length=64)
+    lane: str = Field("Ethernet{port}/{lane}", min_length=1, max_length=64)
+    mgmt: str = Field("Management1", min_length=1, max_length=64)
+
+    @field_validator("port", "lane", "mgmt")
+    @classmethod
+    def _known_fields(cls, value: str) -> str:
+        for name in re.findall(r"{([^}]*)}", value):
+            if name not in ("port", "lane", "lane0"):
+                raise ValueError(f"unknown field {{{name}}}: use {{port}}, {{lane}}, {{lane0}}")
+        return value
+
+    def name(self, port: str) -> str:
+        """The interface name of a port as topo writes it: ``17``, ``17.2`` or ``mgmt``."""
+        if port == "mgmt":
+            return self.mgmt
+        head, _, lane = port.partition(".")
+        n, k = int(head), int(lane or 0)
+        template = self.lane if k else self.port
+        return template.format(port=n, lane=k, lane0=k - 1)
+
+
+ETHERNET_NAMES = InterfaceNames()
+"""EOS-style names: ``Ethernet17``, ``Ethernet17/2``, ``Management1``."""
+INFINIBAND_NAMES = InterfaceNames(port="IB1/{port}", lane="IB1/{port}/{lane}", mgmt="mgmt0")
+"""NVIDIA Quantum (MLNX-OS) style names: ``IB1/17``, ``IB1/17/2``, ``mgmt0``."""
+SERVER_NAMES = InterfaceNames(port="nic{port}", lane="nic{port}s{lane0}", mgmt="bmc")
+"""Server NIC ports by number: ``nic3``; the BMC ``bmc``."""
+
+
 class SwitchModel(_Sourced):
     id: str
     name: str
@@ -135,6 +187,21 @@ class SwitchModel(_Sourced):
     cooling: Literal["air", "liquid"] = Field(
         "air", description="'liquid': needs a liquid-cooled row; 'air' goes in any row."
     )
+    interface_names: InterfaceNames | None = Field(
+        None,
+        description="How the switch names its ports; default EOS-style Ethernet17/2, "
+        "or IB1/17/2 for InfiniBand switches.",
+    )
+
+    @property
+    def infiniband(self) -> bool:
+        """An InfiniBand switch: its id starts ``ib-`` or its name says InfiniBand."""
+        return self.id.startswith("ib-") or "infiniband" in self.name.lower()
+
+    def interface_name(self, port: str) -> str:
+        """The name the switch gives a port written ``17``, ``17.2`` or ``mgmt``."""
+        names = self.interface_names or (INFINIBAND_NAMES if self.infiniband else ETHERNET_NAMES)
+        return names.name(port)
 
     def ports_at(self, speed_gbps: int, role: str | None = None) -> int:
         """How many logical ports the switch offers at ``speed_gbps`` (breakout included),
@@ -200,6 +267,13 @@ class Server(_Sourced):
         description="'liquid': a liquid-cooled system (NVL72 rack) that needs a "
         "liquid-cooled row; 'air' goes in any row.",
     )
+    interface_names: InterfaceNames | None = Field(
+        None, description="How the server names its NIC ports; default nic3, nic3s1, bmc."
+    )
+
+    def interface_name(self, port: str) -> str:
+        """The name the server gives a port written ``3``, ``3.2`` or ``mgmt``."""
+        return (self.interface_names or SERVER_NAMES).name(port)
 
     @model_validator(mode="before")
     @classmethod
@@ -321,6 +395,12 @@ class Catalog(_Frozen):
     switches: tuple[SwitchModel, ...] = ()
     servers: tuple[Server, ...] = ()
     media: tuple[Media, ...] = ()
+
+    def interface_name(self, model: str, port: str) -> str:
+        """The interface name of a port (``17``, ``17.2``, ``mgmt``) on a device of
+        ``model``; a model the catalog does not know is named like a server."""
+        found = self.switch_index.get(model) or self.server_index.get(model)
+        return found.interface_name(port) if found is not None else SERVER_NAMES.name(port)
 
     @cached_property
     def switch_index(self) -> dict[str, SwitchModel]:

@@ -6,6 +6,7 @@ import itertools
 
 import pytest
 
+from tests.conftest import EXAMPLE_NAMES
 from topo.catalog import (
     Catalog,
     CatalogOverrides,
@@ -209,3 +210,46 @@ def test_one_nvl72_system_per_rack_within_the_power_budget():
     layout_servers((ServerIntent(model=nvl.id),), [nvl], regular_hall(rows=1, racks_per_row=1,
                    power_kw=60), problems)  # fmt: skip
     assert problems and "cannot hold one 'nvl72-gb200-rack'" in problems[0].message
+
+
+# ---------------------------------------------------------------- interface names
+
+
+@pytest.mark.parametrize("name", EXAMPLE_NAMES)
+def test_interface_names_are_unique_on_every_device(example_folders, name):
+    """No device has two cables on one interface name, and cables.csv names them."""
+    import csv
+    import io
+
+    rows = csv.DictReader(io.StringIO((example_folders[name] / "cables.csv").read_text()))
+    seen: set[tuple[str, str]] = set()
+    for r in rows:
+        for end in ("a", "b"):
+            key = (r[f"{end}_device"], r[f"{end}_interface"])
+            assert key[1], key
+            assert key not in seen, key
+            seen.add(key)
+
+
+def test_a_catalog_naming_renames_the_ports():
+    from topo.catalog import InterfaceNames
+
+    cat = builtin_catalog()
+    sw = cat.switch("sw-64x400g-1u")
+    assert sw.interface_name("03.2") == "Ethernet3/2"
+    assert cat.switch("ib-64x400g-1u").interface_name("17") == "IB1/17"
+    cumulus = sw.model_copy(
+        update={"interface_names": InterfaceNames(port="swp{port}", lane="swp{port}s{lane0}")}
+    )
+    assert cumulus.interface_name("03.2") == "swp3s1"
+    assert cumulus.interface_name("mgmt") == "Management1"
+    assert cat.interface_name("unknown-model", "mgmt") == "bmc"
+
+
+def test_a_naming_with_an_unknown_field_is_refused():
+    from pydantic import ValidationError
+
+    from topo.catalog import InterfaceNames
+
+    with pytest.raises(ValidationError, match=r"\{slot\}"):
+        InterfaceNames(port="Eth{slot}/{port}")

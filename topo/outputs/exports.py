@@ -74,6 +74,8 @@ CABLES_COLUMNS = (
     "cost_usd",  # cable plus both transceivers
     "power_w",  # both ends
     "tray_route",  # compact segment list, A end to B end
+    "a_interface",  # the A end's port as its device names it, e.g. Ethernet3/2, nic1
+    "b_interface",
 )
 """Columns of ``cables.csv``. Rows are sorted by ``cable_id``."""
 
@@ -193,6 +195,8 @@ def _route(plan: Plan, segments: tuple[int, ...]) -> str:
 def plan_to_cables_csv(plan: Plan) -> str:
     """The cable schedule: one row a cable (see ``CABLES_COLUMNS``)."""
     rows = []
+    model = {d.id: d.model for d in plan.placement.devices}
+    name = plan.catalog.interface_name
     for c in sorted(plan.cables, key=lambda c: c.id):
         rows.append(
             [
@@ -201,6 +205,8 @@ def plan_to_cables_csv(plan: Plan) -> str:
                 c.b_rack, c.b_u, c.b_device, c.b_port,
                 c.media, c.kind, _m(c.route_mm), _m(c.length_mm), _m(c.stock_mm),
                 _money(c.cost_cents), format_decimal(c.power_w), _route(plan, c.segments),
+                name(model.get(c.a_device, ""), c.a_port),
+                name(model.get(c.b_device, ""), c.b_port),
             ]
         )  # fmt: skip
     return _csv(CABLES_COLUMNS, rows)

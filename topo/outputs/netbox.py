@@ -13,10 +13,11 @@ Files, in import order (NetBox's *Import* page of each object type, CSV or YAML)
    side_b_type, side_b_name, type, status, label, color, length, length_unit``, one row a
    cable, both ends interfaces, status ``planned``, length the stock length in metres.
 
-Interfaces are named as the devices name them (:func:`interface_name`): Arista-style
-``Ethernet17`` / ``Ethernet17/2`` on Ethernet switches, ``IB1/17`` / ``IB1/17/2`` on
-InfiniBand switches, ``Management1`` for a switch's management port; on servers ``nic3``
-for NIC port 3 and ``bmc`` for the management port. Interface types and cable types are
+Interfaces are named as the catalog says each model names them
+(:class:`topo.catalog.InterfaceNames`; by default ``Ethernet17`` / ``Ethernet17/2`` on
+Ethernet switches, ``IB1/17`` / ``IB1/17/2`` on InfiniBand switches, ``Management1`` or
+``mgmt0`` for a switch's management port, ``nic3`` and ``bmc`` on servers), the names
+``cables.csv`` gives in ``a_interface`` and ``b_interface``. Interface types and cable types are
 NetBox's choice values (``dcim/choices.py``: ``InterfaceTypeChoices``,
 ``CableTypeChoices``). CSV cells that a spreadsheet could run as formulas are written
 with a leading apostrophe, as every topo CSV is.
@@ -30,7 +31,7 @@ from typing import Any
 
 import yaml
 
-from topo.catalog import Server, SwitchModel
+from topo.catalog import SERVER_NAMES, Server, SwitchModel
 from topo.model import Device
 from topo.outputs.exports import csv_text
 from topo.plan import Plan
@@ -117,25 +118,16 @@ _INFINIBAND = {100: "infiniband-edr-4x", 200: "infiniband-hdr-4x", 400: "infinib
 _INFINIBAND[800] = "infiniband-xdr-4x"
 
 
-def _is_infiniband(model: SwitchModel | None) -> bool:
-    return model is not None and (model.id.startswith("ib-") or "infiniband" in model.name.lower())
-
-
 def interface_name(model: SwitchModel | Server | None, port: str) -> str:
-    """The interface name of a topo port (``17``, ``17.2``, ``mgmt``) on a device model.
+    """The interface name of a topo port (``17``, ``17.2``, ``mgmt``) on a device model:
+    the catalog's naming (:class:`topo.catalog.InterfaceNames`).
 
     >>> interface_name(None, "mgmt"), interface_name(None, "03")
     ('bmc', 'nic3')
     """
-    if isinstance(model, SwitchModel):
-        if port == "mgmt":
-            return "Management1"
-        head, _, lane = port.partition(".")
-        stem = f"IB1/{int(head)}" if _is_infiniband(model) else f"Ethernet{int(head)}"
-        return f"{stem}/{int(lane)}" if lane else stem
-    if port == "mgmt":
-        return "bmc"
-    return f"nic{int(port.split('.')[0])}"
+    if model is None:
+        return SERVER_NAMES.name(port)
+    return model.interface_name(port)
 
 
 def interface_type(model: SwitchModel | Server | None, port: str, speed_gbps: int) -> str:
@@ -143,7 +135,7 @@ def interface_type(model: SwitchModel | Server | None, port: str, speed_gbps: in
     if port == "mgmt":
         return "1000base-t"
     if isinstance(model, SwitchModel):
-        if _is_infiniband(model):
+        if model.infiniband:
             return _INFINIBAND.get(speed_gbps, "other")
         n = int(port.split(".")[0])
         for g in model.ports:
@@ -202,7 +194,7 @@ def plan_to_netbox(plan: Plan) -> dict[str, bytes]:
                     n += 1
                     name = interface_name(m, f"{n:02d}")
                     used[model_id].setdefault(name, interface_type(m, str(n), g.speed_gbps))
-            used[model_id].setdefault("Management1", "1000base-t")
+            used[model_id].setdefault(m.interface_name("mgmt"), "1000base-t")
     files: dict[str, bytes] = {}
 
     def put(name: str, header: tuple[str, ...], rows: list[list[Any]]) -> None:
@@ -226,6 +218,7 @@ def plan_to_netbox(plan: Plan) -> dict[str, bytes]:
     for model_id in sorted({d.model for d in devices}):
         m = models.get(model_id)
         ifaces = used.get(model_id, {})
+        mgmt = interface_name(m, "mgmt")
         docs.append(
             {
                 "manufacturer": maker(model_id),
@@ -235,7 +228,7 @@ def plan_to_netbox(plan: Plan) -> dict[str, bytes]:
                 "u_height": m.height_u if m is not None else 1,
                 "is_full_depth": True,
                 "interfaces": [
-                    {"name": n, "type": t, **({"mgmt_only": True} if n in _MGMT else {})}
+                    {"name": n, "type": t, **({"mgmt_only": True} if n == mgmt else {})}
                     for n, t in sorted(ifaces.items(), key=lambda kv: _natural(kv[0]))
                 ],
             }
@@ -255,9 +248,6 @@ def plan_to_netbox(plan: Plan) -> dict[str, bytes]:
     )
     put("08-cables.csv", CABLE_COLUMNS, cable_rows)
     return files
-
-
-_MGMT = frozenset({"Management1", "bmc"})
 
 
 def _natural(name: str) -> list[Any]:

@@ -91,15 +91,22 @@ def test_a_folder_without_a_plan_is_named(tmp_path):
 
 
 def test_a_route_through_a_missing_tray_names_the_cable(example_folders, tmp_path):
+    import csv
+    import io
+
     folder = shutil.copytree(example_folders["enterprise-hall"], tmp_path / "p")
     csv_path = Path(folder) / "cables.csv"
-    lines = csv_path.read_text().splitlines(keepends=True)
-    k = next(i for i, ln in enumerate(lines) if i and ln.rstrip("\n").rsplit(",", 1)[1])
-    route = lines[k].rstrip("\n").rsplit(",", 1)[1]
-    cable = lines[k].split(",", 1)[0]
-    lines[k] = lines[k].replace(route, "NOPE.001")
-    csv_path.write_text("".join(lines))
-    with pytest.raises(TopoError, match=rf"cables\.csv:{k + 1}.*{cable}.*'NOPE\.001'"):
+    reader = csv.DictReader(io.StringIO(csv_path.read_text()))
+    rows = list(reader)
+    k = next(i for i, r in enumerate(rows) if r["tray_route"])
+    rows[k]["tray_route"] = "NOPE.001"
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=reader.fieldnames or [], lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    csv_path.write_text(buf.getvalue())
+    cable = rows[k]["cable_id"]
+    with pytest.raises(TopoError, match=rf"cables\.csv:{k + 2}.*{cable}.*'NOPE\.001'"):
         read_plan(folder)
 
 
