@@ -82,9 +82,13 @@ class Cable:
     redundancy: str = ""
 
 
-def port_label(rack: str, u: int, port: str) -> str:
-    """``port_label('B07', 42, '17')`` -> ``'B07-42:17'``."""
-    return f"{rack}-{u:02d}:{port}"
+def port_label(rack: str, u: int, port: str, *, room: str = "") -> str:
+    """One end of a cable label: ``RACK-U:PORT``, after ``ROOM.`` when a room is given.
+
+    >>> port_label("B07", 42, "17"), port_label("B07", 42, "17", room="DH1")
+    ('B07-42:17', 'DH1.B07-42:17')
+    """
+    return f"{room}.{rack}-{u:02d}:{port}" if room else f"{rack}-{u:02d}:{port}"
 
 
 def make_cables(
@@ -96,6 +100,7 @@ def make_cables(
     *,
     slack_m: float | None = None,
     dress_m: float = 0.3,
+    label_room: bool = False,
 ) -> tuple[tuple[Cable, ...], tuple[Problem, ...]]:
     """Turn placed, routed links into cables.
 
@@ -105,6 +110,7 @@ def make_cables(
         routes: route by link id for links between racks; a link between racks that is
             missing or ``None`` here is unrouted.
         slack_m: slack at each end overriding every media's own.
+        label_room: start each end's label with the floor's name.
 
     Returns:
         The cables, one per link, and a problem for each cable that is not ``ok``.
@@ -130,7 +136,8 @@ def make_cables(
             d = devices[device_id]
             assert d.rack is not None and d.u is not None, d.id
             run = inrack_mm(racks[d.rack].height_u, d.u, dress)
-            got = dev_info[device_id] = (d, run, port_label(d.rack, d.u, ""))
+            room = floor.name if label_room else ""
+            got = dev_info[device_id] = (d, run, port_label(d.rack, d.u, "", room=room))
         return got
 
     def port_of(e: Endpoint) -> str:

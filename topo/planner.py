@@ -729,6 +729,7 @@ def _cables(
         catalog,
         slack_m=options.slack_m,
         dress_m=options.dress_m,
+        label_room=options.label_room,
     )
 
 

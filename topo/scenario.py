@@ -379,6 +379,11 @@ class Options(_Frozen):
     sourcing: SourcingOptions | None = Field(
         None, description="Domestic-share reporting and origin rules for the BOM."
     )
+    label_room: bool = Field(
+        False,
+        description="Start every cable label with the room (the floor's name): "
+        "DH1.B07-42:17/DH1.A01-40:03, so two halls' labels never collide.",
+    )
 
 
 class Scenario(_Frozen):

@@ -98,3 +98,24 @@ def test_speed_without_media_is_a_catalog_error():
     link = Link("L1", Endpoint("s1", 1), Endpoint("l1", 1), 3, "server-leaf")
     with pytest.raises(CatalogError, match="3G"):
         make_cables([link], _devices(), _floor(), {}, CATALOG)
+
+
+def test_labels_can_carry_the_room(tmp_path):
+    """With options.label_room each end of a label starts with the floor's name, so the
+    labels of two halls never collide; the plan still reads back as written."""
+    import topo
+    from topo.outputs import read_plan, render_plan, write_plan
+
+    base = topo.load_scenario("topo/data/scenarios/enterprise-hall.yaml")
+    opts = base.options.model_copy(update={"label_room": True})
+    plans = []
+    for room in ("DH1", "DH2"):
+        floor = base.floor.model_copy(update={"name": room})
+        plans.append(topo.plan(base.model_copy(update={"floor": floor, "options": opts})))
+    for room, p in zip(("DH1", "DH2"), plans, strict=True):
+        for c in p.cables:
+            a, b = c.label.split("/")
+            assert a.startswith(f"{room}.{c.a_rack}-") and b.startswith(f"{room}.{c.b_rack}-")
+    assert not {c.label for c in plans[0].cables} & {c.label for c in plans[1].cables}
+    write_plan(plans[0], tmp_path / "p")
+    assert render_plan(read_plan(tmp_path / "p")) == render_plan(plans[0])
