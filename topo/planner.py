@@ -69,7 +69,12 @@ from topo.fabric.network import add_management, build_network, restrict_media
 from topo.media import RACK_UNIT_MM, MediaTable, inrack_mm, media_table
 from topo.model import Device, Fabric, Link, Placement, SolverInfo
 from topo.placement.naive import place_devices
-from topo.placement.optimize import PlacementReport, TrayPrices, optimize_placement
+from topo.placement.optimize import (
+    PlacementOptions,
+    PlacementReport,
+    TrayPrices,
+    optimize_placement,
+)
 from topo.plan import Plan, SegmentFill, tray_fill
 from topo.routing import route_cables
 from topo.routing.optimizer import CableDemand, RouteOptions, RoutingResult
@@ -130,20 +135,17 @@ def _place_switches(
         return naive, None
     if prices is None:
         say("placing switches")
-    return optimize_placement(
-        fabric,
-        floor,
-        graph,
-        catalog,
-        naive,
+    placement_options = PlacementOptions(
+        objective=options.objective,
         spine_racks=_spine_racks(scenario),
         reserve_u=reserve_u,
-        objective=options.objective,
         slack_m=options.slack_m,
         dress_m=options.dress_m,
         threads=options.threads,
         seed=options.seed,
-        prices=prices,
+    )
+    return optimize_placement(
+        fabric, floor, graph, catalog, naive, options=placement_options, prices=prices
     )
 
 

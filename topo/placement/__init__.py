@@ -6,6 +6,6 @@ leaves free to shorten or cheapen the cabling (:mod:`~topo.placement.optimize`).
 """
 
 from topo.placement.naive import place_devices
-from topo.placement.optimize import PlacementReport, optimize_placement
+from topo.placement.optimize import PlacementOptions, PlacementReport, optimize_placement
 
-__all__ = ["PlacementReport", "optimize_placement", "place_devices"]
+__all__ = ["PlacementOptions", "PlacementReport", "optimize_placement", "place_devices"]

@@ -32,6 +32,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
+from typing import Literal
 
 import numpy as np
 from ortools.graph.python import min_cost_flow
@@ -46,7 +47,7 @@ from topo.media import MediaTable, inrack_mm, media_table
 from topo.model import Device, Fabric, Placement
 from topo.routing.flows import FlowGraph, tree_loads, tree_shape
 
-__all__ = ["PlacementReport", "TrayPrices", "optimize_placement"]
+__all__ = ["PlacementOptions", "PlacementReport", "TrayPrices", "optimize_placement"]
 
 _ROLE_ORDER = {"leaf": 0, "spine": 1, "core": 2}
 _UNREACHABLE = 10**9
@@ -103,6 +104,32 @@ class TrayPrices:
     spare_mm2: np.ndarray | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class PlacementOptions:
+    """How :func:`optimize_placement` places the free devices.
+
+    Attributes:
+        objective: what a link's cabling is scored in: ``cost`` (cents) or ``length``.
+        spine_racks: racks the spines may stand in (None: the network racks).
+        reserve_u: units kept free at the top of every rack (for management switches
+            placed later), as in :func:`topo.placement.place_devices`.
+        slack_m: slack at each cable end overriding every media's own.
+        dress_m: dressing allowance inside a rack.
+        threads, seed: CP-SAT's workers and random seed.
+    """
+
+    objective: Literal["cost", "length"] = "cost"
+    spine_racks: tuple[str, ...] | None = None
+    reserve_u: int = 0
+    slack_m: float | None = None
+    dress_m: float = 0.3
+    threads: int = 1
+    seed: int = 0
+
+
+_DEFAULT_OPTIONS = PlacementOptions()
+
+
 def optimize_placement(
     fabric: Fabric,
     floor: Floor,
@@ -110,21 +137,14 @@ def optimize_placement(
     catalog: Catalog,
     naive: Placement,
     *,
-    spine_racks: tuple[str, ...] | None = None,
-    reserve_u: int = 0,
-    objective: str = "cost",
-    slack_m: float | None = None,
-    dress_m: float = 0.3,
-    threads: int = 1,
-    seed: int = 0,
+    options: PlacementOptions = _DEFAULT_OPTIONS,
     prices: TrayPrices | None = None,
 ) -> tuple[Placement, PlacementReport | None]:
     """Choose racks for the fabric's free devices (see the module docstring).
 
     Args:
         naive: the naive placement of the same fabric (the yardstick and fallback).
-        reserve_u: units kept free at the top of every rack (for management switches
-            placed later), as in :func:`topo.placement.place_devices`.
+        options: objective, candidate spine racks, reserved units, slack, CP-SAT.
         prices: tray prices to steer by; the cost of a link then includes its toll (for
             the objective ``cost`` converted at the speed's mean cost per millimetre).
             The report still scores plain cabling.
@@ -134,6 +154,13 @@ def optimize_placement(
         when no device was free to place.
     """
     t0 = time.perf_counter()
+    objective, spine_racks, reserve_u = options.objective, options.spine_racks, options.reserve_u
+    slack_m, dress_m, threads, seed = (
+        options.slack_m,
+        options.dress_m,
+        options.threads,
+        options.seed,
+    )
     free = [d for d in fabric.devices if d.rack is None]
     if not free:
         return naive, None
@@ -318,14 +345,14 @@ def optimize_placement(
         widest = max(len(cands[d.id]) for d in devs)
         tries = sorted({min(_NEAREST << k, widest) for k in range(widest.bit_length() + 1)})
         for most in tries:
-            options, rows = _nearest(devs, cands, full_rows, most)
+            offered, rows = _nearest(devs, cands, full_rows, most)
             loads = (
                 None
                 if spare is None
-                else [device_loads(d, choice, later, options[d.id]) for d in devs]
+                else [device_loads(d, choice, later, offered[d.id]) for d in devs]
             )
             got = _solve_stage(
-                devs, options, rows, room_u, room_w, placed, threads, seed, loads, spare
+                devs, offered, rows, room_u, room_w, placed, threads, seed, loads, spare
             )
             if got is not None:
                 break
@@ -338,7 +365,7 @@ def optimize_placement(
             room_u[r] -= d.height_u
             room_w[r] -= d.power_w
             if loads is not None and spare is not None:
-                spare -= loads[k][options[d.id].index(r)]
+                spare -= loads[k][offered[d.id].index(r)]
     naive_where: dict[str, str] = {d.id: placed[d.id].rack for d in free}  # type: ignore[misc]
     naive_score = score(naive_where)
     chosen_score = score(choice) if ok else float("inf")

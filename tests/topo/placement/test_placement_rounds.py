@@ -11,7 +11,7 @@ from layouts.model import Floor, RackRow, Tray
 from layouts.pathways import pathways_from_floor
 from tests.topo.ladder_hall import AOC_AREA, aoc_catalog, fabric, scenario
 from topo.placement.naive import place_devices
-from topo.placement.optimize import TrayPrices, optimize_placement
+from topo.placement.optimize import PlacementOptions, TrayPrices, optimize_placement
 from topo.planner import plan_fabric
 
 LEAVES = {"A02": 8, "A03": 8, "A04": 8, "A05": 8}
@@ -52,7 +52,9 @@ def test_capacity_blind_placement_stacks_the_spines_beside_the_leaves():
     fab = fabric(LEAVES, spines=2)
     cat = aoc_catalog()
     naive = place_devices(fab, fl, cat)
-    placed, _ = optimize_placement(fab, fl, pathways_from_floor(fl), cat, naive, objective="length")
+    placed, _ = optimize_placement(
+        fab, fl, pathways_from_floor(fl), cat, naive, options=PlacementOptions(objective="length")
+    )
     assert {d.rack for d in placed.devices if d.role == "spine"} == {"A01"}
 
 
@@ -66,7 +68,13 @@ def test_capacity_rows_alone_split_the_spines_in_one_placement():
     room = np.array([s.capacity_mm2 for s in graph.segments])
     prices = TrayPrices(np.zeros(len(room)), {100: AOC_AREA}, room)
     placed, report = optimize_placement(
-        fab, fl, graph, cat, place_devices(fab, fl, cat), objective="length", prices=prices
+        fab,
+        fl,
+        graph,
+        cat,
+        place_devices(fab, fl, cat),
+        options=PlacementOptions(objective="length"),
+        prices=prices,
     )
     assert report is not None and report.method == "optimized"
     assert sorted(d.rack for d in placed.devices if d.role == "spine") == ["A01", "A07"]
@@ -76,7 +84,12 @@ def test_capacity_rows_alone_split_the_spines_in_one_placement():
 def _blind_length(fl: Floor, fab) -> float:
     cat = aoc_catalog()
     _, report = optimize_placement(
-        fab, fl, pathways_from_floor(fl), cat, place_devices(fab, fl, cat), objective="length"
+        fab,
+        fl,
+        pathways_from_floor(fl),
+        cat,
+        place_devices(fab, fl, cat),
+        options=PlacementOptions(objective="length"),
     )
     assert report is not None
     return report.chosen
@@ -140,7 +153,12 @@ def test_wide_trays_place_once_and_never_worse_than_naive(leaves):
     cat = aoc_catalog()
     fab = fabric(leaves, spines=2)
     blind, _ = optimize_placement(
-        fab, fl, pathways_from_floor(fl), cat, place_devices(fab, fl, cat), objective="cost"
+        fab,
+        fl,
+        pathways_from_floor(fl),
+        cat,
+        place_devices(fab, fl, cat),
+        options=PlacementOptions(objective="cost"),
     )
     assert opt.placement.devices == blind.devices
 

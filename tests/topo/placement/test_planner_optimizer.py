@@ -11,7 +11,7 @@ from tests.topo.ladder_hall import aoc_catalog, assert_same_outputs, fabric, lad
 from topo.catalog import builtin_catalog
 from topo.outputs.exports import render_plan
 from topo.placement.naive import place_devices
-from topo.placement.optimize import optimize_placement
+from topo.placement.optimize import PlacementOptions, optimize_placement
 from topo.planner import plan_fabric
 
 
@@ -150,7 +150,7 @@ def test_optimized_placement_is_never_worse_than_naive(leaves, uplinks, spines, 
     cat = builtin_catalog()
     naive = place_devices(fab, fl, cat)
     placed, report = optimize_placement(
-        fab, fl, pathways_from_floor(fl), cat, naive, objective=objective
+        fab, fl, pathways_from_floor(fl), cat, naive, options=PlacementOptions(objective=objective)
     )
     assert report is not None
     assert report.chosen <= report.naive + 1e-9
