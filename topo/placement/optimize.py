@@ -76,6 +76,8 @@ class PlacementReport:
     """Max tray fill of the capacity-blind placement once routed (None if not routed)."""
     fill_after: float | None = None
     """Max tray fill of the placement kept, routed."""
+    solver_log: tuple[str, ...] = ()
+    """Every solver run of every stage and its status, e.g. ``spine (4): CP-SAT OPTIMAL``."""
 
     @property
     def saving(self) -> float:
@@ -328,6 +330,8 @@ def optimize_placement(
         return load_cache[key]
 
     choice: dict[str, str] = {}
+    solver_log: list[str] = []
+    failed = ""
     stages: dict[int, list[Device]] = defaultdict(list)
     for d in free:
         stages[_ROLE_ORDER.get(d.role, 3)].append(d)
@@ -340,6 +344,7 @@ def optimize_placement(
             full = device_row(d, choice, later, toll_of is not None)
             full_rows.append(full[[col[r] for r in cands[d.id]]])
         got = None
+        stage_log: list[str] = []
         # each device's cheapest racks first, twice as many while they cannot hold the
         # stage (at most all of them)
         widest = max(len(cands[d.id]) for d in devs)
@@ -352,12 +357,19 @@ def optimize_placement(
                 else [device_loads(d, choice, later, offered[d.id]) for d in devs]
             )
             got = _solve_stage(
-                devs, offered, rows, room_u, room_w, placed, threads, seed, loads, spare
-            )
+                devs, offered, rows, room_u, room_w, placed, threads, seed, loads, spare,
+                stage_log,
+            )  # fmt: skip
             if got is not None:
                 break
+        roles = ", ".join(sorted({d.role for d in devs}))
+        solver_log.append(f"{roles} ({len(devs)}): {'; '.join(stage_log)}")
         if got is None:
             ok = False
+            failed = (
+                f"placing {len(devs)} {roles} switches found no assignment "
+                f"({'; '.join(stage_log)}): naive placement kept"
+            )
             break
         for k, d in enumerate(devs):
             r = got[d.id]
@@ -374,9 +386,11 @@ def optimize_placement(
     better = ok and (steered or chosen_score < naive_score - 1e-9)
     seconds = time.perf_counter() - t0
     if not better:
-        return naive, PlacementReport(
-            "naive", objective, len(free), naive_score, naive_score, seconds
-        )
+        kept = naive if not failed else replace(naive, notes=(*naive.notes, failed))
+        return kept, PlacementReport(
+            "naive", objective, len(free), naive_score, naive_score, seconds,
+            solver_log=tuple(solver_log),
+        )  # fmt: skip
     # each free device takes the highest free run of units in its rack, role then id order
     moved: dict[str, Device] = {}
     for d in sorted(free, key=lambda d: (_ROLE_ORDER.get(d.role, 3), d.id)):
@@ -384,8 +398,9 @@ def optimize_placement(
         top = _highest_run(taken[rack_id], d.height_u)
         if top is None:  # units fragmented: keep the naive placement
             return naive, PlacementReport(
-                "naive", objective, len(free), naive_score, naive_score, seconds
-            )
+                "naive", objective, len(free), naive_score, naive_score, seconds,
+                solver_log=tuple(solver_log),
+            )  # fmt: skip
         taken[rack_id][top - d.height_u + 1 : top + 1] = b"\x01" * d.height_u
         moved[d.id] = replace(d, rack=rack_id, u=top)
     devices = tuple(sorted((moved.get(d.id, d) for d in naive.devices), key=lambda d: d.id))
@@ -398,9 +413,22 @@ def optimize_placement(
         + (", spread to relieve full trays" if steered else "")
     )
     notes = (*(n for n in naive.notes if "placed in racks" not in n), note)
-    report = PlacementReport("optimized", objective, len(free), naive_score, chosen_score, seconds)
+    report = PlacementReport(
+        "optimized", objective, len(free), naive_score, chosen_score, seconds,
+        solver_log=tuple(solver_log),
+    )  # fmt: skip
     return Placement(devices=devices, method="optimized", notes=notes), report
 
+
+_LP_STATUS = {
+    pywraplp.Solver.OPTIMAL: "OPTIMAL",
+    pywraplp.Solver.FEASIBLE: "FEASIBLE",
+    pywraplp.Solver.INFEASIBLE: "INFEASIBLE",
+    pywraplp.Solver.UNBOUNDED: "UNBOUNDED",
+    pywraplp.Solver.ABNORMAL: "ABNORMAL",
+    pywraplp.Solver.NOT_SOLVED: "NOT_SOLVED",
+}
+"""GLOP's statuses by name."""
 
 _NEAREST = 24
 """Candidate racks a free device is first placed among: its cheapest ones (a rail
@@ -546,13 +574,16 @@ def _solve_stage(
     seed: int,
     loads: list[np.ndarray] | None = None,
     spare: np.ndarray | None = None,
+    log: list[str] | None = None,
 ) -> dict[str, str] | None:
     """Assign ``devs`` to racks minimising the summed cost rows; None if it fails.
+    Every solver run appends its status to ``log``.
 
     With ``loads`` (per device, its segment loads from each candidate) and ``spare``
     (per segment), segments the stage could overfill get a soft capacity row: a linear
     program (GLOP) spreads the devices fractionally within them, then CP-SAT rounds it,
     each (class, rack) count between the LP's rounded down and up, overflow priced."""
+    log = [] if log is None else log
     classes: dict[tuple[object, ...], list[int]] = {}
     for k, d in enumerate(devs):
         key: tuple[object, ...] = (
@@ -572,17 +603,17 @@ def _solve_stage(
         cap_rows = _capacity_rows(classes, loads, spare)
         lp = None
         if cap_rows:
-            lp = _spread_lp(devs, cands, rows, classes, racks, room_u, room_w, cap_rows)
+            lp = _spread_lp(devs, cands, rows, classes, racks, room_u, room_w, cap_rows, log)
         if lp is not None:
             got = _transport_cpsat(
-                devs, cands, rows, classes, racks, room_u, room_w, naive, threads, seed,
+                devs, cands, rows, classes, racks, room_u, room_w, naive, threads, seed, log,
                 lp, cap_rows,
             )  # fmt: skip
     if got is None and one_size:
-        got = _transport_mcf(devs, cands, rows, classes, racks, room_u, room_w)
+        got = _transport_mcf(devs, cands, rows, classes, racks, room_u, room_w, log)
     elif got is None:
         got = _transport_cpsat(
-            devs, cands, rows, classes, racks, room_u, room_w, naive, threads, seed
+            devs, cands, rows, classes, racks, room_u, room_w, naive, threads, seed, log
         )
     if got is None:
         return None
@@ -599,7 +630,7 @@ def _solve_stage(
 
 
 def _spread_lp(  # type: ignore[no-untyped-def]
-    devs, cands, rows, classes, racks, room_u, room_w, cap_rows
+    devs, cands, rows, classes, racks, room_u, room_w, cap_rows, log
 ) -> dict[tuple[int, str], tuple[int, int]] | None:
     """The stage as a linear program with soft capacity rows (overflow priced above any
     device's cost, costs scaled to at most 1); per (class, rack) the LP's count rounded
@@ -636,7 +667,9 @@ def _spread_lp(  # type: ignore[no-untyped-def]
                 if t[j]:
                     row.SetCoefficient(x[c, r], float(t[j]))
     objective.SetMinimization()
-    if solver.Solve() != pywraplp.Solver.OPTIMAL:
+    status = solver.Solve()
+    log.append(f"GLOP {_LP_STATUS.get(status, str(status))}")
+    if status != pywraplp.Solver.OPTIMAL:
         return None
     out = {}
     for k, v in x.items():
@@ -645,7 +678,7 @@ def _spread_lp(  # type: ignore[no-untyped-def]
     return out
 
 
-def _transport_mcf(devs, cands, rows, classes, racks, room_u, room_w):  # type: ignore[no-untyped-def]
+def _transport_mcf(devs, cands, rows, classes, racks, room_u, room_w, log):  # type: ignore[no-untyped-def]
     d0 = devs[0]
     h, p = d0.height_u, d0.power_w
     slots = {
@@ -671,7 +704,9 @@ def _transport_mcf(devs, cands, rows, classes, racks, room_u, room_w):  # type: 
     for c, key in enumerate(keys):
         smcf.set_node_supply(c, len(classes[key]))
     smcf.set_node_supply(sink, -len(devs))
-    if smcf.solve() != smcf.OPTIMAL:
+    status = smcf.solve()
+    log.append("min-cost flow " + ("OPTIMAL" if status == smcf.OPTIMAL else f"status {status}"))
+    if status != smcf.OPTIMAL:
         return None
     return {(c, r): smcf.flow(a) for a, c, r in arcs if smcf.flow(a) > 0}
 
@@ -696,7 +731,7 @@ def _capacity_rows(
 
 
 def _transport_cpsat(
-    devs, cands, rows, classes, racks, room_u, room_w, naive, threads, seed,
+    devs, cands, rows, classes, racks, room_u, room_w, naive, threads, seed, log,
     bounds=None, cap_rows=None,
 ):  # type: ignore[no-untyped-def]  # fmt: skip
     model = cp_model.CpModel()
@@ -742,6 +777,7 @@ def _transport_cpsat(
     solver.parameters.random_seed = seed
     solver.parameters.max_deterministic_time = 10.0
     status = solver.solve(model)
+    log.append(f"CP-SAT {solver.status_name(status)}")
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None
     return {k: int(solver.value(v)) for k, v in x.items() if solver.value(v) > 0}

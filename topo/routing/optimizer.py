@@ -300,9 +300,11 @@ def _route(
         if over.any():
             method_name = "column-generation"
             fixed_m = float(pb.sp[pb.routable & (pb.area <= 0)].sum()) / 1000
-            pieces, best_pi, length_pi, iterations, hit_clock, lp_note = _optimize(
+            relaxed = _optimize(
                 fg, pb, sinks_of, fixed_load, fixed_m, pieces, effort, options, t0, say
             )
+            pieces, best_pi, length_pi = relaxed.pieces, relaxed.prices, relaxed.length_prices
+            iterations, hit_clock, lp_note = relaxed.rounds, relaxed.hit_clock, relaxed.notes
             notes.extend(lp_note)
             if length_pi is not None:  # the cost LP's prices are dollars per mm²
                 scale = repair_price_scale(pb)
@@ -508,6 +510,27 @@ def _changed_media(
     return {demands[i].link: float(actual[i]) for i in np.nonzero(moved)[0].tolist()}
 
 
+@dataclass(frozen=True)
+class _Relaxed:
+    """What column generation and rounding found.
+
+    Attributes:
+        pieces: every group's cables split over its trees, rounded to whole cables.
+        prices: the best tray prices (LP duals) found, per segment.
+        length_prices: prices of a length LP over the same trees (objective cost only).
+        rounds: column-generation rounds run.
+        hit_clock: the wall-clock safety net stopped it.
+        notes: what a user should know of the solve.
+    """
+
+    pieces: list[Pieces]
+    prices: np.ndarray
+    length_prices: np.ndarray | None
+    rounds: int
+    hit_clock: bool
+    notes: list[str]
+
+
 def _optimize(
     fg: FlowGraph,
     pb: Problem,
@@ -519,9 +542,8 @@ def _optimize(
     options: RouteOptions,
     t0: float,
     say: Callable[[str], None],
-) -> tuple[list[Pieces], np.ndarray, np.ndarray | None, int, bool, list[str]]:
-    """Column generation, then rounding; returns pieces, best prices, the prices of a
-    length LP over the same trees (objective cost only), rounds, clock hit."""
+) -> _Relaxed:
+    """Column generation, then rounding (see :class:`_Relaxed` for what it returns)."""
     cap = fg.capacity
     n = fg.n
     lp_groups = [g for g in range(len(pb.group_src)) if sinks_of[g]]
@@ -680,7 +702,7 @@ def _optimize(
     if tc is not None:
         best_pi = sol.pi.copy()  # no per-round bound: the final LP's prices
         length_pi = length_prices(master, tree_m)
-    return out, best_pi, length_pi, rounds, hit_clock, notes
+    return _Relaxed(out, best_pi, length_pi, rounds, hit_clock, notes)
 
 
 def _routes(

@@ -176,3 +176,29 @@ def test_large_fabric_routes_the_blind_placement_on_shortest_routes_first(monkey
     assert pl["rounds"] == 2
     assert pl["max_tray_fill_before"] == round(32 * AOC_AREA / 500, 4)
     assert pl["max_tray_fill_after"] == round(16 * AOC_AREA / 500, 4)
+
+
+def test_every_placement_solve_is_recorded_and_a_failure_is_a_note(monkeypatch):
+    import topo.placement.optimize as opt
+
+    fl = row_with_two_ends(0.01)
+    fab = fabric(LEAVES, spines=2)
+    cat = aoc_catalog()
+    naive = place_devices(fab, fl, cat)
+    graph = pathways_from_floor(fl)
+    options = PlacementOptions(objective="length")
+    _, report = optimize_placement(fab, fl, graph, cat, naive, options=options)
+    assert report is not None and report.solver_log
+    assert all("OPTIMAL" in line for line in report.solver_log), report.solver_log
+
+    def refuse(*args, **_kw):
+        args[-1].append("min-cost flow status 2")  # the log is the last argument
+        return None
+
+    monkeypatch.setattr(opt, "_transport_mcf", refuse)
+    monkeypatch.setattr(opt, "_transport_cpsat", lambda *a, **k: refuse(*a[:11]))
+    placed, report = optimize_placement(fab, fl, graph, cat, naive, options=options)
+    assert report is not None and report.method == "naive"
+    assert placed.devices == naive.devices
+    assert any("found no assignment" in n and "status 2" in n for n in placed.notes)
+    assert any("status 2" in line for line in report.solver_log)
