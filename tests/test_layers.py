@@ -50,7 +50,7 @@ def test_serve_and_view_come_from_the_api_entry_points():
 # package on its own level (fabric and routing know nothing of each other).
 LEVELS: tuple[tuple[str, ...], ...] = (
     ("layouts",),
-    ("topo.errors", "topo.model"),
+    ("topo.errors", "topo.model", "topo.summary"),
     ("topo.catalog",),
     ("topo.scenario", "topo.media"),
     ("topo.cables",),
@@ -59,6 +59,7 @@ LEVELS: tuple[tuple[str, ...], ...] = (
     ("topo.placement",),
     ("topo.plan",),
     ("topo.outputs",),
+    ("topo.brownfield",),
     ("topo.planner",),
     ("topo",),
     ("topo.batch",),
