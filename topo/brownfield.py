@@ -12,9 +12,10 @@ that folder says is installed; ``options.rewire`` says how much may change:
   kept cables' cross-sections (:func:`reduced_pathways`), then the kept cables are merged
   back (:func:`merge_cables`), so tray fill counts every cable. New cables are numbered
   after the highest installed id. Installed cables no target link needs are removed.
-- ``none``: as ``minimal``, but no installed cable is touched: one that is not a target
-  link stays (its link is added to the plan) and a target link that needs one of its
-  ports is not built; each such link is reported as a diagnostic.
+- ``none``: as ``minimal``, but no installed cable between devices the target keeps is
+  touched: one that is not a target link stays (its link is added to the plan) and a
+  target link that needs one of its ports is not built; each such link is reported as a
+  diagnostic. Cables of removed devices go with them.
 - ``free``: the target is planned from scratch; a new cable with the ends of an installed
   one takes its id (``keep`` if nothing physical changed, else ``reroute``), and the
   whole difference is reported.

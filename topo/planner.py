@@ -81,14 +81,19 @@ def _catalog(scenario: Scenario) -> Catalog:
 def validate_scenario(scenario: Scenario) -> list[Problem]:
     """Every problem found in a scenario without routing it; empty when it can be planned.
 
-    Checks the floor geometry, then (if the floor is sound) the catalog references, the
-    fabric intent and whether the racks can hold the devices.
+    Checks the floor geometry, then (if the floor is sound) the installed plan it builds
+    on, the catalog references, the fabric intent and whether the racks can hold the
+    devices.
     """
     try:
         floor = floor_of(scenario)
     except TopoError as exc:
         return list(exc.problems)
     problems = [p for p in validate_floor(floor)]
+    try:
+        load_installed(scenario)
+    except TopoError as exc:
+        problems.extend(exc.problems)
     try:
         catalog = _catalog(scenario)
         fabric, _ = _fabric_and_placement(scenario, floor, catalog)

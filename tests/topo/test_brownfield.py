@@ -262,3 +262,4 @@ def test_existing_needs_a_folder_read_from_the_scenario_file(tmp_path):
         resolve_existing(scenario, base_dir=tmp_path, allow_paths=True)
     with pytest.raises(ScenarioError, match="was not found"):
         topo.plan(scenario)
+    assert "existing" in [p.location for p in topo.validate_scenario(scenario)]
