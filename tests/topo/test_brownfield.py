@@ -263,3 +263,7 @@ def test_existing_needs_a_folder_read_from_the_scenario_file(tmp_path):
     with pytest.raises(ScenarioError, match="was not found"):
         topo.plan(scenario)
     assert "existing" in [p.location for p in topo.validate_scenario(scenario)]
+
+
+def test_a_plan_on_an_installed_one_is_reproducible(gen2_plan):
+    assert render_plan(topo.plan(topo.load_scenario(GEN2))) == render_plan(gen2_plan)
