@@ -11,11 +11,15 @@ that folder says is installed; ``options.rewire`` says how much may change:
   routed again: the other links are routed on trays whose capacity is reduced by the
   kept cables' cross-sections (:func:`reduced_pathways`), then the kept cables are merged
   back (:func:`merge_cables`), so tray fill counts every cable. New cables are numbered
-  after the highest installed id. Installed cables no target link needs are removed.
+  after the highest installed id. Installed cables no target link needs are removed. A
+  breakout assembly (the legs of one cage: one cable) that gains legs is planned again
+  as a whole, its installed legs keeping their ids (``keep`` if nothing changed, else
+  ``reroute``), so all its legs share one media and stock length.
 - ``none``: as ``minimal``, but no installed cable between devices the target keeps is
   touched: one that is not a target link stays (its link is added to the plan) and a
-  target link that needs one of its ports is not built; each such link is reported as a
-  diagnostic. Cables of removed devices go with them.
+  target link that needs one of its ports, or a new leg of an installed breakout
+  assembly, is not built; each such link is reported as a diagnostic. Cables of removed
+  devices go with them.
 - ``free``: the target is planned from scratch; a new cable with the ends of an installed
   one takes its id (``keep`` if nothing physical changed, else ``reroute``), and the
   whole difference is reported.
@@ -37,7 +41,7 @@ from dataclasses import dataclass
 
 from layouts.model import Floor
 from layouts.pathways import PathwayGraph, compact_route
-from topo.cables import Cable
+from topo.cables import Cable, breakout_assemblies
 from topo.errors import Problem, ScenarioError
 from topo.model import Device, Endpoint, Fabric, Link
 from topo.outputs.read import read_plan
@@ -177,6 +181,21 @@ def reuse_cables(
         kept[link.id] = dataclasses.replace(
             c, link=link.id, segments=_segments_on(graph, installed.plan, c)
         )
+    # a breakout assembly is one cable: one that gains legs is pulled again as a whole
+    # (minimal), or its new legs wait (none)
+    split: dict[int, list[Link]] = {}
+    for link, root in zip(fabric.links, breakout_assemblies(fabric.links), strict=True):
+        if root >= 0:
+            split.setdefault(root, []).append(link)
+    waiting: dict[str, Cable] = {}
+    for legs in split.values():
+        held = [kept[leg.id] for leg in legs if leg.id in kept]
+        if held and len(held) < len(legs):
+            for leg in legs:
+                if installed.rewire == "none" and leg.id not in kept:
+                    waiting[leg.id] = held[0]
+                elif installed.rewire != "none":
+                    kept.pop(leg.id, None)
     if installed.rewire != "none":
         return Reuse(fabric, kept, ())
     # none: installed cables no target link needs stay; a link needing their ports waits
@@ -186,6 +205,18 @@ def reuse_cables(
     links: list[Link] = []
     problems: list[Problem] = []
     for link in fabric.links:
+        if link.id in waiting:
+            c = waiting[link.id]
+            problems.append(
+                Problem(
+                    f"links.{link.id}",
+                    f"link {link.id!r} is a new leg of the installed breakout assembly of "
+                    f"cable {c.id!r} ({c.label}); rewire 'none' leaves installed cables: "
+                    "not built",
+                    c.id,
+                )
+            )
+            continue
         if link.id not in kept:
             blocker = next((held[e] for e in sorted(_link_ends(link)) if e in held), None)
             if blocker is not None:

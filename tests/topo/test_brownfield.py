@@ -267,3 +267,40 @@ def test_existing_needs_a_folder_read_from_the_scenario_file(tmp_path):
 
 def test_a_plan_on_an_installed_one_is_reproducible(gen2_plan):
     assert render_plan(topo.plan(topo.load_scenario(GEN2))) == render_plan(gen2_plan)
+
+
+def test_a_breakout_assembly_that_gains_legs_is_one_cable_again(gen1, tmp_path):
+    """With 4 spines, generation 1's last breakout cage of each spine has 2 of its 4
+    legs used; generation 2 adds the other two: the assembly is planned again as a whole
+    (its installed legs keep their ids), under none its new legs wait."""
+    fabric = gen1.fabric.model_copy(
+        update={"spine": gen1.fabric.spine.model_copy(update={"count": 4})}
+    )
+    first = topo.plan(gen1.model_copy(update={"fabric": fabric}))
+    write_plan(first, tmp_path)
+    gen2 = topo.load_scenario(GEN2)
+    gen2 = gen2.model_copy(update={"fabric": fabric})
+    plan = topo.plan(_on(gen2, tmp_path))
+    changes = plan.changes
+    assert changes is not None
+    rerouted = {c.cable_id for c in changes.cables if c.action == "reroute"}
+    assert rerouted and all(
+        "." in c.a_port + c.b_port for c in changes.cables if c.cable_id in rerouted
+    )
+    # every cage's legs share one media and stock length
+    cages: dict[tuple[str, str], set[tuple[str, int]]] = defaultdict(set)
+    for c in plan.cables:
+        for device, port in ((c.a_device, c.a_port), (c.b_device, c.b_port)):
+            if "." in port:
+                cages[(device, port.split(".")[0])].add((c.media, c.stock_mm))
+    assert cages and all(len(v) == 1 for v in cages.values())
+    # the other installed cables are kept byte for byte
+    before = _rows((tmp_path / "cables.csv").read_bytes())
+    after = {r["cable_id"]: r for r in _rows(render_plan(plan)["cables.csv"])}
+    for r in before:
+        if r["cable_id"] not in rerouted:
+            assert after[r["cable_id"]] == r
+    none = topo.plan(_on(gen2, tmp_path, rewire="none"))
+    waiting = [p for p in none.diagnostics if "breakout assembly" in p.message]
+    assert len(waiting) == len(rerouted)
+    assert none.summary["changes"]["reroute"] == 0
