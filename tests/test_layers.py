@@ -59,6 +59,7 @@ LEVELS: tuple[tuple[str, ...], ...] = (
     ("topo.placement",),
     ("topo.plan",),
     ("topo.outputs",),
+    ("topo.brownfield",),
     ("topo.planner",),
     ("topo",),
     ("topo.batch",),

@@ -334,6 +334,10 @@ def _budget_rows(s: dict[str, object]) -> list[tuple[str, str]]:
         if sourcing.get("min_domestic_share") is not None:
             text += f" (minimum {sourcing['min_domestic_share']:.0%})"
         out.append(("domestic share", text))
+    changes = s.get("changes")
+    if isinstance(changes, dict):
+        counts = ", ".join(f"{k} {changes[k]}" for k in ("keep", "add", "remove", "reroute"))
+        out.append(("changes", f"{counts} (on {changes['relative_to']})"))
     return out
 
 

@@ -28,7 +28,70 @@ from topo.scenario import Scenario
 from topo.sourcing import BomItem, bom_items, sourcing_diagnostics, sourcing_summary
 from topo.summary import PlanSummary
 
-__all__ = ["TRAY_WIDTHS_MM", "Plan", "SegmentFill", "tray_fill", "widening_problems"]
+__all__ = [
+    "CHANGE_ACTIONS",
+    "TRAY_WIDTHS_MM",
+    "CableChange",
+    "Changes",
+    "Plan",
+    "SegmentFill",
+    "tray_fill",
+    "widening_problems",
+]
+
+CHANGE_ACTIONS = ("keep", "add", "remove", "reroute")
+"""What happens to a cable of either plan when a plan builds on an installed one."""
+
+
+@dataclass(frozen=True, slots=True)
+class CableChange:
+    """One cable of the installed plan or of the new one, and what happens to it.
+
+    Attributes:
+        action: ``keep`` (installed, stays as it is), ``add`` (new cable), ``remove``
+            (installed, taken out), ``reroute`` (installed ends, new route or media).
+        phase: work phase: 0 nothing to do (kept), 1 removal, 2 pull (then terminate).
+        route: tray route as ``cables.csv`` writes it (the new plan's, the installed one's
+            for a removal).
+        tray_run: the first tray of the route ('' inside one rack).
+        row: the row of the A-end rack.
+    """
+
+    cable_id: str
+    action: str
+    phase: int
+    label: str
+    a_rack: str
+    a_u: int
+    a_device: str
+    a_port: str
+    b_rack: str
+    b_u: int
+    b_device: str
+    b_port: str
+    media: str
+    stock_mm: int
+    tray_run: str
+    row: str
+    route: str
+
+
+@dataclass(frozen=True, slots=True)
+class Changes:
+    """How a plan differs from the installed plan it builds on.
+
+    Attributes:
+        relative_to: the installed plan's scenario name.
+        cables: every cable of either plan, sorted by cable id.
+    """
+
+    relative_to: str
+    cables: tuple[CableChange, ...]
+
+    def counts(self) -> dict[str, int]:
+        """Cables by action, every action named."""
+        by = Counter(c.action for c in self.cables)
+        return {a: by.get(a, 0) for a in CHANGE_ACTIONS}
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +173,7 @@ class Plan:
     lower_bound_cost_cents: int = 0
     placement_report: PlacementReport | None = None
     shared_segments: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    changes: Changes | None = None
 
     @cached_property
     def total_length_mm(self) -> int:
@@ -200,6 +264,11 @@ class Plan:
             **(
                 {"sourcing": sourcing}
                 if (sourcing := sourcing_summary(self.scenario.options.sourcing, self.bom))
+                else {}
+            ),
+            **(
+                {"changes": {**self.changes.counts(), "relative_to": self.changes.relative_to}}
+                if self.changes is not None
                 else {}
             ),
         }

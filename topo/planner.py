@@ -62,6 +62,15 @@ from layouts.errors import TopoError
 from layouts.model import Floor
 from layouts.pathways import PathwayGraph, pathways_from_floor
 from layouts.validate import validate_floor
+from topo.brownfield import (
+    Installed,
+    cable_changes,
+    load_installed,
+    merge_cables,
+    pin_devices,
+    reduced_pathways,
+    reuse_cables,
+)
 from topo.cables import Cable, breakout_assemblies, breakout_lengths, make_cables
 from topo.catalog import Catalog, builtin_catalog, merge_catalog
 from topo.errors import LayoutError, Problem
@@ -96,14 +105,19 @@ def _catalog(scenario: Scenario) -> Catalog:
 def validate_scenario(scenario: Scenario) -> list[Problem]:
     """Every problem found in a scenario without routing it; empty when it can be planned.
 
-    Checks the floor geometry, then (if the floor is sound) the catalog references, the
-    fabric intent and whether the racks can hold the devices.
+    Checks the floor geometry, then (if the floor is sound) the installed plan it builds
+    on, the catalog references, the fabric intent and whether the racks can hold the
+    devices.
     """
     try:
         floor = floor_of(scenario)
     except TopoError as exc:
         return list(exc.problems)
     problems = [p for p in validate_floor(floor)]
+    try:
+        load_installed(scenario)
+    except TopoError as exc:
+        problems.extend(exc.problems)
     try:
         catalog = _catalog(scenario)
         fabric, _ = _fabric_and_placement(scenario, floor, catalog)
@@ -150,11 +164,16 @@ def _place_switches(
 
 
 def _data_fabric(
-    scenario: Scenario, floor: Floor, catalog: Catalog, say: Progress = lambda _msg: None
+    scenario: Scenario,
+    floor: Floor,
+    catalog: Catalog,
+    say: Progress = lambda _msg: None,
+    installed: Installed | None = None,
 ) -> tuple[Fabric, Placement, int]:
-    """Build the data networks and place their devices naively; also returns the units
-    kept free at the top of every rack for management switches."""
-    fabric = build_network(scenario, floor, catalog)
+    """Build the data networks and place their devices naively (installed devices where
+    they are); also returns the units kept free at the top of every rack for management
+    switches."""
+    fabric = pin_devices(build_network(scenario, floor, catalog), installed)
     say("placing devices")
     # keep the top unit of every rack free for its management switch(es)
     reserve = sum(
@@ -173,12 +192,14 @@ def _with_management(
     floor: Floor,
     catalog: Catalog,
     say: Progress = lambda _msg: None,
+    installed: Installed | None = None,
 ) -> tuple[Fabric, Placement]:
     """Add the management networks, their switches placed around the devices already
-    placed."""
+    placed (installed ones where they are)."""
     full = add_management(scenario, fabric, placement.devices, floor, catalog)
     if full is fabric:
         return fabric, placement
+    full = pin_devices(full, installed)
     say("placing management switches")
     again = place_devices(full, floor, catalog, spine_racks=_spine_racks(scenario))
     return full, Placement(again.devices, placement.method, placement.notes + again.notes)
@@ -217,12 +238,22 @@ def plan(scenario: Scenario, *, progress: Progress | None = None) -> Plan:
     if floor_problems:
         raise LayoutError(floor_problems)
     catalog = _catalog(scenario)
+    installed = load_installed(scenario)
     say("building pathways")
     graph = pathways_from_floor(floor)
     say("building fabric")
-    fabric, naive, reserve = _data_fabric(scenario, floor, catalog, say)
+    fabric, naive, reserve = _data_fabric(scenario, floor, catalog, say, installed)
     return _place_and_route(
-        scenario, floor, catalog, graph, fabric, naive, say, reserve_u=reserve, manage=True
+        scenario,
+        floor,
+        catalog,
+        graph,
+        fabric,
+        naive,
+        say,
+        reserve_u=reserve,
+        manage=True,
+        installed=installed,
     )
 
 
@@ -266,6 +297,7 @@ def _place_and_route(
     *,
     reserve_u: int = 0,
     manage: bool = False,
+    installed: Installed | None = None,
 ) -> Plan:
     """Place the free switches and route, re-placing them under the router's tray prices
     while the trays overflow or are priced (see the module docstring); the best plan."""
@@ -281,9 +313,11 @@ def _place_and_route(
     ) -> tuple[Plan, TrayPrices]:
         full, placed = fabric, placement
         if manage:
-            full, placed = _with_management(scenario, fabric, placement, floor, catalog, tell)
+            full, placed = _with_management(
+                scenario, fabric, placement, floor, catalog, tell, installed
+            )
         return _route_and_finish(
-            scenario, floor, catalog, graph, full, placed, report, tell, routing
+            scenario, floor, catalog, graph, full, placed, report, tell, routing, installed
         )
 
     # a large fabric's placements are first routed on their shortest routes: if those
@@ -590,16 +624,26 @@ def _route_and_finish(
     report: PlacementReport | None,
     say: Progress,
     routing: Literal["optimize", "shortest"] | None = None,
+    installed: Installed | None = None,
 ) -> tuple[Plan, TrayPrices]:
     """Route, choose media, compute fill and bounds, and assemble the plan; also the
     router's tray prices (mm per mm²) with the cross-section it assumed by link speed.
-    ``routing`` overrides the scenario's routing method."""
+    ``routing`` overrides the scenario's routing method.
+
+    On an installed plan, the installed cables kept are not routed: the other links are
+    routed on trays less the kept cables' cross-sections, and the kept cables are merged
+    back (:mod:`topo.brownfield`)."""
     options = scenario.options
     method = routing or options.routing
     devices = placement.device_index()
+    reuse = reuse_cables(fabric, devices, graph, installed)
+    fabric, kept = reuse.fabric, reuse.kept
+    full_graph = graph
+    graph = reduced_pathways(graph, list(kept.values()), {m.id: m.area_mm2 for m in catalog.media})
+    todo = replace(fabric, links=tuple(link for link in fabric.links if link.id not in kept))
 
     say("routing cables")
-    demands = _demands(fabric, devices, floor, options.dress_m)
+    demands = _demands(todo, devices, floor, options.dress_m)
     slack = None if options.slack_m is None else round(options.slack_m * 1000)
     tables = {
         speed: media_table(catalog.media_for(speed), slack)
@@ -615,7 +659,9 @@ def _route_and_finish(
     result = route_cables(graph, demands, tables, options=route_opts, method=method, progress=say)
 
     say("choosing media and lengths")
-    cables, problems = _cables(fabric, devices, floor, result, catalog, options)
+    cables, problems = _cables(
+        fabric, todo, devices, floor, result, catalog, options, installed, kept
+    )
     area_of = {m.id: m.area_mm2 for m in catalog.media}
     # the router estimated each cable's cross-section from its shortest route; if the
     # media finally chosen differ and a tray overflows because of it, route once more
@@ -626,7 +672,7 @@ def _route_and_finish(
         for c in cables
         if c.media and c.link in est and abs(area_of[c.media] - est[c.link]) > 1e-9
     }
-    fills = tray_fill(graph, cables, area_of)
+    fills = tray_fill(full_graph, cables, area_of)
     # (not if the routes overflow with the router's own cross-sections: a re-route would
     # not make them fit, only take as long again)
     fitted = result.solver.status in ("OPTIMAL", "FEASIBLE")
@@ -641,8 +687,10 @@ def _route_and_finish(
             area_override=changed,
             progress=say,
         )
-        cables, problems = _cables(fabric, devices, floor, result, catalog, options)
-        fills = tray_fill(graph, cables, area_of)
+        cables, problems = _cables(
+            fabric, todo, devices, floor, result, catalog, options, installed, kept
+        )
+        fills = tray_fill(full_graph, cables, area_of)
 
     say("computing bounds")
     length_lb, cost_lb = _bounds(
@@ -660,18 +708,21 @@ def _route_and_finish(
         scenario=scenario.model_copy(update={"floor": floor}),
         floor=floor,
         catalog=catalog,
-        pathways=graph,
+        pathways=full_graph,
         fabric=fabric,
         placement=placement,
         cables=cables,
         fills=fills,
         solver=solver,
         lower_bound_mm=length_lb,
-        problems=problems,
+        problems=problems + reuse.problems,
         notes=fabric.notes + placement.notes + solver.notes,
         lower_bound_cost_cents=cost_lb,
         placement_report=report,
         shared_segments=result.shared,
+        changes=(
+            None if installed is None else cable_changes(full_graph, floor, cables, installed)
+        ),
     )
     return plan_, TrayPrices(prices, areas)
 
@@ -717,14 +768,19 @@ def _demands(
 
 def _cables(
     fabric: Fabric,
+    todo: Fabric,
     devices: dict[str, Device],
     floor: Floor,
     result: RoutingResult,
     catalog: Catalog,
     options: Options,
+    installed: Installed | None = None,
+    kept: dict[str, Cable] | None = None,
 ) -> tuple[tuple[Cable, ...], tuple[Problem, ...]]:
-    return make_cables(
-        fabric.links,
+    """The cables of ``todo``'s links, with the kept installed cables merged back in
+    ``fabric``'s link order (new ones numbered after the installed ones)."""
+    cables, problems = make_cables(
+        todo.links,
         devices,
         floor,
         result.routes,
@@ -733,6 +789,9 @@ def _cables(
         dress_m=options.dress_m,
         label_room=options.label_room,
     )
+    if installed is None:
+        return cables, problems
+    return merge_cables(fabric.links, cables, kept or {}, installed), problems
 
 
 def _bounds(

@@ -39,6 +39,7 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    PrivateAttr,
     StrictInt,
     Tag,
     ValidationError,
@@ -69,9 +70,11 @@ __all__ = [
     "SpineIntent",
     "SpineLeafIntent",
     "check_scenario_size",
+    "existing_folder",
     "floor_of",
     "load_scenario",
     "parse_scenario",
+    "resolve_existing",
     "resolve_floor",
 ]
 
@@ -384,6 +387,13 @@ class Options(_Frozen):
         description="Start every cable label with the room (the floor's name): "
         "DH1.B07-42:17/DH1.A01-40:03, so two halls' labels never collide.",
     )
+    rewire: Literal["minimal", "none", "free"] = Field(
+        "minimal",
+        description="With `existing`: 'minimal' keeps every installed device and every "
+        "installed cable the plan still needs; 'none' also never moves an installed cable "
+        "(a link that needs its port is reported, not built); 'free' plans from scratch "
+        "and reports the difference.",
+    )
 
 
 class Scenario(_Frozen):
@@ -407,6 +417,14 @@ class Scenario(_Frozen):
     )
     catalog: CatalogOverrides | None = None
     options: Options = Options()
+    existing: str | None = Field(
+        None,
+        min_length=1,
+        description="A plan folder written by `topo plan`: what is installed. The plan "
+        "builds on it (see `options.rewire`); a relative path is read from the scenario "
+        "file's folder.",
+    )
+    _existing_dir: Path | None = PrivateAttr(None)
 
     @model_validator(mode="after")
     def _one_way_to_give_fabrics(self) -> Scenario:
@@ -503,7 +521,8 @@ def load_scenario(path: str | Path) -> Scenario:
     text = read_limited_text(p, what="scenario file")
     data = read_data(text, str(p))
     scenario = parse_scenario(data)
-    return resolve_floor(scenario, base_dir=p.parent, allow_paths=True)
+    resolved = resolve_floor(scenario, base_dir=p.parent, allow_paths=True)
+    return resolve_existing(resolved, base_dir=p.parent, allow_paths=True)
 
 
 def _looks_like_path(ref: str) -> bool:
@@ -547,6 +566,51 @@ def resolve_floor(
     resolved = scenario.model_copy(update={"floor": floor})
     check_scenario_size(resolved)
     return resolved
+
+
+def resolve_existing(
+    scenario: Scenario, *, base_dir: str | Path | None = None, allow_paths: bool = False
+) -> Scenario:
+    """The scenario with the folder of its installed plan (``existing``) found.
+
+    The scenario keeps ``existing`` as written (so the ``scenario.yaml`` of its plan is
+    the same wherever it is planned); :func:`existing_folder` gives the folder found.
+
+    Args:
+        base_dir: where a relative ``existing`` path is read from.
+        allow_paths: whether a plan folder may be opened (the CLI allows it; the HTTP API
+            never does).
+
+    Raises:
+        ScenarioError: a path where paths are not allowed, or no such folder.
+    """
+    ref = scenario.existing
+    if ref is None:
+        return scenario
+    if not allow_paths:
+        raise ScenarioError(
+            Problem(
+                "existing",
+                f"existing {ref!r} is a file path; only `topo plan` reads installed plans",
+                ref,
+            )
+        )
+    path = Path(ref)
+    if not path.is_absolute() and base_dir is not None:
+        path = Path(base_dir) / path
+    if not path.is_dir():
+        raise ScenarioError(
+            Problem("existing", f"existing plan folder {str(path)!r} is not a folder", ref)
+        )
+    resolved = scenario.model_copy()
+    resolved._existing_dir = path
+    return resolved
+
+
+def existing_folder(scenario: Scenario) -> Path | None:
+    """The folder of the scenario's installed plan, once :func:`resolve_existing` found
+    it; None when the scenario names none or it was not resolved."""
+    return scenario._existing_dir
 
 
 def floor_of(scenario: Scenario) -> Floor:

@@ -17,6 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
+    "ChangesSummary",
     "FabricSummary",
     "HallPower",
     "PlacementSummary",
@@ -147,6 +148,16 @@ class SourcingSummary(_Record):
     domestic_short_usd: float | None = _absent()
 
 
+class ChangesSummary(_Record):
+    """Cables by what happens to them, against the installed plan the plan builds on."""
+
+    keep: int
+    add: int
+    remove: int
+    reroute: int
+    relative_to: str = Field(description="the installed plan's scenario name")
+
+
 class PlanSummary(_Record):
     """``plan.json``'s ``summary``: the figures other tools rely on."""
 
@@ -175,6 +186,9 @@ class PlanSummary(_Record):
     placement: PlacementSummary
     power: HallPower
     sourcing: SourcingSummary | None = _absent()
+    changes: ChangesSummary | None = _absent(
+        "cables by action against the installed plan (scenarios with `existing`)"
+    )
 
     def to_json(self) -> dict[str, Any]:
         """The summary exactly as ``plan.json`` writes it."""

@@ -32,7 +32,7 @@ from topo.errors import Problem, TopoError
 from topo.outputs.exports import OUTPUT_FILES
 from topo.outputs.formats import FORMATS, zip_files
 from topo.outputs.read import PLAN_FILES
-from topo.scenario import resolve_floor
+from topo.scenario import resolve_existing, resolve_floor
 
 __all__ = ["DOWNLOADS", "plan_public", "router"]
 
@@ -147,6 +147,7 @@ def create_plan(
             return plan_public(prior)
     # an unknown layout or a file path is a 422 at once, before anything is stored
     resolve_floor(scenario, allow_paths=False)
+    resolve_existing(scenario, allow_paths=False)  # an installed plan folder, likewise
     record = store.create(
         name=scenario.name, digest=digest, scenario=data, topo_version=topo.__version__
     )

@@ -83,6 +83,14 @@ def test_a_scenario_may_only_name_shipped_layouts(client, scenario_yaml, floor, 
     assert message in problem["message"]
 
 
+def test_a_scenario_may_not_name_an_installed_plan_folder(client, scenario_yaml):
+    r = client.post("/v1/plans", content=scenario_yaml + b"existing: gen1-plan/\n", headers=YAML)
+    assert r.status_code == 422
+    (problem,) = r.json()["problems"]
+    assert problem["location"] == "existing"
+    assert problem["value"] == "gen1-plan/"
+
+
 def test_bad_query_parameters_are_422_located(client):
     r = client.get("/v1/plans?limit=0&offset=-1")
     assert r.status_code == 422

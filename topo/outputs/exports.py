@@ -35,17 +35,23 @@ __all__ = [
     "BOM_BY_ORIGIN_COLUMNS",
     "BOM_COLUMNS",
     "CABLES_COLUMNS",
+    "CHANGES_COLUMNS",
+    "CHANGE_FILES",
     "OUTPUT_FILES",
     "PLAN_FORMAT",
     "TRAYS_COLUMNS",
+    "WORK_ORDERS_COLUMNS",
     "csv_text",
     "format_decimal",
+    "output_files",
     "plan_to_bom_by_origin_csv",
     "plan_to_bom_csv",
     "plan_to_cables_csv",
+    "plan_to_changes_csv",
     "plan_to_json",
     "plan_to_scenario_yaml",
     "plan_to_trays_csv",
+    "plan_to_work_orders_csv",
     "render_plan",
     "spreadsheet_safe",
     "write_plan",
@@ -377,6 +383,75 @@ def plan_to_scenario_yaml(plan: Plan) -> str:
     return "".join(parts)
 
 
+CHANGES_COLUMNS = (
+    "cable_id",  # the installed id for keep, remove, reroute; new ids after the highest
+    "action",  # keep | add | remove | reroute
+    "phase",  # 0 nothing to do, 1 removal, 2 pull and terminate
+    "label",  # RACK-U:PORT/RACK-U:PORT, A end first
+    "a_rack",
+    "a_u",
+    "a_device",
+    "a_port",
+    "b_rack",
+    "b_u",
+    "b_device",
+    "b_port",
+    "media",  # catalog media id
+    "stock_length_m",
+    "tray_run",  # the first tray of the route ('' inside one rack)
+    "row",  # row of the A-end rack
+    "tray_route",  # the new route; the installed one for a removal
+)
+"""Columns of ``changes.csv``, one row a cable of either plan, sorted by cable id."""
+
+WORK_ORDERS_COLUMNS = (
+    "phase",  # 1 removals, 2 pulls, 3 terminations
+    "step",  # remove | pull | terminate
+    "tray_run",  # removals and pulls: the first tray of the route ('' inside one rack)
+    "row",  # removals and pulls: the A-end rack's row; terminations: the rack's row
+    "rack",  # terminations: the rack the ends are in ('' for other steps)
+    "cables",  # how many cables (terminations: cables with an end in the rack)
+    "cable_ids",  # space-separated, sorted
+)
+"""Columns of ``work_orders.csv``: one row a work item, in phase order."""
+
+
+def plan_to_changes_csv(plan: Plan) -> str:
+    """``changes.csv``: every cable of the installed plan and of this one, and what
+    happens to it (see ``CHANGES_COLUMNS``); empty for a plan on nothing installed."""
+    changes = plan.changes.cables if plan.changes is not None else ()
+    rows = [
+        [
+            c.cable_id, c.action, c.phase, c.label,
+            c.a_rack, c.a_u, c.a_device, c.a_port, c.b_rack, c.b_u, c.b_device, c.b_port,
+            c.media, _m(c.stock_mm), c.tray_run, c.row, c.route,
+        ]
+        for c in sorted(changes, key=lambda c: (c.cable_id, c.action))
+    ]  # fmt: skip
+    return _csv(CHANGES_COLUMNS, rows)
+
+
+def plan_to_work_orders_csv(plan: Plan) -> str:
+    """``work_orders.csv``: the changes as work items (see ``WORK_ORDERS_COLUMNS``).
+
+    Phase 1 takes the removed cables out, by tray run and row; phase 2 pulls the added
+    and re-routed cables, by tray run and row; phase 3 terminates their ends, by rack.
+    """
+    changes = plan.changes.cables if plan.changes is not None else ()
+    groups: dict[tuple[int, str, str, str, str], list[str]] = {}
+    row_of = {r.id: r.row for r in plan.floor.racks}
+    for c in changes:
+        if c.action == "remove":
+            groups.setdefault((1, "remove", c.tray_run, c.row, ""), []).append(c.cable_id)
+        elif c.action in ("add", "reroute"):
+            groups.setdefault((2, "pull", c.tray_run, c.row, ""), []).append(c.cable_id)
+            for rack in sorted({c.a_rack, c.b_rack}):
+                key = (3, "terminate", "", row_of.get(rack, ""), rack)
+                groups.setdefault(key, []).append(c.cable_id)
+    rows = [[*key, len(ids), " ".join(sorted(ids))] for key, ids in sorted(groups.items())]
+    return _csv(WORK_ORDERS_COLUMNS, rows)
+
+
 OUTPUT_FILES: dict[str, Callable[[Plan], str]] = {
     "plan.json": plan_to_json,
     "cables.csv": plan_to_cables_csv,
@@ -386,12 +461,25 @@ OUTPUT_FILES: dict[str, Callable[[Plan], str]] = {
     "floor.svg": lambda plan: plan_to_svg(plan),
     "scenario.yaml": plan_to_scenario_yaml,
 }
-"""Every file ``topo plan`` writes, by name."""
+"""Every file ``topo plan`` writes, by name (and ``CHANGE_FILES`` for a plan that builds
+on an installed one)."""
+
+CHANGE_FILES: dict[str, Callable[[Plan], str]] = {
+    "changes.csv": plan_to_changes_csv,
+    "work_orders.csv": plan_to_work_orders_csv,
+}
+"""The files ``topo plan`` also writes for a plan with an installed plan (``existing``)."""
+
+
+def output_files(plan: Plan) -> dict[str, Callable[[Plan], str]]:
+    """The files ``topo plan`` writes for ``plan``, by name: ``OUTPUT_FILES``, then
+    ``CHANGE_FILES`` if the plan builds on an installed one."""
+    return OUTPUT_FILES if plan.changes is None else {**OUTPUT_FILES, **CHANGE_FILES}
 
 
 def render_plan(plan: Plan) -> dict[str, bytes]:
     """Every output file's bytes, by file name."""
-    return {name: fn(plan).encode("utf-8") for name, fn in OUTPUT_FILES.items()}
+    return {name: fn(plan).encode("utf-8") for name, fn in output_files(plan).items()}
 
 
 def write_plan(plan: Plan, out_dir: str | Path) -> list[Path]:

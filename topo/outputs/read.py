@@ -33,9 +33,9 @@ from topo.cables import Cable
 from topo.catalog import Catalog, builtin_catalog, merge_catalog
 from topo.errors import ScenarioError
 from topo.model import Device, Endpoint, Fabric, FabricInfo, Link, Placement, SolverInfo
-from topo.outputs.exports import CABLES_COLUMNS, PLAN_FORMAT
+from topo.outputs.exports import CABLES_COLUMNS, CHANGES_COLUMNS, PLAN_FORMAT
 from topo.placement.optimize import PlacementReport
-from topo.plan import Plan, tray_fill
+from topo.plan import CableChange, Changes, Plan, tray_fill
 from topo.scenario import Scenario, parse_scenario, read_data, resolve_floor
 
 __all__ = ["PLAN_FILES", "plan_from_files", "plan_from_records", "read_plan"]
@@ -64,8 +64,10 @@ def read_plan(folder: str | Path) -> Plan:
                 for name in missing
             ]
         )
+    # changes.csv: only beside a plan that builds on an installed one
+    names = [*PLAN_FILES, *(n for n in ("changes.csv",) if (root / n).is_file())]
     return plan_from_files(
-        {name: read_limited_text(root / name, what=name) for name in PLAN_FILES},
+        {name: read_limited_text(root / name, what=name) for name in names},
         base_dir=root,
     )
 
@@ -86,7 +88,48 @@ def plan_from_files(files: Mapping[str, str | bytes], *, base_dir: Path | None =
         base_dir=base_dir,
         allow_paths=base_dir is not None,
     )
-    return plan_from_records(scenario, _json(text["plan.json"]), _csv_rows(text["cables.csv"]))
+    doc = _json(text["plan.json"])
+    plan = plan_from_records(scenario, doc, _csv_rows(text["cables.csv"]))
+    recorded = doc["summary"].get("changes")
+    if "changes.csv" not in text or not isinstance(recorded, dict):
+        return plan
+    changes = Changes(str(recorded.get("relative_to", "")), _changes(text["changes.csv"]))
+    return Plan(**{**_fields(plan), "changes": changes})
+
+
+def _changes(text: str) -> tuple[CableChange, ...]:
+    """The rows of ``changes.csv``."""
+    reader = csv.DictReader(io.StringIO(text))
+    lost = [c for c in CHANGES_COLUMNS if c not in (reader.fieldnames or ())]
+    if lost:
+        raise ScenarioError(
+            Problem("changes.csv", f"changes.csv lacks the columns {', '.join(lost)}", lost)
+        )
+    out = []
+    for row in reader:
+        r = {k: _unsafe(v) for k, v in row.items()}
+        out.append(
+            CableChange(
+                cable_id=r["cable_id"],
+                action=r["action"],
+                phase=int(r["phase"]),
+                label=r["label"],
+                a_rack=r["a_rack"],
+                a_u=int(r["a_u"]),
+                a_device=r["a_device"],
+                a_port=r["a_port"],
+                b_rack=r["b_rack"],
+                b_u=int(r["b_u"]),
+                b_device=r["b_device"],
+                b_port=r["b_port"],
+                media=r["media"],
+                stock_mm=_mm(r["stock_length_m"]),
+                tray_run=r["tray_run"],
+                row=r["row"],
+                route=r["tray_route"],
+            )
+        )
+    return tuple(out)
 
 
 def plan_from_records(scenario: Scenario, doc: dict[str, Any], rows: list[dict[str, str]]) -> Plan:
