@@ -148,6 +148,20 @@ def test_change_files_are_downloads(server, gen1, gen2):
         assert "text/csv" in op["responses"]["200"]["content"]
 
 
+def test_a_plan_on_a_stored_plan_is_itself_a_plan_to_build_on(server, gen2):
+    """Generation 2 planned on itself (a stored plan that has changes.csv): nothing
+    changes."""
+    r = server.post("/v1/plans", json=_gen2({"plan": gen2["id"]}))
+    assert r.status_code == 201, r.text
+    again = r.json()
+    assert server.get(again["files"]["cables.csv"]).content == (
+        server.get(gen2["files"]["cables.csv"]).content
+    )
+    changes = _rows(server.get(again["files"]["changes.csv"]).content)
+    assert changes and {c["action"] for c in changes} == {"keep"}
+    assert again["summary"]["changes"]["keep"] == gen2["summary"]["cables"]
+
+
 def test_a_stored_plan_outside_the_api_is_refused(tmp_path, gen1):
     scenario = tmp_path / "gen2.yaml"
     scenario.write_text(yaml.safe_dump(_gen2({"plan": gen1["id"]})), encoding="utf-8")
