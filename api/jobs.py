@@ -82,6 +82,7 @@ class Job:
 
     plan_id: str
     data: dict[str, Any]
+    installed: dict[str, bytes] | None = None
     done: threading.Event = field(default_factory=threading.Event)
     cancelled: bool = False
     process: BaseProcess | None = None
@@ -143,11 +144,14 @@ class PlanRunner:
         failure as :meth:`draw` reports it."""
         return self._in_child(export_in_child, (files, to), what="export")
 
-    def validate(self, data: dict[str, Any]) -> tuple[str, Any]:
-        """Every problem of the scenario ``data``, found in a child process under the same
-        time and memory limits as a plan, at most ``workers`` at once; ``(kind, payload)``
-        as :func:`api.worker.validate_in_child` sends it, or ``("time-limit", message)``."""
-        return self._in_child(validate_in_child, (data,), what="validation")
+    def validate(
+        self, data: dict[str, Any], installed: dict[str, bytes] | None = None
+    ) -> tuple[str, Any]:
+        """Every problem of the scenario ``data`` (on the stored plan files ``installed``
+        its ``existing`` names), found in a child process under the same time and memory
+        limits as a plan, at most ``workers`` at once; ``(kind, payload)`` as
+        :func:`api.worker.validate_in_child` sends it, or ``("time-limit", message)``."""
+        return self._in_child(validate_in_child, (data, installed), what="validation")
 
     def _in_child(self, target: Any, args: tuple[Any, ...], *, what: str) -> tuple[str, Any]:
         """Run ``target(sender, *args, max_bytes)`` in a child; its one message back."""
@@ -177,9 +181,12 @@ class PlanRunner:
         finally:
             self._side_jobs.release()
 
-    def submit(self, plan_id: str, data: dict[str, Any]) -> Job:
-        """Queue the stored plan ``plan_id`` of scenario ``data`` (JSON data)."""
-        job = Job(plan_id, data)
+    def submit(
+        self, plan_id: str, data: dict[str, Any], installed: dict[str, bytes] | None = None
+    ) -> Job:
+        """Queue the stored plan ``plan_id`` of scenario ``data`` (JSON data), built on the
+        files ``installed`` of the stored plan its ``existing`` names, if any."""
+        job = Job(plan_id, data, installed)
         with self._lock:
             self._jobs[plan_id] = job
         job.future = self._pool.submit(self._run, job)
@@ -237,7 +244,9 @@ class PlanRunner:
     def _supervise(self, job: Job) -> None:
         receiver, sender = self._ctx.Pipe(duplex=False)
         process = self._ctx.Process(  # type: ignore[attr-defined]
-            target=plan_in_child, args=(sender, job.data, self.memory_limit_bytes), daemon=True
+            target=plan_in_child,
+            args=(sender, job.data, self.memory_limit_bytes, job.installed),
+            daemon=True,
         )
         job.process = process
         process.start()

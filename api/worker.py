@@ -26,7 +26,7 @@ from topo.catalog import builtin_catalog
 from topo.errors import TopoError
 from topo.outputs.exports import render_plan
 from topo.planner import plan, validate_scenario
-from topo.scenario import parse_scenario
+from topo.scenario import Scenario, attach_installed, parse_scenario
 
 __all__ = [
     "draw_in_child",
@@ -39,8 +39,18 @@ __all__ = [
 ]
 
 
-def plan_outcome(data: dict[str, Any], progress: Any = None) -> tuple[str, Any]:
-    """Plan a scenario given as JSON data; the message the child sends back.
+def _scenario(data: dict[str, Any], installed: dict[str, bytes] | None) -> Scenario:
+    """The scenario of ``data``, on the stored plan files ``installed`` (its
+    ``existing: {plan: <id>}``, read from the store by the parent) if given."""
+    scenario = parse_scenario(data)
+    return scenario if installed is None else attach_installed(scenario, installed)
+
+
+def plan_outcome(
+    data: dict[str, Any], progress: Any = None, installed: dict[str, bytes] | None = None
+) -> tuple[str, Any]:
+    """Plan a scenario given as JSON data, on the files of the stored plan it names as
+    ``existing`` (``installed``); the message the child sends back.
 
     Example:
         >>> kind, payload = plan_outcome({"name": "x"})
@@ -48,8 +58,7 @@ def plan_outcome(data: dict[str, Any], progress: Any = None) -> tuple[str, Any]:
         ('problems', 'floor')
     """
     try:
-        scenario = parse_scenario(data)
-        result = plan(scenario, progress=progress)
+        result = plan(_scenario(data, installed), progress=progress)
         return "done", {
             "summary": result.summary.to_json(),
             "diagnostics": [p.to_dict() for p in result.diagnostics],
@@ -71,13 +80,20 @@ def _memory_message(max_bytes: int | None) -> str:
     return f"planning needed more memory than this server's limit{limit}"
 
 
-def plan_in_child(conn: Connection, data: dict[str, Any], max_bytes: int | None = None) -> None:
-    """Child-process entry point: plan ``data`` and report through ``conn``, within
-    ``max_bytes`` of address space."""
+def plan_in_child(
+    conn: Connection,
+    data: dict[str, Any],
+    max_bytes: int | None = None,
+    installed: dict[str, bytes] | None = None,
+) -> None:
+    """Child-process entry point: plan ``data`` (on the stored plan files ``installed``)
+    and report through ``conn``, within ``max_bytes`` of address space."""
     limit_memory(max_bytes)
     try:
         try:
-            outcome = plan_outcome(data, progress=lambda stage: conn.send(("progress", stage)))
+            outcome = plan_outcome(
+                data, progress=lambda stage: conn.send(("progress", stage)), installed=installed
+            )
         except MemoryError:
             outcome = ("memory", _memory_message(max_bytes))
         if outcome[0] == "crash" and "MemoryError" in str(outcome[1]).splitlines()[-1]:
@@ -139,13 +155,19 @@ def export_in_child(
         conn.close()
 
 
-def validate_in_child(conn: Connection, data: dict[str, Any], max_bytes: int | None) -> None:
-    """Child-process entry point: every problem of the scenario ``data`` as
-    ``("done", [problem dicts])``, within ``max_bytes`` of address space."""
+def validate_in_child(
+    conn: Connection,
+    data: dict[str, Any],
+    installed: dict[str, bytes] | None,
+    max_bytes: int | None,
+) -> None:
+    """Child-process entry point: every problem of the scenario ``data`` (on the stored
+    plan files ``installed``) as ``("done", [problem dicts])``, within ``max_bytes`` of
+    address space."""
     limit_memory(max_bytes)
     try:
         try:
-            problems = validate_scenario(parse_scenario(data))
+            problems = validate_scenario(_scenario(data, installed))
             conn.send(("done", [p.to_dict() for p in problems]))
         except TopoError as exc:
             conn.send(("done", [p.to_dict() for p in exc.problems]))
