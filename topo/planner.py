@@ -352,7 +352,7 @@ def _place_and_route(
         else:
             first, feedback = attempt(placement, report)
         # a line across the floor that no placement can carry: more rounds cannot fit
-        proof = _floor_proof(scenario, floor, graph, fabric, catalog, placement, first)
+        proof = _floor_proof(scenario, floor, graph, fabric, catalog, placement, first, say)
         if report is None:
             return _with_proof(first, proof)
         best, rounds, best_placed = first, 1, placement
@@ -410,11 +410,13 @@ def _floor_proof(
     catalog: Catalog,
     placement: Placement,
     routed: Plan,
+    say: Progress,
 ) -> FloorCut | None:
     """The worst line across the floor that no placement can carry, if the routed plan
     overflows and one is found (:mod:`topo.placement.cuts`)."""
     if not routed.overflows:
         return None
+    say("looking for a line across the floor no placement can carry")
     free = [d for d in fabric.devices if d.rack is None]
     candidates = candidate_racks(free, floor, _spine_racks(scenario), fabric.zone_index())
     where = {d.id: d.rack for d in placement.devices if d.rack is not None}
