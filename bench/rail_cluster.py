@@ -34,6 +34,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=32)
     ap.add_argument("--mgmt", action="store_true", help="add a management network")
+    ap.add_argument("--cross-every", type=int, default=9, help="a cross tray every N racks")
+    ap.add_argument("--backbone-width", type=float, default=0.9, help="cross tray width, m")
     ap.add_argument("--scenario", help="plan this scenario file instead of the generated hall")
     ap.add_argument("--shortest", action="store_true", help="plan with routing: shortest")
     args = ap.parse_args()
@@ -49,7 +51,8 @@ def _generated(args: argparse.Namespace) -> Scenario:
     """The generated hall of ``args.rows`` rows and its NDR rail fabric."""
     floor = regular_hall(
         name="BENCH", rows=args.rows, racks_per_row=18, power_kw=50.0, cold_aisle=1.8,
-        margin=2.4, network_positions=(9, 10), cross_every=9, backbone_width=0.9,
+        margin=2.4, network_positions=(9, 10), cross_every=args.cross_every,
+        backbone_width=args.backbone_width,
     )  # fmt: skip
     fabrics: list[dict] = [
         {

@@ -22,6 +22,7 @@ from topo.cables import Cable
 from topo.catalog import Catalog
 from topo.errors import Problem
 from topo.model import Fabric, Placement, SolverInfo
+from topo.placement.cuts import FloorCut
 from topo.placement.optimize import PlacementReport
 from topo.power import power_diagnostics, power_summary
 from topo.scenario import Scenario
@@ -145,6 +146,12 @@ def tray_fill(
     )
 
 
+FLOOR_BOUND_SCOPE = (
+    "every placement of the switches in their candidate racks (rack space ignored), "
+    "every routing, each link in the thinnest media of its speed"
+)
+
+
 @dataclass(frozen=True, eq=False)
 class Plan:
     """A complete cabling plan.
@@ -174,6 +181,8 @@ class Plan:
     placement_report: PlacementReport | None = None
     shared_segments: dict[str, tuple[int, ...]] = field(default_factory=dict)
     changes: Changes | None = None
+    floor_cut: FloorCut | None = None
+    """A line across the floor no placement can carry (see :mod:`topo.placement.cuts`)."""
 
     @cached_property
     def total_length_mm(self) -> int:
@@ -271,6 +280,21 @@ class Plan:
                 if self.changes is not None
                 else {}
             ),
+            **({"floor_bound": self._floor_bound()} if self.floor_cut is not None else {}),
+        }
+
+    def _floor_bound(self) -> dict[str, Any]:
+        cut = self.floor_cut
+        assert cut is not None
+        return {
+            "axis": cut.axis,
+            "at_m": cut.at_m,
+            "segments": list(cut.segments),
+            "capacity_mm2": round(cut.capacity_mm2, 1),
+            "least_mm2": round(cut.least_mm2, 1),
+            "over_mm2": round(cut.over_mm2, 1),
+            "ratio": round(cut.ratio, 4),
+            "relative_to": FLOOR_BOUND_SCOPE,
         }
 
     def _sourcing(self) -> dict[str, Any] | None:

@@ -77,11 +77,13 @@ from topo.errors import LayoutError, Problem
 from topo.fabric.network import add_management, build_network, restrict_media
 from topo.media import RACK_UNIT_MM, MediaTable, inrack_mm, media_table
 from topo.model import Device, Fabric, Link, Placement, SolverInfo
+from topo.placement.cuts import FloorCut, floor_cuts, link_floor_areas
 from topo.placement.naive import place_devices
 from topo.placement.optimize import (
     PlacementOptions,
     PlacementReport,
     TrayPrices,
+    candidate_racks,
     optimize_placement,
 )
 from topo.plan import Plan, SegmentFill, tray_fill
@@ -349,8 +351,10 @@ def _place_and_route(
                 first, feedback = attempt(placement, report)
         else:
             first, feedback = attempt(placement, report)
+        # a line across the floor that no placement can carry: more rounds cannot fit
+        proof = _floor_proof(scenario, floor, graph, fabric, catalog, placement, first, say)
         if report is None:
-            return first
+            return _with_proof(first, proof)
         best, rounds, best_placed = first, 1, placement
         total = np.zeros(len(graph.segments))
         seen = {placement.devices}
@@ -364,6 +368,8 @@ def _place_and_route(
                 break  # fits (at high effort: without detours or without gain from the last round)
             if k > 2 and last.overflows and not gained and not high:
                 break  # below high effort: the last round did not improve much on the best
+            if k > 2 and proof is not None and not high:
+                break  # below high effort: one steered round for a floor proven not to fit
             total = total + feedback.mm_per_mm2
             priced = int((total > 0).sum())
             say(f"placing switches: round {k} of {limit}, {priced} trays priced")
@@ -389,10 +395,40 @@ def _place_and_route(
             )
             if _rank(last) < _rank(best):
                 best, best_placed = last, placement
-        return _against_naive(best, best_placed, naive, attempt, first, rounds, yardstick, say)
+        kept = _against_naive(best, best_placed, naive, attempt, first, rounds, yardstick, say)
+        return _with_proof(kept, proof)
     finally:
         if yardstick is not None:
             yardstick.stop()
+
+
+def _floor_proof(
+    scenario: Scenario,
+    floor: Floor,
+    graph: PathwayGraph,
+    fabric: Fabric,
+    catalog: Catalog,
+    placement: Placement,
+    routed: Plan,
+    say: Progress,
+) -> FloorCut | None:
+    """The worst line across the floor that no placement can carry, if the routed plan
+    overflows and one is found (:mod:`topo.placement.cuts`)."""
+    if not routed.overflows:
+        return None
+    say("looking for a line across the floor no placement can carry")
+    free = [d for d in fabric.devices if d.rack is None]
+    candidates = candidate_racks(free, floor, _spine_racks(scenario), fabric.zone_index())
+    where = {d.id: d.rack for d in placement.devices if d.rack is not None}
+    cuts = floor_cuts(graph, fabric, where, candidates, link_floor_areas(fabric, catalog))
+    return cuts[0] if cuts else None
+
+
+def _with_proof(plan: Plan, proof: FloorCut | None) -> Plan:
+    """The plan with the floor's proof and a note saying it, if the plan overflows."""
+    if proof is None or not plan.overflows:
+        return plan
+    return replace(plan, floor_cut=proof, notes=(*plan.notes, proof.describe()))
 
 
 def _against_naive(

@@ -158,6 +158,24 @@ class ChangesSummary(_Record):
     relative_to: str = Field(description="the installed plan's scenario name")
 
 
+class FloorBound(_Record):
+    """A line across the floor that no placement and no routing can carry."""
+
+    axis: Literal["x", "y"] = Field(description="the line x = at_m or y = at_m")
+    at_m: float
+    segments: list[str] = Field(description="the tray segments crossing the line")
+    capacity_mm2: float = Field(description="their cross-section at their fill limits")
+    least_mm2: float = Field(
+        description="the least cable cross-section any placement lays across the line"
+    )
+    over_mm2: float
+    ratio: float = Field(description="least_mm2 / capacity_mm2")
+    relative_to: str = Field(
+        description="what the bound holds for: every placement of the switches in their "
+        "candidate racks (rack space ignored), every routing, the thinnest media"
+    )
+
+
 class PlanSummary(_Record):
     """``plan.json``'s ``summary``: the figures other tools rely on."""
 
@@ -188,6 +206,9 @@ class PlanSummary(_Record):
     sourcing: SourcingSummary | None = _absent()
     changes: ChangesSummary | None = _absent(
         "cables by action against the installed plan (scenarios with `existing`)"
+    )
+    floor_bound: FloorBound | None = _absent(
+        "a proof that no placement fits the trays (when the plan overflows and one is found)"
     )
 
     def to_json(self) -> dict[str, Any]:

@@ -34,6 +34,7 @@ from topo.catalog import Catalog, builtin_catalog, merge_catalog
 from topo.errors import ScenarioError
 from topo.model import Device, Endpoint, Fabric, FabricInfo, Link, Placement, SolverInfo
 from topo.outputs.exports import CABLES_COLUMNS, CHANGES_COLUMNS, PLAN_FORMAT
+from topo.placement.cuts import FloorCut
 from topo.placement.optimize import PlacementReport
 from topo.plan import CableChange, Changes, Plan, tray_fill
 from topo.scenario import Scenario, parse_scenario, read_data, resolve_floor
@@ -200,6 +201,7 @@ def plan_from_records(scenario: Scenario, doc: dict[str, Any], rows: list[dict[s
         notes=tuple(doc["notes"]),
         lower_bound_cost_cents=round(summary["lower_bound_cost_usd"] * 100),
         placement_report=_report(placed),
+        floor_cut=_floor_cut(summary.get("floor_bound")),
     )
     recorded = [Problem(p["location"], p["message"], p.get("value")) for p in doc["diagnostics"]]
     derived = {(p.location, p.message) for p in plan.diagnostics}
@@ -311,6 +313,18 @@ def _endpoint(device: str, port: str) -> Endpoint:
         return Endpoint(device, 0)
     head, _, lane = port.partition(".")
     return Endpoint(device, int(head), int(lane) if lane else 0)
+
+
+def _floor_cut(bound: dict[str, Any] | None) -> FloorCut | None:
+    if bound is None:
+        return None
+    return FloorCut(
+        axis=bound["axis"],
+        at_m=bound["at_m"],
+        segments=tuple(bound["segments"]),
+        capacity_mm2=bound["capacity_mm2"],
+        least_mm2=bound["least_mm2"],
+    )
 
 
 def _report(placed: dict[str, Any]) -> PlacementReport | None:

@@ -47,7 +47,13 @@ from topo.media import MediaTable, inrack_mm, media_table
 from topo.model import Device, Fabric, Placement
 from topo.routing.flows import FlowGraph, tree_loads, tree_shape
 
-__all__ = ["PlacementOptions", "PlacementReport", "TrayPrices", "optimize_placement"]
+__all__ = [
+    "PlacementOptions",
+    "PlacementReport",
+    "TrayPrices",
+    "candidate_racks",
+    "optimize_placement",
+]
 
 _ROLE_ORDER = {"leaf": 0, "spine": 1, "core": 2}
 _UNREACHABLE = 10**9
@@ -168,7 +174,7 @@ def optimize_placement(
         return naive, None
     placed = naive.device_index()
     racks = floor.rack_index
-    cands = _candidates(free, floor, spine_racks, fabric.zone_index())
+    cands = candidate_racks(free, floor, spine_racks, fabric.zone_index())
     fg = FlowGraph.of(graph)
     dress = round(dress_m * 1000)
     slack = None if slack_m is None else round(slack_m * 1000)
@@ -537,7 +543,7 @@ def _highest_run(taken: bytearray, h: int) -> int | None:
     return None
 
 
-def _candidates(
+def candidate_racks(
     free: list[Device],
     floor: Floor,
     spine_racks: tuple[str, ...] | None,

@@ -662,8 +662,10 @@ def _optimize(
             break
         if len(missing) == 0 and gap <= effort.tolerance and sol.overflow_mm2 <= 1e-6:
             break
-        if len(missing) == 0 and stalled >= 3:
-            break  # the cost LP still overflows but has stopped improving
+        if stalled >= 3 and (len(missing) == 0 or sol.overflow_mm2 > 1e-6):
+            # the cost LP has stopped improving: an overflowing LP only overflows more
+            # with rows for more segments (the loop below still adds every one it needs)
+            break
         if options.time_limit_s is not None and time.perf_counter() - t0 > options.time_limit_s:
             hit_clock = True
             break
