@@ -50,6 +50,7 @@ __all__ = [
     "compact_route",
     "parse_route",
     "pathways_from_floor",
+    "route_polyline",
 ]
 
 EdgeKind = str  # "tray", "riser", "connector", "drop"
@@ -428,3 +429,34 @@ def parse_route(graph: PathwayGraph, text: str) -> tuple[int, ...]:
                 raise ValueError(f"route part {part!r}: no tray segment {sid!r}")
             out.append(seg.index)
     return tuple(out)
+
+
+XY = tuple[float, float]
+
+
+def route_polyline(pieces: Sequence[tuple[XY, XY]]) -> list[XY]:
+    """One polyline through tray segments given in route order (start, end), each turned
+    to run on from the end nearest the last point (a route may walk a segment end to
+    start); the first is turned towards the second.
+
+    Example:
+        >>> route_polyline([((0, 0), (1, 0)), ((1, 1), (1, 0))])
+        [(0, 0), (1, 0), (1, 1)]
+    """
+
+    def d2(p: XY, q: XY) -> float:
+        return (p[0] - q[0]) ** 2 + (p[1] - q[1]) ** 2
+
+    line: list[XY] = []
+    for k, (a, b) in enumerate(pieces):
+        if line:
+            if d2(line[-1], b) < d2(line[-1], a):
+                a, b = b, a
+        elif k + 1 < len(pieces):
+            na, nb = pieces[k + 1]
+            if min(d2(a, na), d2(a, nb)) < min(d2(b, na), d2(b, nb)):
+                a, b = b, a
+        if not line or line[-1] != a:
+            line.append(a)
+        line.append(b)
+    return line

@@ -31,6 +31,7 @@ from collections import defaultdict
 import ezdxf
 
 from layouts.dxf import write_floor
+from layouts.pathways import route_polyline
 from topo.outputs.geojson import fill_band
 from topo.plan import Plan
 
@@ -71,7 +72,7 @@ def plan_to_dxf(plan: Plan) -> dict[str, bytes]:
         if layer not in made:
             doc.layers.add(layer, color=_TIER_COLOURS.get(tier, 7))
             made.add(layer)
-        points = _route_points([(segs[i].start, segs[i].end) for i in path])
+        points = route_polyline([(segs[i].start, segs[i].end) for i in path])
         msp.add_lwpolyline(points, dxfattribs={"layer": layer})
     # ezdxf adds its CLASS definitions in an order that varies from run to run: add them
     # now and sort them, so writing adds none and the bytes repeat
@@ -80,27 +81,6 @@ def plan_to_dxf(plan: Plan) -> dict[str, bytes]:
     buf = io.StringIO()
     doc.write(buf)
     return {"floor.dxf": _fixed(buf.getvalue()).encode("utf-8")}
-
-
-def _route_points(
-    pieces: list[tuple[tuple[float, float], tuple[float, float]]],
-) -> list[tuple[float, float]]:
-    def d2(p: tuple[float, float], q: tuple[float, float]) -> float:
-        return (p[0] - q[0]) ** 2 + (p[1] - q[1]) ** 2
-
-    line: list[tuple[float, float]] = []
-    for k, (a, b) in enumerate(pieces):
-        if line:
-            if d2(line[-1], b) < d2(line[-1], a):
-                a, b = b, a
-        elif k + 1 < len(pieces):
-            na, nb = pieces[k + 1]
-            if min(d2(a, na), d2(a, nb)) < min(d2(b, na), d2(b, nb)):
-                a, b = b, a
-        if not line or line[-1] != a:
-            line.append(a)
-        line.append(b)
-    return line
 
 
 _FIXED_HEADER = {

@@ -28,6 +28,7 @@ import json
 from collections import defaultdict
 from typing import Any
 
+from layouts.pathways import route_polyline
 from topo.plan import Plan
 
 __all__ = ["FILL_BANDS", "fill_band", "plan_to_geojson"]
@@ -55,28 +56,6 @@ def _pt(p: tuple[float, float]) -> list[float]:
 def _ring(points: Any) -> list[list[float]]:
     ring = [_pt(p) for p in points]
     return [*ring, ring[0]]
-
-
-def _route_line(pieces: list[tuple[list[float], list[float]]]) -> list[list[float]]:
-    """One polyline through tray segments given in route order, each turned to run on
-    from the end nearest the last point (a route may walk a segment end to start)."""
-
-    def d2(p: list[float], q: list[float]) -> float:
-        return (p[0] - q[0]) ** 2 + (p[1] - q[1]) ** 2
-
-    line: list[list[float]] = []
-    for k, (a, b) in enumerate(pieces):
-        if line:
-            if d2(line[-1], b) < d2(line[-1], a):
-                a, b = b, a
-        elif k + 1 < len(pieces):
-            na, nb = pieces[k + 1]
-            if min(d2(a, na), d2(a, nb)) < min(d2(b, na), d2(b, nb)):
-                a, b = b, a
-        if not line or line[-1] != a:
-            line.append(a)
-        line.append(b)
-    return line
 
 
 def _feature(layer: str, geometry: dict[str, Any], **props: Any) -> dict[str, Any]:
@@ -140,7 +119,12 @@ def plan_to_geojson(plan: Plan) -> dict[str, bytes]:
             routes[(c.tier, c.segments)].append(c.id)
     segs = plan.pathways.segments
     for (tier, path), ids in sorted(routes.items()):
-        line = _route_line([(_pt(segs[i].start), _pt(segs[i].end)) for i in path])
+        line = [
+            list(p)
+            for p in route_polyline(
+                [(tuple(_pt(segs[i].start)), tuple(_pt(segs[i].end))) for i in path]
+            )
+        ]
         ids = sorted(ids)
         feats.append(
             _feature(
