@@ -1,16 +1,10 @@
 """Writing SVG: elements, attributes, escaping and number formatting, each done once.
 
 Every SVG topo writes (the floor drawing, the batch comparison chart) goes through an
-:class:`Svg` writer, so that:
-
-1. every text and attribute value is escaped for XML (:func:`esc`): a user's id such as
-   ``T"><script>`` comes out as inert text;
-2. every number is written the same way: :data:`PX` (the drawing) rounds to two decimals
-   and drops trailing zeros (``12.5``, ``3``, never ``-0``), ``Svg(decimals=1, trim=False)``
-   (the chart) writes one decimal always; integers are written as they are;
-3. attributes come out in the order given, their names spelled in Python with ``_`` for
-   ``-`` (``data_rack`` is ``data-rack``, ``class_`` is ``class``), and ``None`` values
-   left out, so the same call always gives the same bytes.
+:class:`Svg` writer: every text and attribute value is escaped for XML (:func:`esc`), so a
+user's id such as ``T"><script>`` comes out as inert text; every number is written one way
+(:data:`PX`, the drawing's: two decimals at most, never ``-0``); attributes come out in the
+order given, ``_`` spelling ``-`` (``data_rack``, ``class_``), ``None`` left out.
 
 Example:
     >>> PX.el("rect", class_="rack", data_rack='A"1', x=3.0, width=0.125)
@@ -46,22 +40,14 @@ def esc(text: str) -> str:
     >>> esc("a" + chr(0) + "b") == "a\\ufffdb"
     True
     """
-    if _XML_BAD.search(text):
-        text = _XML_BAD.sub("\ufffd", text)
-    if "&" in text or "<" in text or ">" in text or '"' in text or "'" in text:
-        return html.escape(text, quote=True)
-    return text
+    text = _XML_BAD.sub("\ufffd", text)
+    return html.escape(text, quote=True) if any(c in text for c in "&<>\"'") else text
 
 
 @dataclass(frozen=True, slots=True)
 class Svg:
-    """An SVG writer: how it writes numbers; every method returns markup text.
-
-    Attributes:
-        decimals: digits after the point of a float.
-        trim: drop trailing zeros (``2.5`` not ``2.50``, ``3`` not ``3.00``) and write
-            ``-0`` as ``0``.
-    """
+    """An SVG writer, ``decimals`` digits after the point of a float, ``trim`` dropping
+    trailing zeros (``2.5``, ``3``) and the sign of ``-0``; each method returns markup."""
 
     decimals: int = 2
     trim: bool = True
@@ -82,12 +68,15 @@ class Svg:
         r = repr(round(float(v), self.decimals) + 0.0)
         return r[:-2] if r.endswith(".0") else r
 
-    def nums(self, values: np.ndarray) -> list[str]:
-        """:meth:`num` of every value of an array, at once (the drawing's tray corners)."""
-        if not self.trim:
-            return [f"{v:.{self.decimals}f}" for v in values.reshape(-1).tolist()]
-        flat = (np.round(values.reshape(-1), self.decimals) + 0.0).tolist()
-        return [r[:-2] if r.endswith(".0") else r for r in map(repr, flat)]
+    def points_array(self, shapes: np.ndarray) -> list[str]:
+        """A ``points`` attribute for each shape of an ``(n, corners, 2)`` array, at once (the
+        drawing's tray segments). numpy rounds, so a value half-way between two may end up
+        on the other side of it than with :meth:`num`."""
+        k = 2 * shapes.shape[1]
+        flat = (np.round(shapes.reshape(-1), self.decimals) + 0.0).tolist()
+        v = [r[:-2] if r.endswith(".0") else r for r in map(repr, flat)]
+        fmt = " ".join(["{},{}"] * (k // 2)).format
+        return [fmt(*v[i : i + k]) for i in range(0, len(v), k)]
 
     def points(self, pts: Iterable[tuple[float, float]]) -> str:
         """A ``points`` attribute: ``x,y x,y ...``."""
@@ -95,32 +84,25 @@ class Svg:
 
     def attrs(self, attrs: dict[str, Value]) -> str:
         """Attributes in the order given, each with a leading space; None left out."""
-        out = []
-        for name, v in attrs.items():
-            if v is None:
-                continue
-            text = esc(v) if isinstance(v, str) else self.num(v)
-            out.append(f' {name.rstrip("_").replace("_", "-")}="{text}"')
-        return "".join(out)
+        return "".join(
+            f' {k.rstrip("_").replace("_", "-")}="{esc(v) if isinstance(v, str) else self.num(v)}"'
+            for k, v in attrs.items()
+            if v is not None
+        )
 
     def start(self, tag: str, *, title: str | None = None, **attrs: Value) -> str:
         """An opening tag, then its ``<title>`` (a tooltip) if given."""
         tip = f"<title>{esc(title)}</title>" if title is not None else ""
         return f"<{tag}{self.attrs(attrs)}>{tip}"
 
-    def el(
-        self, tag: str, *children: str, text: str | None = None, title: str | None = None,
-        **attrs: Value,
-    ) -> str:  # fmt: skip
+    def el(self, tag: str, *children: str, text: str | None = None, title: str | None = None,
+           **attrs: Value) -> str:  # fmt: skip
         """One element on one line: ``<tag .../>`` when empty, else its ``<title>``, its
-        text (escaped) and its children (markup, as written by this writer) inside."""
-        inner = (f"<title>{esc(title)}</title>" if title is not None else "") + (
-            esc(text) if text is not None else ""
-        )
-        inner += "".join(children)
-        if not inner:
+        text (escaped) and its children (markup from this writer) inside."""
+        if title is None and text is None and not children:
             return f"<{tag}{self.attrs(attrs)}/>"
-        return f"<{tag}{self.attrs(attrs)}>{inner}</{tag}>"
+        body = "" if text is None else esc(text)
+        return f"{self.start(tag, title=title, **attrs)}{body}{''.join(children)}</{tag}>"
 
     def group(self, children: Iterable[str], **attrs: Value) -> list[str]:
         """A ``<g>`` around children, one line each."""
@@ -129,10 +111,8 @@ class Svg:
     def document(self, width: float, height: float, body: Iterable[str], **attrs: Value) -> str:
         """A standalone SVG document of the given size (px), one element a line."""
         w, h = self.num(width), self.num(height)
-        head = self.start(
-            "svg", xmlns="http://www.w3.org/2000/svg", width=w, height=h, viewBox=f"0 0 {w} {h}",
-            **attrs,
-        )  # fmt: skip
+        svg = "http://www.w3.org/2000/svg"
+        head = self.start("svg", xmlns=svg, width=w, height=h, viewBox=f"0 0 {w} {h}", **attrs)
         return "\n".join([head, *body, "</svg>"]) + "\n"
 
 

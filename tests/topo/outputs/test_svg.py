@@ -64,7 +64,9 @@ def test_px_numbers_are_short_and_never_negative_zero():
         "3", "3", "0", "12.35", "0.3", "-2.5", "0"
     ]  # fmt: skip
     assert PX.points([(0.0, 1.234), (-0.004, 5)]) == "0,1.23 0,5"
-    assert PX.nums(np.array([[1.0, -0.001], [2.345678, 7.5]])) == ["1", "0", "2.35", "7.5"]
+    shapes = np.array([[[1.0, -0.001], [2.345678, 7.5]], [[0, 0], [1, 1]]])
+    assert PX.points_array(shapes) == ["1,0 2.35,7.5", "0,0 1,1"]
+    assert PX.points_array(np.zeros((0, 4, 2))) == []
 
 
 def test_fixed_numbers_keep_their_decimals_and_integers_stay_integers():

@@ -25,7 +25,6 @@ from topo.outputs.drawing.style import (
     View,
     pct,
     quad,
-    quad_points,
     segment_quads,
 )
 from topo.outputs.svg import PX
@@ -80,15 +79,15 @@ def plan_to_svg(
 
     body: list[str] = []
     body += _room(plan, view)
-    rack_boxes = _rack_boxes(plan, view)
-    body += _racks(plan, view, rack)
+    rack_boxes = {r.id: view.box(r.corners) for r in floor.racks}
+    body += _racks(plan, view, rack_boxes, rack)
     body += row_power(plan, view)
     quads = segment_quads(view, plan)
     body += _trays(plan, view, quads, dimmed=selecting)
     body += _unrouted(plan, view)
     if selecting:
         body += _routes(plan, view, picked)
-    labels = Labels([*rack_boxes.values(), *_keepout_boxes(plan, view)])
+    labels = Labels([*rack_boxes.values(), *(view.box(k.outline) for k in floor.keepouts)])
     body += rack_labels(plan, rack_boxes, quads, labels, view)
     body += keepout_labels(plan, view, labels)
     body += tray_labels(plan, view, labels)
@@ -117,28 +116,12 @@ def _room(plan: Plan, view: View) -> list[str]:
     return [PX.el("g", room, id="room"), *PX.group(keepouts, id="keepouts")]
 
 
-def _keepout_boxes(plan: Plan, view: View) -> list[tuple[float, float, float, float]]:
-    out = []
-    for k in plan.floor.keepouts:
-        xs = [view.x(p[0]) for p in k.outline]
-        ys = [view.y(p[1]) for p in k.outline]
-        out.append((min(xs), min(ys), max(xs), max(ys)))
-    return out
-
-
-def _rack_boxes(plan: Plan, view: View) -> dict[str, tuple[float, float, float, float]]:
-    out = {}
-    for r in plan.floor.racks:
-        x0, x1 = view.x(r.x - r.size_x / 2), view.x(r.x + r.size_x / 2)
-        y0, y1 = view.y(r.y + r.size_y / 2), view.y(r.y - r.size_y / 2)
-        out[r.id] = (x0, y0, x1, y1)
-    return out
-
-
 _NOTHING: Counter[str] = Counter()
 
 
-def _racks(plan: Plan, view: View, picked_rack: str | None) -> list[str]:
+def _racks(
+    plan: Plan, view: View, boxes: dict[str, tuple[float, float, float, float]], picked: str | None
+) -> list[str]:
     contents = rack_contents(plan)
     short = min((min(r.size_x, r.size_y) for r in plan.floor.racks), default=1.0) * view.s
     stroke = 0.4 if short < 10 else 0.7 if short < 25 else 1.0
@@ -147,15 +130,12 @@ def _racks(plan: Plan, view: View, picked_rack: str | None) -> list[str]:
         held = contents.get(r.id, _NOTHING)
         switches = sum(n for role, n in held.items() if role != "server")
         kind: str = "spare" if r.role == "network" and not switches else r.role
-        cls = f"rack rack-{kind}" + (" rack-picked" if r.id == picked_rack else "")
+        cls = f"rack rack-{kind}" + (" rack-picked" if r.id == picked else "")
         what = ", ".join(f"{n} {role}" for role, n in sorted(held.items())) or "nothing placed"
-        x0, x1 = view.x(r.x - r.size_x / 2), view.x(r.x + r.size_x / 2)
-        y0, y1 = view.y(r.y + r.size_y / 2), view.y(r.y - r.size_y / 2)
-        out.append(
-            PX.el("rect", title=f"{r.id} ({r.role}): {what}", class_=cls, data_rack=r.id,
-                  data_role=r.role, data_switches=switches, x=x0, y=y0, width=x1 - x0,
-                  height=y1 - y0)
-        )  # fmt: skip
+        x0, y0, x1, y1 = boxes[r.id]
+        out.append(PX.el("rect", title=f"{r.id} ({r.role}): {what}", class_=cls, data_rack=r.id,
+                         data_role=r.role, data_switches=switches, x=x0, y=y0, width=x1 - x0,
+                         height=y1 - y0))  # fmt: skip
     return PX.group(out, id="racks", stroke_width=stroke)
 
 
@@ -170,7 +150,7 @@ def _fill_class(f: SegmentFill) -> str:
 
 def _trays(plan: Plan, view: View, quads: np.ndarray, *, dimmed: bool) -> list[str]:
     widths = {t.id: t.width for t in plan.floor.trays}
-    drawn = quad_points(quads)
+    drawn = PX.points_array(quads)
     limits = {f.segment.fill_limit: f"limit {pct(f.segment.fill_limit)}" for f in plan.fills}
     out = []
     rank = {"f0": 0, "f1": 1, "f2": 2, "f3": 3, "f4": 4, "over": 5}
@@ -180,17 +160,14 @@ def _trays(plan: Plan, view: View, quads: np.ndarray, *, dimmed: bool) -> list[s
     for i in order:
         f, cls = plan.fills[i], classes[i]
         seg = f.segment
-        limit = limits[seg.fill_limit]
-        out.append(
-            PX.el("polygon", title=f"{seg.id}: {f.cables} cables, {pct(f.fill)} full ({limit})"
-                  + (", OVER LIMIT" if f.over else ""), class_=f"seg {cls}", data_segment=seg.id,
-                  data_tray=seg.tray, data_cables=f.cables, data_fill=f"{f.fill:.4f}",
-                  points=drawn[seg.index])
-        )  # fmt: skip
+        tip = f"{seg.id}: {f.cables} cables, {pct(f.fill)} full ({limits[seg.fill_limit]})"
+        out.append(PX.el("polygon", title=tip + (", OVER LIMIT" if f.over else ""),
+                         class_=f"seg {cls}", data_segment=seg.id, data_tray=seg.tray,
+                         data_cables=f.cables, data_fill=f"{f.fill:.4f}",
+                         points=drawn[seg.index]))  # fmt: skip
     out = PX.group(out, id="trays", class_="dimmed" if dimmed else None)
     if plan.overflows:
         # a red frame a few px around every overfull segment, so a short one stands out
-        widths = {t.id: t.width for t in plan.floor.trays}
         pad = 5.0 / view.s
         marks = []
         for f in plan.overflows:
@@ -217,11 +194,9 @@ def _unrouted(plan: Plan, view: View) -> list[str]:
     out = []
     for (a, b), n in sorted(pairs.items()):
         ra, rb = racks[a], racks[b]
-        out.append(
-            PX.el("line", title=f"{n} unrouted cable{'s' if n != 1 else ''} {a} to {b}",
-                  class_="unrouted", data_racks=f"{a} {b}", data_cables=n, x1=view.x(ra.x),
-                  y1=view.y(ra.y), x2=view.x(rb.x), y2=view.y(rb.y))
-        )  # fmt: skip
+        out.append(PX.el("line", title=f"{n} unrouted cable{'s' if n != 1 else ''} {a} to {b}",
+                         class_="unrouted", data_racks=f"{a} {b}", data_cables=n, x1=view.x(ra.x),
+                         y1=view.y(ra.y), x2=view.x(rb.x), y2=view.y(rb.y)))  # fmt: skip
     return PX.group(out, id="unrouted")
 
 
@@ -235,14 +210,12 @@ def _routes(plan: Plan, view: View, picked: Sequence[Cable]) -> list[str]:
         for c in picked:
             ids = " ".join(segs[i].id for i in c.segments)
             line_cls = "route-line" if c.status != "unrouted" else "unrouted"
-            out.append(
-                PX.start("g", title=f"{c.id} {c.label} ({c.tier}, {c.status})",
-                         class_=f"route route-{c.status}", data_cable=c.id, data_tier=c.tier,
-                         data_a_rack=c.a_rack, data_b_rack=c.b_rack, data_segments=ids)
-            )  # fmt: skip
-            out.append(
-                PX.el("polyline", class_=line_cls, points=view.points(route_points(plan, c)))
-            )
+            out.append(PX.start("g", title=f"{c.id} {c.label} ({c.tier}, {c.status})",
+                                class_=f"route route-{c.status}", data_cable=c.id,
+                                data_tier=c.tier, data_a_rack=c.a_rack, data_b_rack=c.b_rack,
+                                data_segments=ids))  # fmt: skip
+            line = view.points(route_points(plan, c))
+            out.append(PX.el("polyline", class_=line_cls, points=line))
             out += _end_marks(view, [racks[c.a_rack]], "a", mark)
             out += _end_marks(view, [racks[c.b_rack]], "b", mark)
             out.append("</g>")
@@ -253,11 +226,10 @@ def _routes(plan: Plan, view: View, picked: Sequence[Cable]) -> list[str]:
         for i in sorted(use):
             s = segs[i]
             share = math.log1p(use[i]) / math.log1p(top)
-            out.append(
-                PX.el("polygon", class_="sel-seg", data_segment=s.id, data_cables=use[i],
-                      stroke_width=1 + 2 * share, fill_opacity=0.15 + 0.6 * share,
-                      points=PX.points(quad(view, s.start, s.end, widths[s.tray])))
-            )  # fmt: skip
+            frame = quad(view, s.start, s.end, widths[s.tray])
+            out.append(PX.el("polygon", class_="sel-seg", data_segment=s.id, data_cables=use[i],
+                             stroke_width=1 + 2 * share, fill_opacity=0.15 + 0.6 * share,
+                             points=PX.points(frame)))  # fmt: skip
         a_ends = sorted({c.a_rack for c in picked})
         b_ends = sorted({c.b_rack for c in picked})
         out += _end_marks(view, [racks[r] for r in a_ends], "a", mark)
@@ -270,14 +242,10 @@ def _end_marks(view: View, racks: Iterable[Rack], end: str, size: float) -> list
     for r in racks:
         x, y = view.x(r.x), view.y(r.y)
         if end == "a":
-            out.append(
-                PX.el("circle", class_="end end-a", data_end="a", data_rack=r.id, cx=x, cy=y,
-                      r=size / 2)
-            )  # fmt: skip
+            out.append(PX.el("circle", class_="end end-a", data_end="a", data_rack=r.id, cx=x, cy=y,
+                             r=size / 2))  # fmt: skip
         else:
             h = size * 0.42
-            out.append(
-                PX.el("rect", class_="end end-b", data_end="b", data_rack=r.id, x=x - h, y=y - h,
-                      width=2 * h, height=2 * h)
-            )  # fmt: skip
+            out.append(PX.el("rect", class_="end end-b", data_end="b", data_rack=r.id, x=x - h,
+                             y=y - h, width=2 * h, height=2 * h))  # fmt: skip
     return out

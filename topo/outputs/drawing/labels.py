@@ -119,9 +119,8 @@ def rack_labels(
         size = math.floor(2 * min(lab.size, row_size[racks[rid].row])) / 2
         cls = "rack-label halo" if lab.halo else "rack-label"
         out.append(
-            svg_text(lab.x, lab.y, size, lab.text, cls=cls, turned=lab.turned,
-                  data_rack=rid)
-        )  # fmt: skip
+            svg_text(lab.x, lab.y, size, lab.text, cls=cls, turned=lab.turned, data_rack=rid)
+        )
     for row in plan.floor.rows:
         members = [r for r in row.racks() if r.id in boxes]
         full = sum(r.id in chosen and chosen[r.id].text == r.id for r in members)
@@ -229,12 +228,11 @@ def _row_end_labels(
             edge = view.x(r.x + sign * r.size_x / 2)
             cx = edge + sign * (gap + w / 2)
             cy = view.y(r.y)
-            box = (cx - w / 2, cy - size / 2, cx + w / 2, cy + size / 2)
         else:
             edge = view.y(r.y + sign * r.size_y / 2)
             cx = view.x(r.x)
             cy = edge - sign * (gap + size / 2)
-            box = (cx - w / 2, cy - size / 2, cx + w / 2, cy + size / 2)
+        box = (cx - w / 2, cy - size / 2, cx + w / 2, cy + size / 2)
         if labels.place(box):
             out.append(svg_text(cx, cy, size, r.id, cls="row-label halo", data_row_end=r.id))
     return out
@@ -243,14 +241,13 @@ def _row_end_labels(
 def keepout_labels(plan: Plan, view: View, labels: Labels) -> list[str]:
     out = []
     for k in plan.floor.keepouts:
-        xs = [view.x(p[0]) for p in k.outline]
-        ys = [view.y(p[1]) for p in k.outline]
-        size, turned = _fit((min(xs), min(ys), max(xs), max(ys)), len(k.id))
+        x0, y0, x1, y1 = view.box(k.outline)
+        size, turned = _fit((x0, y0, x1, y1), len(k.id))
         if size < MIN_FONT:
             continue
         size = math.floor(2 * min(size, 11.0)) / 2
         cls = "ko-label on-dark" if k.kind == "column" else "ko-label halo"
-        cx, cy = (min(xs) + max(xs)) / 2, (min(ys) + max(ys)) / 2
+        cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
         out.append(svg_text(cx, cy, size, k.id, cls=cls, turned=turned, data_keepout=k.id))
     return PX.group(out, id="keepout-labels")
 

@@ -35,7 +35,7 @@ def panel(
     _title(col, plan)
     _figures(col, plan)
     if picked is not None:
-        _highlighted(col, plan, picked, _what(cables, rack, tier))
+        _highlighted(col, plan, picked, cables=cables, rack=rack, tier=tier)
     _legend(col, plan, highlighted=picked is not None)
     if plan.overflows:
         _overflows(col, plan)
@@ -95,18 +95,15 @@ def _figures(col: _Column, plan: Plan) -> None:
     col.line(f"cost: ${s['cost_usd']:,.0f}, optics power {s['optics_power_w']:,.0f} W")
 
 
-def _what(cables: Sequence[str], rack: str | None, tier: str | None) -> str:
-    """What was asked for: ``cable C000001, rack A01, tier leaf-spine``."""
+def _highlighted(col: _Column, plan: Plan, picked: Sequence[Cable], *, cables: Sequence[str],
+                 rack: str | None, tier: str | None) -> None:  # fmt: skip
+    """What was asked for (``cable C000001, rack A01: 3 cables``) and the first routes."""
+    col.head("Highlighted")
     ids = sorted(set(cables))
     what = [f"cable {c}" for c in ids[:3]] + (["..."] if len(ids) > 3 else [])
     what += [f"rack {rack}"] if rack else []
     what += [f"tier {tier}"] if tier else []
-    return ", ".join(what)
-
-
-def _highlighted(col: _Column, plan: Plan, picked: Sequence[Cable], what: str) -> None:
-    col.head("Highlighted")
-    col.line(f"{what}: {len(picked)} cable" + ("s" if len(picked) != 1 else ""))
+    col.line(f"{', '.join(what)}: {len(picked)} cable" + ("s" if len(picked) != 1 else ""))
     inside = sum(1 for c in picked if c.a_rack == c.b_rack)
     if inside:
         col.line(f"{inside} of them within one rack (marked at the rack)", "panel-small", 14)

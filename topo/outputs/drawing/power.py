@@ -87,20 +87,15 @@ def row_power(plan: Plan, view: View) -> list[str]:
             + (f", budget {budget:,g} kW" if budget else "")
             + f", per rack at most {fig['rack_limit_kw']:,g} kW"
         )
-        out.append(
-            PX.start("g", title=title, class_="row-power", data_row=row.id,
-                     data_need_kw=f"{need:g}",
-                     data_budget_kw="" if budget is None else f"{budget:g}")
-        )  # fmt: skip
-        out.append(
-            PX.el("rect", x=view.x(fx0), y=view.y(fy1), width=(fx1 - fx0) * view.s,
-                  height=(fy1 - fy0) * view.s, fill=colour, stroke="none")
-        )  # fmt: skip
+        out.append(PX.start("g", title=title, class_="row-power", data_row=row.id,
+                            data_need_kw=f"{need:g}",
+                            data_budget_kw="" if budget is None else f"{budget:g}"))  # fmt: skip
+        out.append(PX.el("rect", x=view.x(fx0), y=view.y(fy1), width=(fx1 - fx0) * view.s,
+                         height=(fy1 - fy0) * view.s, fill=colour, stroke="none"))  # fmt: skip
         if budget:
-            out.append(
-                PX.el("rect", x=view.x(x0), y=view.y(y1), width=(x1 - x0) * view.s,
-                      height=(y1 - y0) * view.s, fill="none", stroke="#333", stroke_width="0.6")
-            )  # fmt: skip
+            out.append(PX.el("rect", x=view.x(x0), y=view.y(y1), width=(x1 - x0) * view.s,
+                             height=(y1 - y0) * view.s, fill="none", stroke="#333",
+                             stroke_width="0.6"))  # fmt: skip
         tx, ty = view.x(x0), view.y(y0) + font + 1
         out.append(PX.el("text", text=text, class_="halo", x=tx, y=ty, font_size=font))
         out.append("</g>")
@@ -110,10 +105,8 @@ def row_power(plan: Plan, view: View) -> list[str]:
         xs = [p[0] for p in plan.floor.outline]
         ys = [p[1] for p in plan.floor.outline]
         text = f"hall {plan.floor.name}: {need:,.1f} / {budget:,g} kW IT"
-        out.append(
-            PX.el("text", text=text, class_="halo", data_hall_need_kw=f"{need:g}",
-                  data_hall_budget_kw=f"{budget:g}", x=view.x(min(xs)) + 6,
-                  y=view.y(max(ys)) + font + 6, font_size=font, font_weight="bold",
-                  fill=_OVER if need > budget else None)
-        )  # fmt: skip
+        out.append(PX.el("text", text=text, class_="halo", data_hall_need_kw=f"{need:g}",
+                         data_hall_budget_kw=f"{budget:g}", x=view.x(min(xs)) + 6,
+                         y=view.y(max(ys)) + font + 6, font_size=font, font_weight="bold",
+                         fill=_OVER if need > budget else None))  # fmt: skip
     return PX.group(out, id="row-power")

@@ -33,7 +33,6 @@ __all__ = [
     "clip",
     "pct",
     "quad",
-    "quad_points",
     "segment_quads",
     "svg_text",
     "text_width",
@@ -106,14 +105,6 @@ patternTransform="rotate(45)"><rect width="5" height="5" fill="#fbe7bd"/>\
 </defs>"""
 
 
-def quad_points(quads: np.ndarray) -> list[str]:
-    """``points`` attributes for an ``(n, 4, 2)`` array of corners (px), formatted as
-    ``PX.num`` does."""
-    v = PX.nums(quads)
-    fmt = "{},{} {},{} {},{} {},{}".format
-    return [fmt(*v[i : i + 8]) for i in range(0, len(v), 8)]
-
-
 def segment_quads(view: View, plan: Plan) -> np.ndarray:
     """Corners (px) of every tray segment of a plan drawn at its tray's width, in segment
     order, as an ``(n, 4, 2)`` array (the same corners as :func:`quad`)."""
@@ -167,6 +158,11 @@ class View:
     def points(self, pts: Iterable[tuple[float, float]]) -> str:
         """A ``points`` attribute (px) for floor points (m)."""
         return PX.points((self.x(x), self.y(y)) for x, y in pts)
+
+    def box(self, pts: Iterable[tuple[float, float]]) -> tuple[float, float, float, float]:
+        """The bounding box (px: left, top, right, bottom) of floor points (m)."""
+        xs, ys = zip(*((self.x(x), self.y(y)) for x, y in pts), strict=True)
+        return min(xs), min(ys), max(xs), max(ys)
 
 
 def quad(
