@@ -15,6 +15,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from collections.abc import Iterable
@@ -40,8 +41,11 @@ def esc(text: str) -> str:
     >>> esc("a" + chr(0) + "b") == "a\\ufffdb"
     True
     """
-    text = _XML_BAD.sub("\ufffd", text)
-    return html.escape(text, quote=True) if any(c in text for c in "&<>\"'") else text
+    if _XML_BAD.search(text):
+        text = _XML_BAD.sub("\ufffd", text)
+    if "&" in text or "<" in text or ">" in text or '"' in text or "'" in text:
+        return html.escape(text, quote=True)
+    return text
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,16 +88,16 @@ class Svg:
 
     def attrs(self, attrs: dict[str, Value]) -> str:
         """Attributes in the order given, each with a leading space; None left out."""
-        return "".join(
-            f' {k.rstrip("_").replace("_", "-")}="{esc(v) if isinstance(v, str) else self.num(v)}"'
-            for k, v in attrs.items()
-            if v is not None
-        )
+        out = []
+        for k, v in attrs.items():
+            if v is not None:
+                text = esc(v) if isinstance(v, str) else self.num(v)
+                out.append(f' {_name(k)}="{text}"')
+        return "".join(out)
 
     def start(self, tag: str, *, title: str | None = None, **attrs: Value) -> str:
         """An opening tag, then its ``<title>`` (a tooltip) if given."""
-        tip = f"<title>{esc(title)}</title>" if title is not None else ""
-        return f"<{tag}{self.attrs(attrs)}>{tip}"
+        return f"<{tag}{self.attrs(attrs)}>{_title(title)}"
 
     def el(self, tag: str, *children: str, text: str | None = None, title: str | None = None,
            **attrs: Value) -> str:  # fmt: skip
@@ -102,18 +106,29 @@ class Svg:
         if title is None and text is None and not children:
             return f"<{tag}{self.attrs(attrs)}/>"
         body = "" if text is None else esc(text)
-        return f"{self.start(tag, title=title, **attrs)}{body}{''.join(children)}</{tag}>"
+        return f"<{tag}{self.attrs(attrs)}>{_title(title)}{body}{''.join(children)}</{tag}>"
 
     def group(self, children: Iterable[str], **attrs: Value) -> list[str]:
         """A ``<g>`` around children, one line each."""
-        return [self.start("g", **attrs), *children, "</g>"]
+        return [f"<g{self.attrs(attrs)}>", *children, "</g>"]
 
     def document(self, width: float, height: float, body: Iterable[str], **attrs: Value) -> str:
         """A standalone SVG document of the given size (px), one element a line."""
         w, h = self.num(width), self.num(height)
-        svg = "http://www.w3.org/2000/svg"
-        head = self.start("svg", xmlns=svg, width=w, height=h, viewBox=f"0 0 {w} {h}", **attrs)
+        size = {"width": w, "height": h, "viewBox": f"0 0 {w} {h}"}
+        head = f'<svg xmlns="http://www.w3.org/2000/svg"{self.attrs({**size, **attrs})}>'
         return "\n".join([head, *body, "</svg>"]) + "\n"
+
+
+@functools.cache
+def _name(key: str) -> str:
+    """An attribute's name from a Python keyword: ``data_rack`` is ``data-rack``, ``class_``
+    is ``class``."""
+    return key.rstrip("_").replace("_", "-")
+
+
+def _title(text: str | None) -> str:
+    return "" if text is None else f"<title>{esc(text)}</title>"
 
 
 PX = Svg()

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from layouts.pathways import compact_route
 from topo.outputs.drawing.selection import rack_contents
 from topo.outputs.drawing.style import MARGIN, MAX_DRAWN_ROUTES, PANEL_W, View, clip, pct
-from topo.outputs.svg import PX, Value
+from topo.outputs.svg import PX
 
 if TYPE_CHECKING:
     from topo.cables import Cable
@@ -51,7 +51,7 @@ class _Column:
     out: list[str] = field(default_factory=list)
     y: float = 0.0
 
-    def line(self, text: str, cls: str = "panel-text", dy: float = 16.0, **attrs: Value) -> None:
+    def line(self, text: str, cls: str = "panel-text", dy: float = 16.0, **attrs: str) -> None:
         """A line of text ``dy`` below the last, clipped to the panel's width."""
         self.y += dy
         size = {"panel-title": 20, "panel-head": 13, "panel-small": 10.5}.get(cls, 12)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from topo.outputs.svg import PX, Value
+from topo.outputs.svg import PX
 
 if TYPE_CHECKING:
     from topo.plan import Plan
@@ -177,7 +177,7 @@ def quad(
 
 
 def svg_text(x: float, y: float, size: float, text: str, *, cls: str = "", turned: bool = False,
-          anchor: str = "middle", **attrs: Value) -> str:  # fmt: skip
+          anchor: str = "middle", **attrs: str) -> str:  # fmt: skip
     """A line of text (px) whose capitals are centred on ``(x, y)``, turned a quarter to
     read upwards if ``turned``; ``attrs`` go between its class and its position."""
     rot = f"rotate(-90 {PX.num(x)} {PX.num(y)})" if turned else None
