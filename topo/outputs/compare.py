@@ -448,16 +448,9 @@ def _label_spot(
     """Top-left corner and size of a label beside point (X, Y) that overlaps no other;
     with ``force``, the first place inside the plot when none is clear, else None."""
     h = 13.0
-    candidates = [
-        (X + 8, Y - h - 4),
-        (X + 8, Y + 4),
-        (X - w - 8, Y - h - 4),
-        (X - w - 8, Y + 4),
-        (X + 8, Y - 2 * h - 6),
-        (X + 8, Y + h + 6),
-        (X - w - 8, Y - 2 * h - 6),
-        (X - w - 8, Y + h + 6),
-    ]
+    # right then left of the point, just above or below it, then a line further out
+    rings = ((Y - h - 4, Y + 4), (Y - 2 * h - 6, Y + h + 6))
+    candidates = [(bx, by) for ys in rings for bx in (X + 8, X - w - 8) for by in ys]
 
     def fits(bx: float, by: float) -> bool:
         inside = _LEFT <= bx <= _LEFT + pw - w and _TOP <= by <= _TOP + ph - h

@@ -95,10 +95,6 @@ class Svg:
                 out.append(f' {_name(k)}="{text}"')
         return "".join(out)
 
-    def start(self, tag: str, *, title: str | None = None, **attrs: Value) -> str:
-        """An opening tag, then its ``<title>`` (a tooltip) if given."""
-        return f"<{tag}{self.attrs(attrs)}>{_title(title)}"
-
     def el(self, tag: str, *children: str, text: str | None = None, title: str | None = None,
            **attrs: Value) -> str:  # fmt: skip
         """One element on one line: ``<tag .../>`` when empty, else its ``<title>``, its
@@ -108,9 +104,10 @@ class Svg:
         body = "" if text is None else esc(text)
         return f"<{tag}{self.attrs(attrs)}>{_title(title)}{body}{''.join(children)}</{tag}>"
 
-    def group(self, children: Iterable[str], **attrs: Value) -> list[str]:
-        """A ``<g>`` around children, one line each."""
-        return [f"<g{self.attrs(attrs)}>", *children, "</g>"]
+    def group(self, children: Iterable[str], *, title: str | None = None, **attrs: Value
+              ) -> list[str]:  # fmt: skip
+        """A ``<g>`` (with its ``<title>`` if given) around children, one line each."""
+        return [f"<g{self.attrs(attrs)}>{_title(title)}", *children, "</g>"]
 
     def document(self, width: float, height: float, body: Iterable[str], **attrs: Value) -> str:
         """A standalone SVG document of the given size (px), one element a line."""
@@ -122,8 +119,7 @@ class Svg:
 
 @functools.cache
 def _name(key: str) -> str:
-    """An attribute's name from a Python keyword: ``data_rack`` is ``data-rack``, ``class_``
-    is ``class``."""
+    """An attribute's name from a keyword: ``data_rack`` is ``data-rack``, ``class_`` ``class``."""
     return key.rstrip("_").replace("_", "-")
 
 

@@ -23,7 +23,7 @@ def test_text_attributes_and_titles_are_escaped_and_read_back_unchanged():
             PX.el("rect", title=NASTY, data_rack=NASTY, class_=NASTY, width=1),
             PX.el("text", text=NASTY, x=1),
             *PX.group([PX.el("circle", r=1)], id=NASTY),
-            PX.start("g", title=NASTY, data_cable=NASTY) + "</g>",
+            *PX.group([], title=NASTY, data_cable=NASTY),
         ],
     )
     assert NASTY not in svg
@@ -57,6 +57,7 @@ def test_attributes_keep_their_order_names_and_leave_out_none():
     assert PX.el("rect", x=0) == '<rect x="0"/>'
     assert PX.el("g", PX.el("path", d="M 0 0"), id="n") == '<g id="n"><path d="M 0 0"/></g>'
     assert PX.group(["<a/>"], id="x") == ['<g id="x">', "<a/>", "</g>"]
+    assert PX.group([], title="t", id=None) == ["<g><title>t</title>", "</g>"]
 
 
 def test_px_numbers_are_short_and_never_negative_zero():

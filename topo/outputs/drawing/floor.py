@@ -210,15 +210,15 @@ def _routes(plan: Plan, view: View, picked: Sequence[Cable]) -> list[str]:
         for c in picked:
             ids = " ".join(segs[i].id for i in c.segments)
             line_cls = "route-line" if c.status != "unrouted" else "unrouted"
-            out.append(PX.start("g", title=f"{c.id} {c.label} ({c.tier}, {c.status})",
-                                class_=f"route route-{c.status}", data_cable=c.id,
-                                data_tier=c.tier, data_a_rack=c.a_rack, data_b_rack=c.b_rack,
-                                data_segments=ids))  # fmt: skip
-            line = view.points(route_points(plan, c))
-            out.append(PX.el("polyline", class_=line_cls, points=line))
-            out += _end_marks(view, [racks[c.a_rack]], "a", mark)
-            out += _end_marks(view, [racks[c.b_rack]], "b", mark)
-            out.append("</g>")
+            route = [
+                PX.el("polyline", class_=line_cls, points=view.points(route_points(plan, c))),
+                *_end_marks(view, [racks[c.a_rack]], "a", mark),
+                *_end_marks(view, [racks[c.b_rack]], "b", mark),
+            ]
+            tip = f"{c.id} {c.label} ({c.tier}, {c.status})"
+            out += PX.group(route, title=tip, class_=f"route route-{c.status}", data_cable=c.id,
+                            data_tier=c.tier, data_a_rack=c.a_rack, data_b_rack=c.b_rack,
+                            data_segments=ids)  # fmt: skip
     else:
         use: Counter[int] = Counter(i for c in picked for i in c.segments)
         widths = {t.id: t.width for t in plan.floor.trays}

@@ -87,18 +87,17 @@ def row_power(plan: Plan, view: View) -> list[str]:
             + (f", budget {budget:,g} kW" if budget else "")
             + f", per rack at most {fig['rack_limit_kw']:,g} kW"
         )
-        out.append(PX.start("g", title=title, class_="row-power", data_row=row.id,
-                            data_need_kw=f"{need:g}",
-                            data_budget_kw="" if budget is None else f"{budget:g}"))  # fmt: skip
-        out.append(PX.el("rect", x=view.x(fx0), y=view.y(fy1), width=(fx1 - fx0) * view.s,
-                         height=(fy1 - fy0) * view.s, fill=colour, stroke="none"))  # fmt: skip
+        bar = [PX.el("rect", x=view.x(fx0), y=view.y(fy1), width=(fx1 - fx0) * view.s,
+                     height=(fy1 - fy0) * view.s, fill=colour, stroke="none")]  # fmt: skip
         if budget:
-            out.append(PX.el("rect", x=view.x(x0), y=view.y(y1), width=(x1 - x0) * view.s,
+            bar.append(PX.el("rect", x=view.x(x0), y=view.y(y1), width=(x1 - x0) * view.s,
                              height=(y1 - y0) * view.s, fill="none", stroke="#333",
                              stroke_width="0.6"))  # fmt: skip
-        tx, ty = view.x(x0), view.y(y0) + font + 1
-        out.append(PX.el("text", text=text, class_="halo", x=tx, y=ty, font_size=font))
-        out.append("</g>")
+        bar.append(PX.el("text", text=text, class_="halo", x=view.x(x0), y=view.y(y0) + font + 1,
+                         font_size=font))  # fmt: skip
+        out += PX.group(bar, title=title, class_="row-power", data_row=row.id,
+                        data_need_kw=f"{need:g}",
+                        data_budget_kw="" if budget is None else f"{budget:g}")  # fmt: skip
     budget = plan.floor.power_budget_kw
     if budget is not None:
         need = summary["it_kw"]
