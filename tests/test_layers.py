@@ -58,6 +58,7 @@ LEVELS: tuple[tuple[str, ...], ...] = (
     ("topo.fabric", "topo.routing"),
     ("topo.placement",),
     ("topo.plan",),
+    ("topo.outputs.svg",),
     ("topo.outputs",),
     ("topo.brownfield",),
     ("topo.planner",),

@@ -16,8 +16,8 @@ Every function here is a pure view of a list of :class:`VariantResult`:
         |          `*-----*
         +-------------------- cost (USD)
 
-The chart is written by hand as SVG, with fixed number formats, so the same results give
-the same bytes.
+The chart's numbers are written with one decimal (:class:`topo.outputs.svg.Svg`), so the
+same results give the same bytes.
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from topo.outputs.drawing.style import esc as escape
 from topo.outputs.exports import csv_text
+from topo.outputs.svg import Svg
 
 __all__ = [
     "METRICS",
@@ -242,6 +242,10 @@ def summary_csv(
 _W, _H = 820, 540
 _LEFT, _RIGHT, _TOP, _BOTTOM = 96, 40, 70, 80
 _CHAR_W = 6.2  # average advance of an 11 px sans-serif character
+_SVG = Svg(decimals=1, trim=False)
+_ON_FRONT = {"r": "5.5", "fill": "#d9480f", "stroke": "#7c2d12", "stroke_width": "1"}
+_OFF_FRONT = {"r": "4.5", "fill": "#9aa5b1", "fill_opacity": "0.8", "stroke": "#52606d",
+              "stroke_width": "0.6"}  # fmt: skip
 
 
 def _nice_ticks(lo: float, hi: float, count: int = 6) -> list[float]:
@@ -337,79 +341,53 @@ def compare_svg(
     def py(v: float) -> float:
         return _TOP + ph - (v - y0) / (y1 - y0) * ph
 
-    out: list[str] = []
-    add = out.append
-    add(
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{_W}" height="{height}" '
-        f'viewBox="0 0 {_W} {height}" font-family="Helvetica, Arial, sans-serif" '
-        'font-size="11">'
-    )
-    add(f'<rect width="{_W}" height="{height}" fill="#ffffff"/>')
+    el = _SVG.el
     planned = len(points)
-    add(
-        f'<text x="{_LEFT}" y="26" font-size="16" font-weight="bold" fill="#1f2933">'
-        f"{escape(title)}: {escape(_axis_title(x))} against {escape(_axis_title(y))}</text>"
-    )
     sub = (
         f"{planned} variant{'s' if planned != 1 else ''} planned, {len(front)} on the "
         f"Pareto front (lower is better on both axes)"
-    )
-    if failed:
-        sub += f", {len(failed)} not planned"
-    add(f'<text x="{_LEFT}" y="46" fill="#52606d">{escape(sub)}</text>')
+    ) + (f", {len(failed)} not planned" if failed else "")
+    out = [
+        el("rect", width=_W, height=height, fill="#ffffff"),
+        el("text", text=f"{title}: {_axis_title(x)} against {_axis_title(y)}", x=_LEFT, y=26,
+           font_size=16, font_weight="bold", fill="#1f2933"),
+        el("text", text=sub, x=_LEFT, y=46, fill="#52606d"),
+    ]  # fmt: skip
 
     # grid and axes
     xstep = xt[1] - xt[0] if len(xt) > 1 else 1.0
     ystep = yt[1] - yt[0] if len(yt) > 1 else 1.0
     for v in xt:
         X = px(v)
-        add(f'<line x1="{X:.1f}" y1="{_TOP}" x2="{X:.1f}" y2="{_TOP + ph}" stroke="#e4e7eb"/>')
-        add(
-            f'<text x="{X:.1f}" y="{_TOP + ph + 16}" text-anchor="middle" fill="#3e4c59">'
-            f"{escape(_tick_label(v, _kind(x), xstep))}</text>"
-        )
+        out.append(el("line", x1=X, y1=_TOP, x2=X, y2=_TOP + ph, stroke="#e4e7eb"))
+        out.append(el("text", text=_tick_label(v, _kind(x), xstep), x=X, y=_TOP + ph + 16,
+                      text_anchor="middle", fill="#3e4c59"))  # fmt: skip
     for v in yt:
         Y = py(v)
-        add(f'<line x1="{_LEFT}" y1="{Y:.1f}" x2="{_LEFT + pw}" y2="{Y:.1f}" stroke="#e4e7eb"/>')
-        add(
-            f'<text x="{_LEFT - 8}" y="{Y + 4:.1f}" text-anchor="end" fill="#3e4c59">'
-            f"{escape(_tick_label(v, _kind(y), ystep))}</text>"
-        )
-    add(f'<rect x="{_LEFT}" y="{_TOP}" width="{pw}" height="{ph}" fill="none" stroke="#7b8794"/>')
-    add(
-        f'<text x="{_LEFT + pw / 2:.1f}" y="{_TOP + ph + 40}" text-anchor="middle" '
-        f'font-size="12" fill="#1f2933">{escape(_axis_title(x))}</text>'
-    )
-    cy = _TOP + ph / 2
-    add(
-        f'<text x="22" y="{cy:.1f}" text-anchor="middle" font-size="12" fill="#1f2933" '
-        f'transform="rotate(-90 22 {cy:.1f})">{escape(_axis_title(y))}</text>'
-    )
+        out.append(el("line", x1=_LEFT, y1=Y, x2=_LEFT + pw, y2=Y, stroke="#e4e7eb"))
+        out.append(el("text", text=_tick_label(v, _kind(y), ystep), x=_LEFT - 8, y=Y + 4,
+                      text_anchor="end", fill="#3e4c59"))  # fmt: skip
+    out.append(el("rect", x=_LEFT, y=_TOP, width=pw, height=ph, fill="none", stroke="#7b8794"))
+    cx, cy = _LEFT + pw / 2, _TOP + ph / 2
+    out.append(el("text", text=_axis_title(x), x=cx, y=_TOP + ph + 40, text_anchor="middle",
+                  font_size=12, fill="#1f2933"))  # fmt: skip
+    out.append(el("text", text=_axis_title(y), x=22, y=cy, text_anchor="middle", font_size=12,
+                  fill="#1f2933", transform=f"rotate(-90 22 {_SVG.num(cy)})"))  # fmt: skip
     if not points:
-        add(
-            f'<text x="{_LEFT + pw / 2:.1f}" y="{cy:.1f}" text-anchor="middle" font-size="14" '
-            'fill="#9aa5b1">no variant was planned</text>'
-        )
+        out.append(el("text", text="no variant was planned", x=cx, y=cy, text_anchor="middle",
+                      font_size=14, fill="#9aa5b1"))  # fmt: skip
 
     # the front, then every point, then the labels on top
     if len(front) > 1:
-        path = " ".join(
-            f"{px(metric_value(r, x) or 0):.1f},{py(metric_value(r, y) or 0):.1f}" for r in front
+        path = _SVG.points(
+            (px(metric_value(r, x) or 0), py(metric_value(r, y) or 0)) for r in front
         )
-        add(f'<polyline points="{path}" fill="none" stroke="#d9480f" stroke-width="2"/>')
+        out.append(el("polyline", points=path, fill="none", stroke="#d9480f", stroke_width="2"))
     for vx, vy, r in sorted(points, key=lambda p: (p[2].name in front_names, p[2].name)):
-        on = r.name in front_names
         tip = f"{r.name}\n{_axis_title(x)}: {_value_label(vx, _kind(x))}\n"
         tip += f"{_axis_title(y)}: {_value_label(vy, _kind(y))}"
-        style = (
-            'r="5.5" fill="#d9480f" stroke="#7c2d12" stroke-width="1"'
-            if on
-            else 'r="4.5" fill="#9aa5b1" fill-opacity="0.8" stroke="#52606d" stroke-width="0.6"'
-        )
-        add(
-            f'<circle cx="{px(vx):.1f}" cy="{py(vy):.1f}" {style}>'
-            f"<title>{escape(tip)}</title></circle>"
-        )
+        style = _ON_FRONT if r.name in front_names else _OFF_FRONT
+        out.append(el("circle", title=tip, cx=px(vx), cy=py(vy), **style))
     # labels: every front point; the others too when there are few, where they fit
     boxes: list[tuple[float, float, float, float]] = [
         (px(vx) - 6, py(vy) - 6, 12, 12) for vx, vy, _r in points
@@ -418,42 +396,43 @@ def compare_svg(
     for r in [*front, *others]:
         X, Y = px(metric_value(r, x) or 0), py(metric_value(r, y) or 0)
         text = _short(r.name)
-        w = len(text) * _CHAR_W
         on = r.name in front_names
-        spot = _label_spot(X, Y, w, boxes, pw, ph, force=on)
+        spot = _label_spot(X, Y, len(text) * _CHAR_W, boxes, pw, ph, force=on)
         if spot is None:
             continue
         boxes.append(spot)
-        lx, ly = spot[0], spot[1] + 11
         colour = "#7c2d12" if on else "#616e7c"
-        add(f'<text x="{lx:.1f}" y="{ly:.1f}" fill="{colour}">{escape(text)}</text>')
+        out.append(el("text", text=text, x=float(spot[0]), y=spot[1] + 11, fill=colour))
 
     # legend
     lx = _LEFT + pw - 190
-    add(f'<circle cx="{lx}" cy="{_TOP - 14}" r="5" fill="#d9480f" stroke="#7c2d12"/>')
-    add(f'<text x="{lx + 9}" y="{_TOP - 10}" fill="#3e4c59">Pareto front</text>')
-    add(f'<circle cx="{lx + 100}" cy="{_TOP - 14}" r="4.5" fill="#9aa5b1" stroke="#52606d"/>')
-    add(f'<text x="{lx + 109}" y="{_TOP - 10}" fill="#3e4c59">other variants</text>')
-
+    out += [
+        el("circle", cx=lx, cy=_TOP - 14, r="5", fill="#d9480f", stroke="#7c2d12"),
+        el("text", text="Pareto front", x=lx + 9, y=_TOP - 10, fill="#3e4c59"),
+        el("circle", cx=lx + 100, cy=_TOP - 14, r="4.5", fill="#9aa5b1", stroke="#52606d"),
+        el("text", text="other variants", x=lx + 109, y=_TOP - 10, fill="#3e4c59"),
+    ]
     if failed:
-        ty = _H + 4
-        add(
-            f'<text x="{_LEFT}" y="{ty}" font-weight="bold" fill="#a61b1b">'
-            f"not planned ({len(failed)}):</text>"
-        )
-        for r in shown_failed:
-            ty += 18
-            why = _short(r.error or r.status, 90)
-            add(
-                f'<text x="{_LEFT + 10}" y="{ty}" fill="#a61b1b">'
-                f"{escape(r.name)} [{r.status}]: {escape(why)}</text>"
-            )
-        if len(failed) > len(shown_failed):
-            ty += 18
-            more = len(failed) - len(shown_failed)
-            add(f'<text x="{_LEFT + 10}" y="{ty}" fill="#a61b1b">... and {more} more</text>')
-    add("</svg>")
-    return "\n".join(out) + "\n"
+        out += _not_planned(failed, shown_failed)
+    font = "Helvetica, Arial, sans-serif"
+    return _SVG.document(_W, height, out, font_family=font, font_size=11)
+
+
+def _not_planned(failed: list[VariantResult], shown: list[VariantResult]) -> list[str]:
+    """The variants that were not planned, under the chart, with their errors."""
+    ty = _H + 4
+    red = "#a61b1b"
+    out = [_SVG.el("text", text=f"not planned ({len(failed)}):", x=_LEFT, y=ty,
+                   font_weight="bold", fill=red)]  # fmt: skip
+    for r in shown:
+        ty += 18
+        why = _short(r.error or r.status, 90)
+        out.append(_SVG.el("text", text=f"{r.name} [{r.status}]: {why}", x=_LEFT + 10, y=ty,
+                           fill=red))  # fmt: skip
+    if len(failed) > len(shown):
+        more = len(failed) - len(shown)
+        out.append(_SVG.el("text", text=f"... and {more} more", x=_LEFT + 10, y=ty + 18, fill=red))
+    return out
 
 
 def _label_spot(
@@ -469,16 +448,9 @@ def _label_spot(
     """Top-left corner and size of a label beside point (X, Y) that overlaps no other;
     with ``force``, the first place inside the plot when none is clear, else None."""
     h = 13.0
-    candidates = [
-        (X + 8, Y - h - 4),
-        (X + 8, Y + 4),
-        (X - w - 8, Y - h - 4),
-        (X - w - 8, Y + 4),
-        (X + 8, Y - 2 * h - 6),
-        (X + 8, Y + h + 6),
-        (X - w - 8, Y - 2 * h - 6),
-        (X - w - 8, Y + h + 6),
-    ]
+    # right then left of the point, just above or below it, then a line further out
+    rings = ((Y - h - 4, Y + 4), (Y - 2 * h - 6, Y + h + 6))
+    candidates = [(bx, by) for ys in rings for bx in (X + 8, X - w - 8) for by in ys]
 
     def fits(bx: float, by: float) -> bool:
         inside = _LEFT <= bx <= _LEFT + pw - w and _TOP <= by <= _TOP + ph - h

@@ -105,3 +105,18 @@ def test_chart_with_nothing_planned_still_draws():
     texts = ["".join(t.itertext()) for t in root.iter(f"{SVG}text")]
     assert "no variant was planned" in texts
     assert "max tray fill (%)" in texts
+
+
+def test_chart_escapes_names_titles_and_errors():
+    nasty = "<&\"'>"
+    results = [ok(f"a{nasty}", 1, 2), ok(f"b{nasty}", 2, 1), failed(f"c{nasty}")]
+    results[2] = VariantResult(f"c{nasty}", (), "failed", error=f"bad {nasty}")
+    svg = compare_svg(results, title=f"t{nasty}")
+    assert nasty not in svg
+    root = ET.fromstring(svg)
+    texts = ["".join(t.itertext()) for t in root.iter(f"{SVG}text")]
+    assert f"a{nasty}" in texts and f"b{nasty}" in texts
+    assert f"t{nasty}: cost (USD) against optics power (W)" in texts
+    assert f"c{nasty} [failed]: bad {nasty}" in texts
+    tips = [t.text or "" for t in root.iter(f"{SVG}title")]
+    assert any(t.startswith(f"a{nasty}\n") for t in tips)

@@ -407,6 +407,27 @@ def test_names_are_escaped():
     assert group(root, "room")[0].get("data-floor") == 'Hall <1> & "2"'
 
 
+def test_ids_with_markup_characters_are_escaped_everywhere_they_are_drawn():
+    """A tray, a keep-out and the floor named with ``<&"'>``: the raw names never appear in
+    the drawing, plain or highlighted, and every place that shows them reads them back."""
+    nasty = "<&\"'>"
+    floor = hall()
+    trays = tuple(
+        t.model_copy(update={"id": f"T{nasty}{t.id}"}) if t.id == "T-A" else t for t in floor.trays
+    )
+    keepouts = tuple(k.model_copy(update={"id": f"K{nasty}{k.id}"}) for k in floor.keepouts)
+    floor = floor.model_copy(update={"name": f"F{nasty}", "trays": trays, "keepouts": keepouts})
+    p = plan(scenario(floor, "nasty"))
+    for svg in (plan_to_svg(p), plan_to_svg(p, rack="A01"), plan_to_svg(p, tier="leaf-spine")):
+        assert nasty not in svg
+        root = parse(svg)
+        seen = [v for el in root.iter() for v in (*el.attrib.values(), el.text) if v]
+        assert f"F{nasty}" in seen
+        assert any(v.startswith(f"T{nasty}T-A.") for v in seen)  # segment ids of the tray
+        assert f"T{nasty}T-A" in seen  # data-tray
+        assert {f"K{nasty}{k.id}" for k in hall().keepouts} <= set(seen)
+
+
 def test_png_rendering(tiny: Plan):
     if not png_available():
         pytest.skip("the png extra is not installed")

@@ -35,7 +35,8 @@ Modules (in :mod:`topo.outputs.drawing`): ``floor`` (the drawing), ``selection``
 cables to highlight, their route geometry), ``labels`` (label placement), ``panel`` (the
 side panel), ``power`` (the row power view), ``png`` (PNG output).
 
-:mod:`~topo.outputs.drawing.style` (style sheet, number formatting, the floor-to-px view).
+:mod:`~topo.outputs.drawing.style` (style sheet, the floor-to-px view); every element,
+escape and number is written by :mod:`topo.outputs.svg`, as the batch chart's are.
 
 :func:`svg_to_png` renders a drawing to PNG when the optional ``png`` extra (``resvg-py``)
 is installed.

@@ -23,14 +23,11 @@ from topo.outputs.drawing.style import (
     STYLE,
     TARGET_PX,
     View,
-    esc,
-    num,
     pct,
-    points,
     quad,
-    quad_points,
     segment_quads,
 )
+from topo.outputs.svg import PX
 
 if TYPE_CHECKING:
     from layouts.model import Rack
@@ -82,15 +79,15 @@ def plan_to_svg(
 
     body: list[str] = []
     body += _room(plan, view)
-    rack_boxes = _rack_boxes(plan, view)
-    body += _racks(plan, view, rack)
+    rack_boxes = {r.id: view.box(r.corners) for r in floor.racks}
+    body += _racks(plan, view, rack_boxes, rack)
     body += row_power(plan, view)
     quads = segment_quads(view, plan)
     body += _trays(plan, view, quads, dimmed=selecting)
     body += _unrouted(plan, view)
     if selecting:
         body += _routes(plan, view, picked)
-    labels = Labels([*rack_boxes.values(), *_keepout_boxes(plan, view)])
+    labels = Labels([*rack_boxes.values(), *(view.box(k.outline) for k in floor.keepouts)])
     body += rack_labels(plan, rack_boxes, quads, labels, view)
     body += keepout_labels(plan, view, labels)
     body += tray_labels(plan, view, labels)
@@ -99,76 +96,47 @@ def plan_to_svg(
     side, side_h = panel(plan, view, panel_x, picked if selecting else None, cables, rack, tier)
     width = panel_x + PANEL_W + MARGIN
     height = max(plan_h, side_h) + 2 * MARGIN
-    title = f"topo floor plan: {plan.scenario.name}"
     head = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{num(width)}" height="{num(height)}" '
-        f'viewBox="0 0 {num(width)} {num(height)}">',
-        f"<title>{esc(title)}</title>",
-        f"<style>{STYLE}</style>",
+        PX.el("title", text=f"topo floor plan: {plan.scenario.name}"),
+        PX.el("style", STYLE),
         DEFS,
-        f'<rect id="background" width="{num(width)}" height="{num(height)}" fill="#fff"/>',
+        PX.el("rect", id="background", width=width, height=height, fill="#fff"),
     ]
-    return "\n".join([*head, *body, *side, "</svg>"]) + "\n"
+    return PX.document(width, height, [*head, *body, *side])
 
 
 def _room(plan: Plan, view: View) -> list[str]:
     floor = plan.floor
-    out = [
-        f'<g id="room"><polygon class="room" data-floor="{esc(floor.name)}" '
-        f'points="{" ".join(view.pt(p) for p in floor.outline)}"/></g>',
-        '<g id="keepouts">',
-    ]
-    for k in floor.keepouts:
-        out.append(
-            f'<polygon class="ko ko-{k.kind}" data-keepout="{esc(k.id)}" data-kind="{k.kind}" '
-            f'points="{" ".join(view.pt(p) for p in k.outline)}"><title>{esc(k.id)} '
-            f"({k.kind})</title></polygon>"
-        )
-    out.append("</g>")
-    return out
-
-
-def _keepout_boxes(plan: Plan, view: View) -> list[tuple[float, float, float, float]]:
-    out = []
-    for k in plan.floor.keepouts:
-        xs = [view.x(p[0]) for p in k.outline]
-        ys = [view.y(p[1]) for p in k.outline]
-        out.append((min(xs), min(ys), max(xs), max(ys)))
-    return out
-
-
-def _rack_boxes(plan: Plan, view: View) -> dict[str, tuple[float, float, float, float]]:
-    out = {}
-    for r in plan.floor.racks:
-        x0, x1 = view.x(r.x - r.size_x / 2), view.x(r.x + r.size_x / 2)
-        y0, y1 = view.y(r.y + r.size_y / 2), view.y(r.y - r.size_y / 2)
-        out[r.id] = (x0, y0, x1, y1)
-    return out
+    room = PX.el("polygon", class_="room", data_floor=floor.name, points=view.points(floor.outline))
+    keepouts = [
+        PX.el("polygon", title=f"{k.id} ({k.kind})", class_=f"ko ko-{k.kind}", data_keepout=k.id,
+              data_kind=k.kind, points=view.points(k.outline))
+        for k in floor.keepouts
+    ]  # fmt: skip
+    return [PX.el("g", room, id="room"), *PX.group(keepouts, id="keepouts")]
 
 
 _NOTHING: Counter[str] = Counter()
 
 
-def _racks(plan: Plan, view: View, picked_rack: str | None) -> list[str]:
+def _racks(
+    plan: Plan, view: View, boxes: dict[str, tuple[float, float, float, float]], picked: str | None
+) -> list[str]:
     contents = rack_contents(plan)
     short = min((min(r.size_x, r.size_y) for r in plan.floor.racks), default=1.0) * view.s
     stroke = 0.4 if short < 10 else 0.7 if short < 25 else 1.0
-    out = [f'<g id="racks" stroke-width="{num(stroke)}">']
+    out = []
     for r in plan.floor.racks:
         held = contents.get(r.id, _NOTHING)
         switches = sum(n for role, n in held.items() if role != "server")
         kind: str = "spare" if r.role == "network" and not switches else r.role
-        cls = f"rack rack-{kind}" + (" rack-picked" if r.id == picked_rack else "")
+        cls = f"rack rack-{kind}" + (" rack-picked" if r.id == picked else "")
         what = ", ".join(f"{n} {role}" for role, n in sorted(held.items())) or "nothing placed"
-        x0, x1 = view.x(r.x - r.size_x / 2), view.x(r.x + r.size_x / 2)
-        y0, y1 = view.y(r.y + r.size_y / 2), view.y(r.y - r.size_y / 2)
-        out.append(
-            f'<rect class="{cls}" data-rack="{esc(r.id)}" data-role="{r.role}" '
-            f'data-switches="{switches}" x="{num(x0)}" y="{num(y0)}" width="{num(x1 - x0)}" '
-            f'height="{num(y1 - y0)}"><title>{esc(r.id)} ({r.role}): {esc(what)}</title></rect>'
-        )
-    out.append("</g>")
-    return out
+        x0, y0, x1, y1 = boxes[r.id]
+        out.append(PX.el("rect", title=f"{r.id} ({r.role}): {what}", class_=cls, data_rack=r.id,
+                         data_role=r.role, data_switches=switches, x=x0, y=y0, width=x1 - x0,
+                         height=y1 - y0))  # fmt: skip
+    return PX.group(out, id="racks", stroke_width=stroke)
 
 
 def _fill_class(f: SegmentFill) -> str:
@@ -182,9 +150,9 @@ def _fill_class(f: SegmentFill) -> str:
 
 def _trays(plan: Plan, view: View, quads: np.ndarray, *, dimmed: bool) -> list[str]:
     widths = {t.id: t.width for t in plan.floor.trays}
-    drawn = quad_points(quads)
+    drawn = PX.points_array(quads)
     limits = {f.segment.fill_limit: f"limit {pct(f.segment.fill_limit)}" for f in plan.fills}
-    out = ['<g id="trays" class="dimmed">' if dimmed else '<g id="trays">']
+    out = []
     rank = {"f0": 0, "f1": 1, "f2": 2, "f3": 3, "f4": 4, "over": 5}
     # fuller segments on top, so an overfull piece is never hidden under a crossing tray
     classes = [_fill_class(f) for f in plan.fills]
@@ -192,31 +160,26 @@ def _trays(plan: Plan, view: View, quads: np.ndarray, *, dimmed: bool) -> list[s
     for i in order:
         f, cls = plan.fills[i], classes[i]
         seg = f.segment
-        limit = limits[seg.fill_limit]
-        out.append(
-            f'<polygon class="seg {cls}" data-segment="{esc(seg.id)}" '
-            f'data-tray="{esc(seg.tray)}" data-cables="{f.cables}" data-fill="{f.fill:.4f}" '
-            f'points="{drawn[seg.index]}">'
-            f"<title>{esc(seg.id)}: {f.cables} cables, {pct(f.fill)} full ({limit})"
-            f"{', OVER LIMIT' if f.over else ''}</title></polygon>"
-        )
-    out.append("</g>")
+        tip = f"{seg.id}: {f.cables} cables, {pct(f.fill)} full ({limits[seg.fill_limit]})"
+        out.append(PX.el("polygon", title=tip + (", OVER LIMIT" if f.over else ""),
+                         class_=f"seg {cls}", data_segment=seg.id, data_tray=seg.tray,
+                         data_cables=f.cables, data_fill=f"{f.fill:.4f}",
+                         points=drawn[seg.index]))  # fmt: skip
+    out = PX.group(out, id="trays", class_="dimmed" if dimmed else None)
     if plan.overflows:
         # a red frame a few px around every overfull segment, so a short one stands out
-        widths = {t.id: t.width for t in plan.floor.trays}
         pad = 5.0 / view.s
-        out.append('<g id="over-marks">')
+        marks = []
         for f in plan.overflows:
             seg = f.segment
             (x0, y0), (x1, y1) = seg.start, seg.end
             d = math.hypot(x1 - x0, y1 - y0) or 1.0
             ux, uy = (x1 - x0) / d * pad, (y1 - y0) / d * pad
             frame = quad(view, (x0 - ux, y0 - uy), (x1 + ux, y1 + uy), widths[seg.tray] + 2 * pad)
-            out.append(
-                f'<polygon class="over-mark" data-segment="{esc(seg.id)}" '
-                f'points="{points(frame)}"/>'
+            marks.append(
+                PX.el("polygon", class_="over-mark", data_segment=seg.id, points=PX.points(frame))
             )
-        out.append("</g>")
+        out += PX.group(marks, id="over-marks")
     return out
 
 
@@ -228,17 +191,13 @@ def _unrouted(plan: Plan, view: View) -> list[str]:
     if not pairs:
         return []
     racks = plan.floor.rack_index
-    out = ['<g id="unrouted">']
+    out = []
     for (a, b), n in sorted(pairs.items()):
         ra, rb = racks[a], racks[b]
-        out.append(
-            f'<line class="unrouted" data-racks="{esc(a)} {esc(b)}" data-cables="{n}" '
-            f'x1="{num(view.x(ra.x))}" y1="{num(view.y(ra.y))}" x2="{num(view.x(rb.x))}" '
-            f'y2="{num(view.y(rb.y))}"><title>{n} unrouted cable{"s" if n != 1 else ""} '
-            f"{a} to {b}</title></line>"
-        )
-    out.append("</g>")
-    return out
+        out.append(PX.el("line", title=f"{n} unrouted cable{'s' if n != 1 else ''} {a} to {b}",
+                         class_="unrouted", data_racks=f"{a} {b}", data_cables=n, x1=view.x(ra.x),
+                         y1=view.y(ra.y), x2=view.x(rb.x), y2=view.y(rb.y)))  # fmt: skip
+    return PX.group(out, id="unrouted")
 
 
 def _routes(plan: Plan, view: View, picked: Sequence[Cable]) -> list[str]:
@@ -246,22 +205,20 @@ def _routes(plan: Plan, view: View, picked: Sequence[Cable]) -> list[str]:
     segs = plan.pathways.segments
     short = min((min(r.size_x, r.size_y) for r in plan.floor.racks), default=1.0) * view.s
     mark = min(12.0, max(5.0, short * 0.6))
-    out = [f'<g id="routes" data-cables="{len(picked)}">']
+    out = []
     if len(picked) <= MAX_DRAWN_ROUTES:
         for c in picked:
             ids = " ".join(segs[i].id for i in c.segments)
             line_cls = "route-line" if c.status != "unrouted" else "unrouted"
-            out.append(
-                f'<g class="route route-{c.status}" data-cable="{esc(c.id)}" '
-                f'data-tier="{esc(c.tier)}" data-a-rack="{esc(c.a_rack)}" '
-                f'data-b-rack="{esc(c.b_rack)}" data-segments="{esc(ids)}">'
-                f"<title>{esc(c.id)} {esc(c.label)} ({esc(c.tier)}, {c.status})</title>"
-            )
-            line = " ".join(view.pt(p) for p in route_points(plan, c))
-            out.append(f'<polyline class="{line_cls}" points="{line}"/>')
-            out += _end_marks(view, [racks[c.a_rack]], "a", mark)
-            out += _end_marks(view, [racks[c.b_rack]], "b", mark)
-            out.append("</g>")
+            route = [
+                PX.el("polyline", class_=line_cls, points=view.points(route_points(plan, c))),
+                *_end_marks(view, [racks[c.a_rack]], "a", mark),
+                *_end_marks(view, [racks[c.b_rack]], "b", mark),
+            ]
+            tip = f"{c.id} {c.label} ({c.tier}, {c.status})"
+            out += PX.group(route, title=tip, class_=f"route route-{c.status}", data_cable=c.id,
+                            data_tier=c.tier, data_a_rack=c.a_rack, data_b_rack=c.b_rack,
+                            data_segments=ids)  # fmt: skip
     else:
         use: Counter[int] = Counter(i for c in picked for i in c.segments)
         widths = {t.id: t.width for t in plan.floor.trays}
@@ -269,18 +226,15 @@ def _routes(plan: Plan, view: View, picked: Sequence[Cable]) -> list[str]:
         for i in sorted(use):
             s = segs[i]
             share = math.log1p(use[i]) / math.log1p(top)
-            out.append(
-                f'<polygon class="sel-seg" data-segment="{esc(s.id)}" '
-                f'data-cables="{use[i]}" stroke-width="{num(1 + 2 * share)}" '
-                f'fill-opacity="{num(0.15 + 0.6 * share)}" '
-                f'points="{points(quad(view, s.start, s.end, widths[s.tray]))}"/>'
-            )
+            frame = quad(view, s.start, s.end, widths[s.tray])
+            out.append(PX.el("polygon", class_="sel-seg", data_segment=s.id, data_cables=use[i],
+                             stroke_width=1 + 2 * share, fill_opacity=0.15 + 0.6 * share,
+                             points=PX.points(frame)))  # fmt: skip
         a_ends = sorted({c.a_rack for c in picked})
         b_ends = sorted({c.b_rack for c in picked})
         out += _end_marks(view, [racks[r] for r in a_ends], "a", mark)
         out += _end_marks(view, [racks[r] for r in b_ends], "b", mark)
-    out.append("</g>")
-    return out
+    return PX.group(out, id="routes", data_cables=len(picked))
 
 
 def _end_marks(view: View, racks: Iterable[Rack], end: str, size: float) -> list[str]:
@@ -288,14 +242,10 @@ def _end_marks(view: View, racks: Iterable[Rack], end: str, size: float) -> list
     for r in racks:
         x, y = view.x(r.x), view.y(r.y)
         if end == "a":
-            out.append(
-                f'<circle class="end end-a" data-end="a" data-rack="{esc(r.id)}" cx="{num(x)}" '
-                f'cy="{num(y)}" r="{num(size / 2)}"/>'
-            )
+            out.append(PX.el("circle", class_="end end-a", data_end="a", data_rack=r.id, cx=x, cy=y,
+                             r=size / 2))  # fmt: skip
         else:
             h = size * 0.42
-            out.append(
-                f'<rect class="end end-b" data-end="b" data-rack="{esc(r.id)}" x="{num(x - h)}" '
-                f'y="{num(y - h)}" width="{num(2 * h)}" height="{num(2 * h)}"/>'
-            )
+            out.append(PX.el("rect", class_="end end-b", data_end="b", data_rack=r.id, x=x - h,
+                             y=y - h, width=2 * h, height=2 * h))  # fmt: skip
     return out

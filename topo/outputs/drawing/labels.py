@@ -24,10 +24,10 @@ from topo.outputs.drawing.style import (
     MAX_RACK_FONT,
     MIN_FONT,
     View,
-    esc,
     svg_text,
     text_width,
 )
+from topo.outputs.svg import PX
 
 if TYPE_CHECKING:
     from layouts.model import Rack
@@ -111,7 +111,7 @@ def rack_labels(
         by_row[racks[rid].row].append(lab.size)
     row_size = {row: sorted(v)[len(v) // 2] for row, v in by_row.items()}
 
-    out = ['<g id="rack-labels">']
+    out = []
     for rid in ids:
         if rid not in chosen:
             continue
@@ -119,16 +119,14 @@ def rack_labels(
         size = math.floor(2 * min(lab.size, row_size[racks[rid].row])) / 2
         cls = "rack-label halo" if lab.halo else "rack-label"
         out.append(
-            svg_text(lab.x, lab.y, size, lab.text, cls=cls, turned=lab.turned,
-                  attrs=f' data-rack="{esc(rid)}"')
-        )  # fmt: skip
+            svg_text(lab.x, lab.y, size, lab.text, cls=cls, turned=lab.turned, data_rack=rid)
+        )
     for row in plan.floor.rows:
         members = [r for r in row.racks() if r.id in boxes]
         full = sum(r.id in chosen and chosen[r.id].text == r.id for r in members)
         if members and full * 2 <= len(members):
             out += _row_end_labels(view, row.direction, members, labels)
-    out.append("</g>")
-    return out
+    return PX.group(out, id="rack-labels")
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,45 +228,34 @@ def _row_end_labels(
             edge = view.x(r.x + sign * r.size_x / 2)
             cx = edge + sign * (gap + w / 2)
             cy = view.y(r.y)
-            box = (cx - w / 2, cy - size / 2, cx + w / 2, cy + size / 2)
         else:
             edge = view.y(r.y + sign * r.size_y / 2)
             cx = view.x(r.x)
             cy = edge - sign * (gap + size / 2)
-            box = (cx - w / 2, cy - size / 2, cx + w / 2, cy + size / 2)
+        box = (cx - w / 2, cy - size / 2, cx + w / 2, cy + size / 2)
         if labels.place(box):
-            out.append(
-                svg_text(
-                    cx, cy, size, r.id, cls="row-label halo", attrs=f' data-row-end="{esc(r.id)}"'
-                )
-            )
+            out.append(svg_text(cx, cy, size, r.id, cls="row-label halo", data_row_end=r.id))
     return out
 
 
 def keepout_labels(plan: Plan, view: View, labels: Labels) -> list[str]:
-    out = ['<g id="keepout-labels">']
+    out = []
     for k in plan.floor.keepouts:
-        xs = [view.x(p[0]) for p in k.outline]
-        ys = [view.y(p[1]) for p in k.outline]
-        size, turned = _fit((min(xs), min(ys), max(xs), max(ys)), len(k.id))
+        x0, y0, x1, y1 = view.box(k.outline)
+        size, turned = _fit((x0, y0, x1, y1), len(k.id))
         if size < MIN_FONT:
             continue
         size = math.floor(2 * min(size, 11.0)) / 2
         cls = "ko-label on-dark" if k.kind == "column" else "ko-label halo"
-        cx, cy = (min(xs) + max(xs)) / 2, (min(ys) + max(ys)) / 2
-        out.append(
-            svg_text(
-                cx, cy, size, k.id, cls=cls, turned=turned, attrs=f' data-keepout="{esc(k.id)}"'
-            )
-        )
-    out.append("</g>")
-    return out
+        cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+        out.append(svg_text(cx, cy, size, k.id, cls=cls, turned=turned, data_keepout=k.id))
+    return PX.group(out, id="keepout-labels")
 
 
 def tray_labels(plan: Plan, view: View, labels: Labels) -> list[str]:
     """Each tray's id just beyond one of its ends, where it fits."""
     size = max(MIN_FONT, min(11.0, 0.25 * view.s))
-    out = ['<g id="tray-labels">']
+    out = []
     for t in sorted(plan.floor.trays, key=lambda t: t.id):
         w = text_width(t.id, size)
         for end, nxt in ((t.path[0], t.path[1]), (t.path[-1], t.path[-2])):
@@ -281,11 +268,6 @@ def tray_labels(plan: Plan, view: View, labels: Labels) -> list[str]:
             cx, cy = ex + dx / d * (reach + half), ey + dy / d * (reach + half)
             box = (cx - w / 2, cy - size / 2, cx + w / 2, cy + size / 2)
             if labels.place(box):
-                out.append(
-                    svg_text(
-                        cx, cy, size, t.id, cls="tray-label halo", attrs=f' data-tray="{esc(t.id)}"'
-                    )
-                )
+                out.append(svg_text(cx, cy, size, t.id, cls="tray-label halo", data_tray=t.id))
                 break
-    out.append("</g>")
-    return out
+    return PX.group(out, id="tray-labels")

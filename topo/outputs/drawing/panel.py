@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from layouts.pathways import compact_route
 from topo.outputs.drawing.selection import rack_contents
-from topo.outputs.drawing.style import MARGIN, MAX_DRAWN_ROUTES, PANEL_W, View, clip, esc, num, pct
+from topo.outputs.drawing.style import MARGIN, MAX_DRAWN_ROUTES, PANEL_W, View, clip, pct
+from topo.outputs.svg import PX
 
 if TYPE_CHECKING:
     from topo.cables import Cable
@@ -27,88 +29,109 @@ def panel(
     rack: str | None,
     tier: str | None,
 ) -> tuple[list[str], float]:
-    """Title, key figures, selection, legend, over-limit list, scale bar and north arrow.
-    Returns the elements and the panel's height in px."""
-    s = plan.summary.to_json()
-    floor = plan.floor
-    out = [f'<g id="panel" transform="translate({num(x0)},{num(MARGIN)})">']
-    y = 0.0
-    width = PANEL_W
+    """Title, key figures, selection, legend, over-limit list, scale bar and north arrow,
+    top to bottom from ``(x0, MARGIN)``. Returns the elements and the panel's height in px."""
+    col = _Column()
+    _title(col, plan)
+    _figures(col, plan)
+    if picked is not None:
+        _highlighted(col, plan, picked, cables=cables, rack=rack, tier=tier)
+    _legend(col, plan, highlighted=picked is not None)
+    if plan.overflows:
+        _overflows(col, plan)
+    _scale_bar_and_north(col, view)
+    return PX.group(col.out, id="panel", transform=f"translate({PX.num(x0)},{MARGIN})"), col.y
 
-    def line(text: str, cls: str = "panel-text", dy: float = 16.0, attrs: str = "") -> None:
-        nonlocal y
-        y += dy
+
+@dataclass(slots=True)
+class _Column:
+    """The panel's elements so far and the baseline ``y`` (px) of its last line; each
+    step below adds its lines under the last."""
+
+    out: list[str] = field(default_factory=list)
+    y: float = 0.0
+
+    def line(self, text: str, cls: str = "panel-text", dy: float = 16.0, **attrs: str) -> None:
+        """A line of text ``dy`` below the last, clipped to the panel's width."""
+        self.y += dy
         size = {"panel-title": 20, "panel-head": 13, "panel-small": 10.5}.get(cls, 12)
-        out.append(
-            f'<text class="{cls}"{attrs} x="0" y="{num(y)}">{esc(clip(text, size, width))}</text>'
-        )
+        text = clip(text, size, PANEL_W)
+        self.out.append(PX.el("text", text=text, class_=cls, **attrs, x=0, y=self.y))
 
-    def head(text: str) -> None:
-        nonlocal y
-        y += 8
-        line(text, "panel-head", 16)
+    def head(self, text: str) -> None:
+        self.y += 8
+        self.line(text, "panel-head", 16)
 
-    line(str(s["scenario"]), "panel-title", 20)
+    def key(self, text: str, x: float, *shapes: str) -> None:
+        """A legend entry on the current baseline: its shapes, then its text from ``x``."""
+        self.out += [*shapes, PX.el("text", text=text, class_="panel-text", x=x, y=self.y)]
+
+
+def _title(col: _Column, plan: Plan) -> None:
+    floor = plan.floor
+    col.line(str(plan.summary.to_json()["scenario"]), "panel-title", 20)
+    ox, oy = [p[0] for p in floor.outline], [p[1] for p in floor.outline]
+    size = f"{PX.num(max(ox) - min(ox))} x {PX.num(max(oy) - min(oy))} m"
+    col.line(f"floor {floor.name}: {len(floor.racks)} racks, {size}", "panel-text", 18)
     roles = Counter(r.role for r in floor.racks)
-    ox = [p[0] for p in floor.outline]
-    oy = [p[1] for p in floor.outline]
-    line(
-        f"floor {floor.name}: {len(floor.racks)} racks, "
-        f"{num(max(ox) - min(ox))} x {num(max(oy) - min(oy))} m",
-        "panel-text",
-        18,
-    )
-    line(
-        ", ".join(f"{roles[k]} {k}" for k in ("compute", "network", "empty") if roles[k]),
-        "panel-small",
-        14,
-    )
+    text = ", ".join(f"{roles[k]} {k}" for k in ("compute", "network", "empty") if roles[k])
+    col.line(text, "panel-small", 14)
 
-    head("Plan")
-    devices = s["devices"]
-    line("devices: " + ", ".join(f"{n} {role}" for role, n in devices.items()))
+
+def _figures(col: _Column, plan: Plan) -> None:
+    s = plan.summary.to_json()
+    col.head("Plan")
+    col.line("devices: " + ", ".join(f"{n} {role}" for role, n in s["devices"].items()))
     tiers = ", ".join(f"{k} {v}" for k, v in s["cables_by_tier"].items())
-    line(f"cables: {s['cables']}" + (f" ({tiers})" if tiers else ""))
-    line(f"length: {s['total_length_m']:,.0f} m (bound {s['lower_bound_length_m']:,.0f} m)")
+    col.line(f"cables: {s['cables']}" + (f" ({tiers})" if tiers else ""))
+    col.line(f"length: {s['total_length_m']:,.0f} m (bound {s['lower_bound_length_m']:,.0f} m)")
     over_n = s["trays_over_limit"]
-    line(
+    col.line(
         f"max tray fill: {pct(s['max_tray_fill'])}, over limit: {over_n} segment"
         + ("s" if over_n != 1 else ""),
-        attrs=' data-figure="max_tray_fill"',
+        data_figure="max_tray_fill",
     )
-    line(f"unrouted cables: {s['unrouted']}", attrs=' data-figure="unrouted"')
-    line(f"cost: ${s['cost_usd']:,.0f}, optics power {s['optics_power_w']:,.0f} W")
+    col.line(f"unrouted cables: {s['unrouted']}", data_figure="unrouted")
+    col.line(f"cost: ${s['cost_usd']:,.0f}, optics power {s['optics_power_w']:,.0f} W")
 
-    if picked is not None:
-        head("Highlighted")
-        ids = sorted(set(cables))
-        what = [f"cable {c}" for c in ids[:3]] + (["..."] if len(ids) > 3 else [])
-        what += [f"rack {rack}"] if rack else []
-        what += [f"tier {tier}"] if tier else []
-        line(f"{', '.join(what)}: {len(picked)} cable" + ("s" if len(picked) != 1 else ""))
-        inside = sum(1 for c in picked if c.a_rack == c.b_rack)
-        if inside:
-            line(f"{inside} of them within one rack (marked at the rack)", "panel-small", 14)
-        if len(picked) > MAX_DRAWN_ROUTES:
-            line("trays they use shaded, darker where more pass", "panel-small", 14)
-        else:
-            # cables between racks first: their routes are what the drawing shows
-            shown = sorted(picked, key=lambda c: (c.a_rack == c.b_rack, c.id))
-            for c in shown[:6]:
-                line(f"{c.id} {c.label}", "panel-small", 14)
-                route = compact_route([plan.pathways.segments[i] for i in c.segments]) or (
-                    "within the rack" if c.a_rack == c.b_rack else f"no tray route ({c.status})"
-                )
-                line(f"   {route}", "panel-small", 13)
-            if len(picked) > 6:
-                line(f"... and {len(picked) - 6} more: see cables.csv", "panel-small", 14)
 
-    head("Legend")
+def _highlighted(col: _Column, plan: Plan, picked: Sequence[Cable], *, cables: Sequence[str],
+                 rack: str | None, tier: str | None) -> None:  # fmt: skip
+    """What was asked for (``cable C000001, rack A01: 3 cables``) and the first routes."""
+    col.head("Highlighted")
+    ids = sorted(set(cables))
+    what = [f"cable {c}" for c in ids[:3]] + (["..."] if len(ids) > 3 else [])
+    what += [f"rack {rack}"] if rack else []
+    what += [f"tier {tier}"] if tier else []
+    col.line(f"{', '.join(what)}: {len(picked)} cable" + ("s" if len(picked) != 1 else ""))
+    inside = sum(1 for c in picked if c.a_rack == c.b_rack)
+    if inside:
+        col.line(f"{inside} of them within one rack (marked at the rack)", "panel-small", 14)
+    if len(picked) > MAX_DRAWN_ROUTES:
+        col.line("trays they use shaded, darker where more pass", "panel-small", 14)
+        return
+    # cables between racks first: their routes are what the drawing shows
+    shown = sorted(picked, key=lambda c: (c.a_rack == c.b_rack, c.id))
+    for c in shown[:6]:
+        col.line(f"{c.id} {c.label}", "panel-small", 14)
+        route = compact_route([plan.pathways.segments[i] for i in c.segments]) or (
+            "within the rack" if c.a_rack == c.b_rack else f"no tray route ({c.status})"
+        )
+        col.line(f"   {route}", "panel-small", 13)
+    if len(picked) > 6:
+        col.line(f"... and {len(picked) - 6} more: see cables.csv", "panel-small", 14)
+
+
+def _legend(col: _Column, plan: Plan, *, highlighted: bool) -> None:
+    """Rack and keep-out swatches, the tray fill scale, and the line styles drawn."""
+    floor = plan.floor
+    col.head("Legend")
     contents = rack_contents(plan)
     spare = any(
         r.role == "network" and not any(k != "server" for k in contents.get(r.id, ()))
         for r in floor.racks
     )
+    roles = Counter(r.role for r in floor.racks)
     swatches = [
         ("rack rack-compute", "compute rack"),
         ("rack rack-network", "network rack holding switches"),
@@ -118,18 +141,15 @@ def panel(
     kinds = sorted({k.kind for k in floor.keepouts})
     swatches += [(f"ko ko-{k}", {"cooling": "cooling unit"}.get(k, k)) for k in kinds]
     for cls, text in swatches:
-        y += 18
-        out.append(f'<rect class="{cls}" x="0" y="{num(y - 11)}" width="22" height="13"/>')
-        out.append(f'<text class="panel-text" x="30" y="{num(y)}">{esc(text)}</text>')
+        col.y += 18
+        col.key(text, 30, PX.el("rect", class_=cls, x=0, y=col.y - 11, width=22, height=13))
 
     limits = {f.segment.fill_limit for f in plan.fills}
-    y += 8
-    line(
+    col.y += 8
+    col.line(
         "tray fill (cable / tray cross-section):"
         if len(limits) == 1
-        else "tray fill, share of each tray's limit:",
-        "panel-text",
-        16,
+        else "tray fill, share of each tray's limit:"
     )
     lim = next(iter(limits)) if len(limits) == 1 else 1.0
     steps = [("f0", "no cables")]
@@ -138,62 +158,56 @@ def panel(
         steps.append((f"f{k}", f"{pct(lo)} - {pct(hi)}" + (" (limit)" if k == 4 else "")))
     steps.append(("over", "over the limit (listed below)"))
     for cls, text in steps:
-        y += 18
-        out.append(f'<rect class="seg {cls}" x="0" y="{num(y - 11)}" width="34" height="12"/>')
-        out.append(f'<text class="panel-text" x="42" y="{num(y)}">{esc(text)}</text>')
-    if plan.summary["unrouted"]:
-        y += 18
-        out.append(f'<line class="unrouted" x1="0" y1="{num(y - 5)}" x2="34" y2="{num(y - 5)}"/>')
-        out.append(f'<text class="panel-text" x="42" y="{num(y)}">unrouted cables</text>')
-    if picked is not None:
-        y += 18
-        out.append(f'<line class="route-line" x1="0" y1="{num(y - 5)}" x2="34" y2="{num(y - 5)}"/>')
-        out.append(f'<text class="panel-text" x="42" y="{num(y)}">highlighted route</text>')
-        y += 18
-        out.append(f'<circle class="end-a" cx="8" cy="{num(y - 5)}" r="5"/>')
-        out.append(f'<rect class="end-b" x="22" y="{num(y - 9)}" width="8" height="8"/>')
-        out.append(f'<text class="panel-text" x="42" y="{num(y)}">A end, B end</text>')
+        col.y += 18
+        col.key(
+            text, 42, PX.el("rect", class_=f"seg {cls}", x=0, y=col.y - 11, width=34, height=12)
+        )
+    lines = [("unrouted", "unrouted cables")] if plan.summary["unrouted"] else []
+    lines += [("route-line", "highlighted route")] if highlighted else []
+    for cls, text in lines:
+        col.y += 18
+        col.key(text, 42, PX.el("line", class_=cls, x1=0, y1=col.y - 5, x2=34, y2=col.y - 5))
+    if highlighted:
+        col.y += 18
+        y = col.y
+        col.key("A end, B end", 42, PX.el("circle", class_="end-a", cx=8, cy=y - 5, r=5),
+                PX.el("rect", class_="end-b", x=22, y=y - 9, width=8, height=8))  # fmt: skip
 
-    if plan.overflows:
-        head(f"Over the fill limit ({len(plan.overflows)})")
-        worst = sorted(plan.overflows, key=lambda f: (-f.fill, f.segment.id))
-        for f in worst[:12]:
-            line(
-                f"{f.segment.id}: {pct(f.fill)} (limit {pct(f.segment.fill_limit)}), "
-                f"{f.cables} cables",
-                "panel-text over-text",
-                15,
-                attrs=f' data-segment="{esc(f.segment.id)}"',
-            )
-        if len(worst) > 12:
-            line(f"... and {len(worst) - 12} more: see trays.csv", "panel-small", 14)
 
-    # scale bar and north arrow
-    y += 30
+def _overflows(col: _Column, plan: Plan) -> None:
+    """The fullest over-limit segments, worst first."""
+    col.head(f"Over the fill limit ({len(plan.overflows)})")
+    worst = sorted(plan.overflows, key=lambda f: (-f.fill, f.segment.id))
+    for f in worst[:12]:
+        col.line(
+            f"{f.segment.id}: {pct(f.fill)} (limit {pct(f.segment.fill_limit)}), {f.cables} cables",
+            "panel-text over-text",
+            15,
+            data_segment=f.segment.id,
+        )
+    if len(worst) > 12:
+        col.line(f"... and {len(worst) - 12} more: see trays.csv", "panel-small", 14)
+
+
+def _scale_bar_and_north(col: _Column, view: View) -> None:
+    col.y += 30
+    y = col.y
     bar_m = _nice_length(150 / view.s)
     bar = bar_m * view.s
-    out.append(f'<g id="scale-bar" data-metres="{num(bar_m)}">')
-    for i in range(4):
-        fill = "#222" if i % 2 == 0 else "#fff"
-        out.append(
-            f'<rect x="{num(i * bar / 4)}" y="{num(y)}" width="{num(bar / 4)}" height="6" '
-            f'fill="{fill}" stroke="#222" stroke-width="0.8"/>'
-        )
-    out.append(f'<text class="panel-small" x="0" y="{num(y + 20)}">0</text>')
-    out.append(
-        f'<text class="panel-small" x="{num(bar)}" y="{num(y + 20)}" text-anchor="middle">'
-        f"{num(bar_m)} m</text>"
-    )
-    out.append("</g>")
-    ax = min(width - 30, bar + 60)
-    out.append(
-        f'<g id="north-arrow"><path d="M {num(ax)} {num(y - 18)} l 8 26 l -8 -7 l -8 7 z" '
-        f'fill="#222"/><text class="panel-head" x="{num(ax)}" y="{num(y + 24)}" '
-        f'text-anchor="middle">N</text></g>'
-    )
-    y += 30
-    out.append("</g>")
-    return out, y
+    bar_parts = [
+        PX.el("rect", x=i * bar / 4, y=y, width=bar / 4, height=6,
+              fill="#222" if i % 2 == 0 else "#fff", stroke="#222", stroke_width="0.8")
+        for i in range(4)
+    ]  # fmt: skip
+    bar_parts.append(PX.el("text", text="0", class_="panel-small", x=0, y=y + 20))
+    bar_parts.append(PX.el("text", text=f"{PX.num(bar_m)} m", class_="panel-small", x=bar,
+                           y=y + 20, text_anchor="middle"))  # fmt: skip
+    col.out += PX.group(bar_parts, id="scale-bar", data_metres=bar_m)
+    ax = min(PANEL_W - 30, bar + 60)
+    arrow = PX.el("path", d=f"M {PX.num(ax)} {PX.num(y - 18)} l 8 26 l -8 -7 l -8 7 z", fill="#222")
+    north = PX.el("text", text="N", class_="panel-head", x=ax, y=y + 24, text_anchor="middle")
+    col.out.append(PX.el("g", arrow, north, id="north-arrow"))
+    col.y += 30
 
 
 def _nice_length(target_m: float) -> float:

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from topo.outputs.drawing.style import View, esc, num
+from topo.outputs.drawing.style import View
+from topo.outputs.svg import PX
 from topo.power import power_summary
 
 if TYPE_CHECKING:
@@ -52,7 +53,7 @@ def row_power(plan: Plan, view: View) -> list[str]:
         return []
     summary = power_summary(plan.floor, plan.placement.devices, plan.cables)
     font = max(7.0, min(12.0, 0.35 * view.s))
-    out = ['<g id="row-power">']
+    out: list[str] = []
     for row in plan.floor.rows:
         racks = row.racks()
         if not racks:
@@ -86,39 +87,25 @@ def row_power(plan: Plan, view: View) -> list[str]:
             + (f", budget {budget:,g} kW" if budget else "")
             + f", per rack at most {fig['rack_limit_kw']:,g} kW"
         )
-        attrs = (
-            f'data-row="{esc(row.id)}" data-need-kw="{need:g}" '
-            f'data-budget-kw="{"" if budget is None else f"{budget:g}"}"'
-        )
-        out.append(f'<g class="row-power" {attrs}><title>{esc(title)}</title>')
-        out.append(
-            f'<rect x="{num(view.x(fx0))}" y="{num(view.y(fy1))}" '
-            f'width="{num((fx1 - fx0) * view.s)}" height="{num((fy1 - fy0) * view.s)}" '
-            f'fill="{colour}" stroke="none"/>'
-        )
+        bar = [PX.el("rect", x=view.x(fx0), y=view.y(fy1), width=(fx1 - fx0) * view.s,
+                     height=(fy1 - fy0) * view.s, fill=colour, stroke="none")]  # fmt: skip
         if budget:
-            out.append(
-                f'<rect x="{num(view.x(x0))}" y="{num(view.y(y1))}" '
-                f'width="{num((x1 - x0) * view.s)}" height="{num((y1 - y0) * view.s)}" '
-                f'fill="none" stroke="#333" stroke-width="0.6"/>'
-            )
-        tx, ty = view.x(x0), view.y(y0) + font + 1
-        out.append(
-            f'<text class="halo" x="{num(tx)}" y="{num(ty)}" font-size="{num(font)}">'
-            f"{esc(text)}</text>"
-        )
-        out.append("</g>")
+            bar.append(PX.el("rect", x=view.x(x0), y=view.y(y1), width=(x1 - x0) * view.s,
+                             height=(y1 - y0) * view.s, fill="none", stroke="#333",
+                             stroke_width="0.6"))  # fmt: skip
+        bar.append(PX.el("text", text=text, class_="halo", x=view.x(x0), y=view.y(y0) + font + 1,
+                         font_size=font))  # fmt: skip
+        out += PX.group(bar, title=title, class_="row-power", data_row=row.id,
+                        data_need_kw=f"{need:g}",
+                        data_budget_kw="" if budget is None else f"{budget:g}")  # fmt: skip
     budget = plan.floor.power_budget_kw
     if budget is not None:
         need = summary["it_kw"]
         xs = [p[0] for p in plan.floor.outline]
         ys = [p[1] for p in plan.floor.outline]
         text = f"hall {plan.floor.name}: {need:,.1f} / {budget:,g} kW IT"
-        over = f' fill="{_OVER}"' if need > budget else ""
-        out.append(
-            f'<text class="halo" data-hall-need-kw="{need:g}" data-hall-budget-kw="{budget:g}" '
-            f'x="{num(view.x(min(xs)) + 6)}" y="{num(view.y(max(ys)) + font + 6)}" '
-            f'font-size="{num(font)}" font-weight="bold"{over}>{esc(text)}</text>'
-        )
-    out.append("</g>")
-    return out
+        out.append(PX.el("text", text=text, class_="halo", data_hall_need_kw=f"{need:g}",
+                         data_hall_budget_kw=f"{budget:g}", x=view.x(min(xs)) + 6,
+                         y=view.y(max(ys)) + font + 6, font_size=font, font_weight="bold",
+                         fill=_OVER if need > budget else None))  # fmt: skip
+    return PX.group(out, id="row-power")

@@ -1,15 +1,17 @@
-"""Drawing primitives: the style sheet, px formatting, the floor-to-px view, text."""
+"""Drawing primitives: the style sheet, the floor-to-px view, tray quads, text.
+
+Elements, escaping and px numbers are written by :data:`topo.outputs.svg.PX`."""
 
 from __future__ import annotations
 
-import html
 import math
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
+
+from topo.outputs.svg import PX
 
 if TYPE_CHECKING:
     from topo.plan import Plan
@@ -29,12 +31,8 @@ __all__ = [
     "TARGET_PX",
     "View",
     "clip",
-    "esc",
-    "num",
     "pct",
-    "points",
     "quad",
-    "quad_points",
     "segment_quads",
     "svg_text",
     "text_width",
@@ -107,29 +105,6 @@ patternTransform="rotate(45)"><rect width="5" height="5" fill="#fbe7bd"/>\
 </defs>"""
 
 
-def num(v: float) -> str:
-    """A coordinate in px: two decimals at most, no trailing zeros, never ``-0``.
-
-    ``repr`` of a float rounded to two decimals is its shortest round-tripping form, which
-    has at most two decimals; adding ``0.0`` turns ``-0.0`` into ``0.0``.
-
-    Example:
-        >>> num(3.0), num(-0.001), num(12.3456)
-        ('3', '0', '12.35')
-    """
-    r = repr(round(float(v), 2) + 0.0)
-    return r[:-2] if r.endswith(".0") else r
-
-
-def quad_points(quads: np.ndarray) -> list[str]:
-    """``points`` attributes for an ``(n, 4, 2)`` array of corners (px), formatted as
-    :func:`num` does."""
-    flat = (np.round(quads.reshape(-1), 2) + 0.0).tolist()
-    v = [r[:-2] if r.endswith(".0") else r for r in map(repr, flat)]
-    fmt = "{},{} {},{} {},{} {},{}".format
-    return [fmt(*v[i : i + 8]) for i in range(0, len(v), 8)]
-
-
 def segment_quads(view: View, plan: Plan) -> np.ndarray:
     """Corners (px) of every tray segment of a plan drawn at its tray's width, in segment
     order, as an ``(n, 4, 2)`` array (the same corners as :func:`quad`)."""
@@ -149,26 +124,6 @@ def segment_quads(view: View, plan: Plan) -> np.ndarray:
     px[..., 0] = view.ox + (corners[..., 0] - view.minx) * view.s
     px[..., 1] = view.oy + (view.maxy - corners[..., 1]) * view.s
     return px
-
-
-def esc(text: str) -> str:
-    """Text or an attribute value escaped for XML: markup characters as entities, and the
-    characters XML 1.0 cannot hold at all (control characters, lone surrogates) as U+FFFD.
-
-    >>> esc('T" onmouseover="alert(1)')
-    'T&quot; onmouseover=&quot;alert(1)'
-    >>> esc("a" + chr(0) + "b") == "a\\ufffdb"
-    True
-    """
-    if _XML_BAD.search(text):
-        text = _XML_BAD.sub("\ufffd", text)
-    if "&" in text or "<" in text or ">" in text or '"' in text or "'" in text:
-        return html.escape(text, quote=True)
-    return text
-
-
-# characters not allowed in an XML 1.0 document (tab, newline and carriage return are)
-_XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def pct(x: float) -> str:
@@ -200,8 +155,14 @@ class View:
     def y(self, v: float) -> float:
         return self.oy + (self.maxy - v) * self.s
 
-    def pt(self, p: tuple[float, float]) -> str:
-        return f"{num(self.x(p[0]))},{num(self.y(p[1]))}"
+    def points(self, pts: Iterable[tuple[float, float]]) -> str:
+        """A ``points`` attribute (px) for floor points (m)."""
+        return PX.points((self.x(x), self.y(y)) for x, y in pts)
+
+    def box(self, pts: Iterable[tuple[float, float]]) -> tuple[float, float, float, float]:
+        """The bounding box (px: left, top, right, bottom) of floor points (m)."""
+        xs, ys = zip(*((self.x(x), self.y(y)) for x, y in pts), strict=True)
+        return min(xs), min(ys), max(xs), max(ys)
 
 
 def quad(
@@ -215,16 +176,10 @@ def quad(
     return tuple((view.x(x), view.y(y)) for x, y in pts)
 
 
-def points(pts: Iterable[tuple[float, float]]) -> str:
-    return " ".join(f"{num(x)},{num(y)}" for x, y in pts)
-
-
 def svg_text(x: float, y: float, size: float, text: str, *, cls: str = "", turned: bool = False,
-          anchor: str = "middle", attrs: str = "") -> str:  # fmt: skip
-    base = y + 0.36 * size  # cap height centred on y
-    rot = f' transform="rotate(-90 {num(x)} {num(y)})"' if turned else ""
-    c = f' class="{cls}"' if cls else ""
-    return (
-        f'<text{c}{attrs} x="{num(x)}" y="{num(base)}" font-size="{num(size)}" '
-        f'text-anchor="{anchor}"{rot}>{esc(text)}</text>'
-    )
+          anchor: str = "middle", **attrs: str) -> str:  # fmt: skip
+    """A line of text (px) whose capitals are centred on ``(x, y)``, turned a quarter to
+    read upwards if ``turned``; ``attrs`` go between its class and its position."""
+    rot = f"rotate(-90 {PX.num(x)} {PX.num(y)})" if turned else None
+    return PX.el("text", text=text, class_=cls or None, **attrs, x=x, y=y + 0.36 * size,
+                 font_size=size, text_anchor=anchor, transform=rot)  # fmt: skip
