@@ -109,6 +109,8 @@ def _run(scenario: Scenario, floor) -> None:
     )
     if "placement" in s:
         print(f"placement {s['placement']}")
+    if result.floor_cut is not None:
+        print(result.floor_cut.describe())
     print(
         f"wall time {wall:.2f} s  peak memory {peak_mb:,.0f} MB (child process {child_mb:,.0f} MB)"
     )
