@@ -63,7 +63,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import numpy as np
 
@@ -237,167 +237,24 @@ def _route(
     progress: Callable[[str], None] | None,
     attempt: int,
 ) -> RoutingResult:
-    """One routing attempt; ``attempt`` counts media re-checks (at most _RECHECKS)."""
+    """One routing attempt; ``attempt`` counts media re-checks (at most _RECHECKS).
+
+    Builds the problem, solves it and extracts the routes; then, if the routes fit but
+    lead some cables to media of another cross-section and those would overfill a
+    segment, routes again with those cross-sections.
+    """
     t0 = time.perf_counter()
     say = progress or (lambda _m: None)
-    effort = EFFORT[options.effort]
-    fg = FlowGraph.of(graph)
-    pb = setup_problem(fg, demands, tables, area_override)
-    n_seg = len(fg.capacity)
-    cap = fg.capacity
-    notes: list[str] = []
-
-    # fixed cables: redundant links, once kept apart (topo.routing.diversity)
-    fixed_paths: dict[int, np.ndarray] = {}
-    shared: dict[str, tuple[int, ...]] = {}
-    sets = redundancy_sets(demands, pb) if method == "optimize" else []
-    fixed_load = np.zeros(n_seg)
-
-    n_groups = len(pb.group_src)
-    free = pb.routable & (pb.area > 0)
-    # free cables per (group, sink)
-    sinks_of: list[dict[int, list[int]]] = [{} for _ in range(n_groups)]
-    for i in np.nonzero(free)[0].tolist():
-        sinks_of[pb.group[i]].setdefault(int(pb.sink[i]), []).append(i)
-
-    def sp_pieces() -> list[Pieces]:
-        out: list[Pieces] = []
-        for g in range(n_groups):
-            by_sink = sinks_of[g]
-            sinks = np.array(sorted(by_sink), dtype=np.int64)
-            paths = tree_paths(fg, pb.pred0[pb.group_src[g]], sinks) if len(sinks) else []
-            out.append(
-                {t: [(p, len(by_sink[t]))] for t, p in zip(sinks.tolist(), paths, strict=True)}
-            )
-        return out
-
-    # shortest paths for everything, and their fill
-    say("routing: shortest paths")
-    pieces = sp_pieces()
-    load = fixed_load + seg_area(fg, pieces, pb.group_area)
-    over = load > cap + 1e-6
-    method_name = "shortest-path"
-    status = "OPTIMAL"
-    bound_source = "shortest-paths"
-    iterations = 0
-    hit_clock = False
-    best_pi = np.zeros(n_seg)
-    lagrange_terms = np.where(pb.routable, pb.sp, np.nan)
-    offset = 0.0
-    cost_terms: np.ndarray | None = None
-    cost_offset = 0.0
-    length_pi: np.ndarray | None = None  # metres per mm² where best_pi is in dollars
-    scale: np.ndarray | None = None  # per group, dollars per mm² to mm (repairs)
-
-    if method == "shortest":
-        status = "UNKNOWN" if over.any() else "OPTIMAL"
-        if over.any():
-            notes.append(
-                f"shortest routes overfill {int(over.sum())} tray segments; the optimizer "
-                "was not run (routing method 'shortest')"
-            )
-    else:
-        if over.any():
-            method_name = "column-generation"
-            fixed_m = float(pb.sp[pb.routable & (pb.area <= 0)].sum()) / 1000
-            relaxed = _optimize(
-                fg, pb, sinks_of, fixed_load, fixed_m, pieces, effort, options, t0, say
-            )
-            pieces, best_pi, length_pi = relaxed.pieces, relaxed.prices, relaxed.length_prices
-            iterations, hit_clock, lp_note = relaxed.rounds, relaxed.hit_clock, relaxed.notes
-            notes.extend(lp_note)
-            if length_pi is not None:  # the cost LP's prices are dollars per mm²
-                scale = repair_price_scale(pb)
-            load = fixed_load + seg_area(fg, pieces, pb.group_area)
-            pieces, load = _fit(
-                fg, pb, sinks_of, fixed_load, pieces, load, best_pi, effort, say, scale
-            )
-        if sets:
-            say(f"routing: keeping {sum(len(v) for _, v in sets)} redundant links apart")
-            apart = keep_apart(
-                fg,
-                pb,
-                sets,
-                sinks_of,
-                pieces,
-                load,
-                best_pi if length_pi is None else length_pi,
-                fit=lambda pcs, ld, fx: _fit(
-                    fg, pb, sinks_of, fx, pcs, ld, best_pi, effort, say, scale
-                ),
-            )
-            fixed_paths, shared = apart.paths, apart.shared
-            for i, p in fixed_paths.items():
-                np.add.at(fixed_load, fg.seg[p][fg.seg[p] >= 0], pb.area[i])
-            pieces, load = _fit(
-                fg, pb, sinks_of, fixed_load, pieces, load, best_pi, effort, say, scale
-            )
-            if apart.longer:
-                status = "FEASIBLE"  # routes apart may be longer than the bound needs
-        over = load > cap + 1e-6
-        if method_name == "column-generation" or over.any():
-            if not over.any():
-                pieces, load = polish_to_shortest(fg, pb, sinks_of, pieces, load)
-                if length_pi is not None:
-                    own = np.array([not c.breakout for c in demands], dtype=bool)
-                    cost_terms, cost_offset = priced_cost_bound(fg, pb, best_pi * 100, own)
-                    lagrange_terms, offset = priced_bound(fg, pb, length_pi)
-                    bound_source = "lagrangian (column-generation duals)"
-                elif method_name == "column-generation":
-                    lagrange_terms, offset = priced_bound(fg, pb, best_pi)
-                    bound_source = "lagrangian (column-generation duals)"
-            elif infeasible(fg, pb, best_pi):
-                status = "INFEASIBLE"
-                notes.append(
-                    f"the cables cannot fit the trays: {int(over.sum())} segments overflow "
-                    "(overflow reduced by re-routing the cables on overfull segments)"
-                )
-            else:
-                status = "UNKNOWN"
-                notes.append(f"no routing that fits was found: {int(over.sum())} segments overflow")
-
-    routes = _routes(fg, pb, demands, sinks_of, pieces, fixed_paths, options.objective)
-    length_lb = np.where(pb.routable, pb.base + pb.sp + pb.slack_lb, np.nan)
-    lag_lb = np.where(pb.routable, pb.base + lagrange_terms + pb.slack_lb, np.nan)
-    if status == "OPTIMAL" and method_name == "column-generation":
-        status = "FEASIBLE"  # the planner calls it optimal if it meets its bound
-    seconds = time.perf_counter() - t0
-    if hit_clock:
-        notes.append(
-            f"wall-clock safety net of {options.time_limit_s:g} s fired; results may differ "
-            "from run to run"
-        )
-    solver = SolverInfo(
-        status=status,
-        method=method_name,
-        bound_source=bound_source,
-        seconds=seconds,
-        notes=tuple(notes),
-        objective=options.objective,
-        iterations=iterations,
-        time_limit_hit=hit_clock,
-    )
-    result = RoutingResult(
-        routes,
-        solver,
-        length_lb,
-        lag_lb,
-        offset,
-        pb.cost_lb.copy(),
-        pb.area.copy(),
-        pb.sp.copy(),
-        shared,
-        prices=best_pi if length_pi is None else length_pi,
-        cost_priced_cents=cost_terms,
-        cost_offset_cents=cost_offset,
-    )
+    setup = _build_problem(graph, demands, tables, area_override)
+    solved = _solve_routing(setup, demands, options, method, t0, say)
+    result = _extract_result(setup, demands, solved, options, t0)
     # every cable on its shortest route gets the media it was routed with
-    moved = method_name != "shortest-path" or bool(fixed_paths) or bool(area_override)
+    moved = solved.method != _SHORTEST or bool(solved.fixed_paths) or bool(area_override)
     # routes that overflow with the cross-sections they were routed with would not fit
     # with the ones their media call for either: no re-check then
-    fits = not (load > cap + 1e-6).any()
+    fits = not (solved.load > setup.fg.capacity + 1e-6).any()
     if method == "optimize" and fits and attempt < _RECHECKS and moved:
-        changed = _changed_media(fg, pb, demands, routes)
+        changed = _changed_media(setup.fg, setup.pb, demands, result.routes)
         if changed:
             say(f"routing: {len(changed)} cables change media on their routes")
             merged = dict(area_override or {})
@@ -408,10 +265,307 @@ def _route(
                 solver=replace(
                     again.solver,
                     seconds=time.perf_counter() - t0,
-                    iterations=again.solver.iterations + solver.iterations,
+                    iterations=again.solver.iterations + result.solver.iterations,
                 ),
             )
     return result
+
+
+_SHORTEST = "shortest-path"
+_COLGEN = "column-generation"
+_LAGRANGIAN = "lagrangian (column-generation duals)"
+
+
+class _Setup(NamedTuple):
+    """One attempt's problem.
+
+    ``sinks_of`` lists, per group, the free cables (routable, with a cross-section) of
+    each sink node; keeping redundant links apart takes them out of it in place.
+    """
+
+    fg: FlowGraph
+    pb: Problem
+    sinks_of: list[dict[int, list[int]]]
+
+
+@dataclass(frozen=True, eq=False)
+class _Solved:
+    """A routing as each step of the solve leaves it, and what is known of it.
+
+    The repairs move cables in ``pieces`` in place: a step's record replaces the one it
+    was given, which is not read again.
+
+    Attributes:
+        pieces: every group's free cables split over paths, by sink.
+        load: cross-section on every segment (mm²), fixed cables included.
+        fixed_load: cross-section of the fixed cables (redundant links kept apart) on
+            every segment (mm²).
+        fixed_paths: path of every fixed cable, by demand index.
+        shared: segments redundant links had to share, by redundancy key.
+        method: ``shortest-path`` or ``column-generation``.
+        status: ``OPTIMAL`` (before the extraction's check of the bound), ``FEASIBLE``,
+            ``INFEASIBLE`` or ``UNKNOWN``.
+        bound_source: what proves the length bound.
+        iterations: column-generation rounds run.
+        hit_clock: whether the wall-clock safety net stopped column generation.
+        pi: the best tray prices found (dollars per mm² under the cost objective, else
+            metres per mm²); zero if none.
+        length_pi: metres per mm² where ``pi`` is in dollars, else None.
+        price_scale: per group, what turns dollar prices into mm for the repairs.
+        lagrange_terms, offset: per demand, its term of the priced length bound, and
+            the bound's ``- sum p * capacity``.
+        cost_terms, cost_offset: the same for a proven cost bound (None if none).
+        notes: what a user should know of the solve.
+    """
+
+    pieces: list[Pieces]
+    load: np.ndarray
+    fixed_load: np.ndarray
+    lagrange_terms: np.ndarray
+    pi: np.ndarray
+    fixed_paths: dict[int, np.ndarray] = field(default_factory=dict)
+    shared: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    method: str = _SHORTEST
+    status: str = "OPTIMAL"
+    bound_source: str = "shortest-paths"
+    iterations: int = 0
+    hit_clock: bool = False
+    length_pi: np.ndarray | None = None
+    price_scale: np.ndarray | None = None
+    offset: float = 0.0
+    cost_terms: np.ndarray | None = None
+    cost_offset: float = 0.0
+    notes: tuple[str, ...] = ()
+
+
+def _build_problem(
+    graph: PathwayGraph,
+    demands: Sequence[CableDemand],
+    tables: Mapping[int, MediaTable],
+    area_override: Mapping[str, float] | None,
+) -> _Setup:
+    """Step 1 of the module docstring: orient and group the cables
+    (:func:`topo.routing.problem.setup_problem`) and list each group's free cables by
+    sink."""
+    fg = FlowGraph.of(graph)
+    pb = setup_problem(fg, demands, tables, area_override)
+    sinks_of: list[dict[int, list[int]]] = [{} for _ in range(len(pb.group_src))]
+    free = pb.routable & (pb.area > 0)
+    for i in np.nonzero(free)[0].tolist():
+        sinks_of[pb.group[i]].setdefault(int(pb.sink[i]), []).append(i)
+    return _Setup(fg, pb, sinks_of)
+
+
+def _solve_routing(
+    setup: _Setup,
+    demands: Sequence[CableDemand],
+    options: RouteOptions,
+    method: Literal["optimize", "shortest"],
+    t0: float,
+    say: Callable[[str], None],
+) -> _Solved:
+    """Steps 2 to 6 of the module docstring: shortest paths; then, with the method
+    ``optimize``, column generation and repair where they overfill a segment, redundant
+    links kept apart, the polish and the proven bounds."""
+    solved = _shortest(setup, say)
+    over = solved.load > setup.fg.capacity + 1e-6
+    if method == "shortest":
+        if not over.any():
+            return solved
+        note = (
+            f"shortest routes overfill {int(over.sum())} tray segments; the optimizer "
+            "was not run (routing method 'shortest')"
+        )
+        return replace(solved, status="UNKNOWN", notes=(note,))
+    effort = EFFORT[options.effort]
+    if over.any():
+        solved = _relax_and_fit(setup, solved, effort, options, t0, say)
+    sets = redundancy_sets(demands, setup.pb)
+    if sets:
+        solved = _keep_apart(setup, solved, sets, effort, say)
+    return _settle(setup, demands, solved)
+
+
+def _shortest(setup: _Setup, say: Callable[[str], None]) -> _Solved:
+    """Step 2: every free cable on its shortest route, and their fill."""
+    fg, pb, sinks_of = setup
+    say("routing: shortest paths")
+    pieces: list[Pieces] = []
+    for g, by_sink in enumerate(sinks_of):
+        sinks = np.array(sorted(by_sink), dtype=np.int64)
+        paths = tree_paths(fg, pb.pred0[pb.group_src[g]], sinks) if len(sinks) else []
+        pieces.append(
+            {t: [(p, len(by_sink[t]))] for t, p in zip(sinks.tolist(), paths, strict=True)}
+        )
+    fixed_load = np.zeros(len(fg.capacity))
+    return _Solved(
+        pieces=pieces,
+        load=fixed_load + seg_area(fg, pieces, pb.group_area),
+        fixed_load=fixed_load,
+        lagrange_terms=np.where(pb.routable, pb.sp, np.nan),
+        pi=np.zeros(len(fg.capacity)),
+    )
+
+
+def _relax_and_fit(
+    setup: _Setup,
+    solved: _Solved,
+    effort: _Effort,
+    options: RouteOptions,
+    t0: float,
+    say: Callable[[str], None],
+) -> _Solved:
+    """Steps 3 and 4: column generation from the shortest-path trees and rounding
+    (:func:`_optimize`), then the repair of segments still overfull."""
+    fg, pb, sinks_of = setup
+    fixed_m = float(pb.sp[pb.routable & (pb.area <= 0)].sum()) / 1000
+    relaxed = _optimize(
+        fg, pb, sinks_of, solved.fixed_load, fixed_m, solved.pieces, effort, options, t0, say
+    )
+    # the cost LP's prices are dollars per mm²
+    scale = repair_price_scale(pb) if relaxed.length_prices is not None else None
+    load = solved.fixed_load + seg_area(fg, relaxed.pieces, pb.group_area)
+    pieces, load = _fit(
+        fg, pb, sinks_of, solved.fixed_load, relaxed.pieces, load, relaxed.prices, effort, say,
+        scale,
+    )  # fmt: skip
+    return replace(
+        solved,
+        pieces=pieces,
+        load=load,
+        method=_COLGEN,
+        iterations=relaxed.rounds,
+        hit_clock=relaxed.hit_clock,
+        pi=relaxed.prices,
+        length_pi=relaxed.length_prices,
+        price_scale=scale,
+        notes=(*solved.notes, *relaxed.notes),
+    )
+
+
+def _keep_apart(
+    setup: _Setup,
+    solved: _Solved,
+    sets: list[tuple[str, list[int]]],
+    effort: _Effort,
+    say: Callable[[str], None],
+) -> _Solved:
+    """Step 5: links sharing a redundancy key moved onto segment-disjoint routes
+    (:func:`topo.routing.diversity.keep_apart`), fixed there, and the others repaired
+    around them."""
+    fg, pb, sinks_of = setup
+    say(f"routing: keeping {sum(len(v) for _, v in sets)} redundant links apart")
+
+    def fit(
+        pieces: list[Pieces], load: np.ndarray, fixed_load: np.ndarray
+    ) -> tuple[list[Pieces], np.ndarray]:
+        return _fit(
+            fg, pb, sinks_of, fixed_load, pieces, load, solved.pi, effort, say,
+            solved.price_scale,
+        )  # fmt: skip
+
+    prices = solved.pi if solved.length_pi is None else solved.length_pi
+    apart = keep_apart(fg, pb, sets, sinks_of, solved.pieces, solved.load, prices, fit=fit)
+    fixed_load = solved.fixed_load.copy()
+    for i, p in apart.paths.items():
+        np.add.at(fixed_load, fg.seg[p][fg.seg[p] >= 0], pb.area[i])
+    pieces, load = fit(solved.pieces, solved.load, fixed_load)
+    return replace(
+        solved,
+        pieces=pieces,
+        load=load,
+        fixed_load=fixed_load,
+        fixed_paths=apart.paths,
+        shared=apart.shared,
+        # routes apart may be longer than the bound needs
+        status="FEASIBLE" if apart.longer else solved.status,
+    )
+
+
+def _settle(setup: _Setup, demands: Sequence[CableDemand], solved: _Solved) -> _Solved:
+    """Step 6 and the verdict: a routing that fits is polished and, if column generation
+    ran, bounded with its prices; one that does not is INFEASIBLE when the prices prove
+    that nothing fits, else UNKNOWN."""
+    fg, pb, sinks_of = setup
+    over = solved.load > fg.capacity + 1e-6
+    if over.any():
+        if infeasible(fg, pb, solved.pi):
+            note = (
+                f"the cables cannot fit the trays: {int(over.sum())} segments overflow "
+                "(overflow reduced by re-routing the cables on overfull segments)"
+            )
+            return replace(solved, status="INFEASIBLE", notes=(*solved.notes, note))
+        note = f"no routing that fits was found: {int(over.sum())} segments overflow"
+        return replace(solved, status="UNKNOWN", notes=(*solved.notes, note))
+    if solved.method != _COLGEN:
+        return solved
+    pieces, load = polish_to_shortest(fg, pb, sinks_of, solved.pieces, solved.load)
+    solved = replace(solved, pieces=pieces, load=load, bound_source=_LAGRANGIAN)
+    if solved.length_pi is not None:
+        own = np.array([not c.breakout for c in demands], dtype=bool)
+        cost_terms, cost_offset = priced_cost_bound(fg, pb, solved.pi * 100, own)
+        lagrange_terms, offset = priced_bound(fg, pb, solved.length_pi)
+        return replace(
+            solved,
+            cost_terms=cost_terms,
+            cost_offset=cost_offset,
+            lagrange_terms=lagrange_terms,
+            offset=offset,
+        )
+    lagrange_terms, offset = priced_bound(fg, pb, solved.pi)
+    return replace(solved, lagrange_terms=lagrange_terms, offset=offset)
+
+
+def _extract_result(
+    setup: _Setup,
+    demands: Sequence[CableDemand],
+    solved: _Solved,
+    options: RouteOptions,
+    t0: float,
+) -> RoutingResult:
+    """Each cable's route (:func:`_routes`), its bounds and the solver's record. A
+    column-generation answer is FEASIBLE here: the planner calls it optimal if it meets
+    its bound."""
+    fg, pb, sinks_of = setup
+    routes = _routes(
+        fg, pb, demands, sinks_of, solved.pieces, solved.fixed_paths, options.objective
+    )
+    length_lb = np.where(pb.routable, pb.base + pb.sp + pb.slack_lb, np.nan)
+    lag_lb = np.where(pb.routable, pb.base + solved.lagrange_terms + pb.slack_lb, np.nan)
+    status = solved.status
+    if status == "OPTIMAL" and solved.method == _COLGEN:
+        status = "FEASIBLE"
+    seconds = time.perf_counter() - t0
+    notes = solved.notes
+    if solved.hit_clock:
+        notes += (
+            f"wall-clock safety net of {options.time_limit_s:g} s fired; results may differ "
+            "from run to run",
+        )
+    info = SolverInfo(
+        status=status,
+        method=solved.method,
+        bound_source=solved.bound_source,
+        seconds=seconds,
+        notes=notes,
+        objective=options.objective,
+        iterations=solved.iterations,
+        time_limit_hit=solved.hit_clock,
+    )
+    return RoutingResult(
+        routes,
+        info,
+        length_lb,
+        lag_lb,
+        solved.offset,
+        pb.cost_lb.copy(),
+        pb.area.copy(),
+        pb.sp.copy(),
+        solved.shared,
+        prices=solved.pi if solved.length_pi is None else solved.length_pi,
+        cost_priced_cents=solved.cost_terms,
+        cost_offset_cents=solved.cost_offset,
+    )
 
 
 def _fit(
