@@ -71,7 +71,7 @@ from layouts.pathways import PathwayGraph
 from topo.media import MediaTable
 from topo.model import RackRoute, SolverInfo
 from topo.routing.bounds import infeasible, priced_bound, priced_cost_bound
-from topo.routing.colgen import Master
+from topo.routing.colgen import Master, MasterSolution
 from topo.routing.cost_objective import (
     TreeCosts,
     length_prices,
@@ -697,86 +697,158 @@ def _optimize(
     t0: float,
     say: Callable[[str], None],
 ) -> _Relaxed:
-    """Column generation, then rounding (see :class:`_Relaxed` for what it returns)."""
+    """Column generation, then rounding (see :class:`_Relaxed` for what it returns):
+    the master LP over the shortest-path trees (:func:`_build_master`), pricing rounds
+    (:func:`_generate_columns`), a final LP respecting every segment
+    (:func:`_final_lp`) and its tree weights rounded to whole cables
+    (:func:`_round_to_cables`)."""
+    lp = _build_master(fg, pb, sinks_of, fixed_load, options.objective)
+    gen = _generate_columns(fg, pb, lp, fixed_load, fixed_m, effort, options, t0, say)
+    sol = _final_lp(lp.master, fixed_load, fg.capacity)
+    pieces = _round_to_cables(fg, sinks_of, lp, sol, sp)
+    best_pi, length_pi = gen.best_pi, None
+    if lp.tc is not None:
+        best_pi = sol.pi.copy()  # no per-round bound: the final LP's prices
+        length_pi = length_prices(lp.master, lp.tree_m)
+    return _Relaxed(pieces, best_pi, length_pi, gen.rounds, gen.hit_clock, [])
+
+
+@dataclass(frozen=True, eq=False)
+class _ColumnLP:
+    """The master LP of column generation and the trees behind its columns (the lists
+    grow as columns are added).
+
+    Attributes:
+        master: the LP (:class:`topo.routing.colgen.Master`).
+        groups: the LP's groups (those with free cables), ascending.
+        index: each of those groups' row in the LP.
+        areas: their cross-sections (mm²).
+        dem: per LP group, the cables sinking at each node.
+        preds: per LP group, its trees (the shortest-path tree first).
+        tree_m: per LP group, each tree's metres.
+        tc: the exact cable cost of trees (objective ``cost``), else None.
+        least: per LP group, its shortest-path tree's cost: no tree of it costs less.
+    """
+
+    master: Master
+    groups: list[int]
+    index: dict[int, int]
+    areas: np.ndarray
+    dem: np.ndarray
+    preds: list[list[np.ndarray]]
+    tree_m: list[list[float]]
+    tc: TreeCosts | None
+    least: np.ndarray
+
+
+def _build_master(
+    fg: FlowGraph,
+    pb: Problem,
+    sinks_of: list[dict[int, list[int]]],
+    fixed_load: np.ndarray,
+    objective: Objective,
+) -> _ColumnLP:
+    """The master LP with each group's shortest-path tree as its first column, and a
+    capacity row for every segment those trees overfill."""
     cap = fg.capacity
-    n = fg.n
     lp_groups = [g for g in range(len(pb.group_src)) if sinks_of[g]]
     areas = pb.group_area[lp_groups]
     names = [s.id for s in fg.graph.segments]
     master = Master(areas, cap - fixed_load, names)
-    dem = np.zeros((len(lp_groups), n))
+    dem = np.zeros((len(lp_groups), fg.n))
     for j, g in enumerate(lp_groups):
         for t, idx in sinks_of[g].items():
             dem[j, t] = len(idx)
-    preds: list[list[np.ndarray]] = [[] for _ in lp_groups]
-    tree_m: list[list[float]] = [[] for _ in lp_groups]  # each tree's metres
-    # the shortest-path trees start every group
     pred_sp = pb.pred0[pb.group_src[lp_groups]]
     counts, length = _tree_columns(fg, pred_sp, dem)
     sp_load = fixed_load + (counts * areas[:, None]).sum(axis=0)
     master.add_rows(np.nonzero(sp_load > cap + 1e-6)[0])
-    cost_mode = options.objective == "cost"
-    tc = TreeCosts.of(pb, lp_groups, sinks_of) if cost_mode else None
+    tc = TreeCosts.of(pb, lp_groups, sinks_of) if objective == "cost" else None
     col_cost = (
         tree_costs(fg, tc, list(range(len(lp_groups))), pred_sp, dem)
         if tc is not None
         else (length / 1000).tolist()
     )
-    least = np.array(col_cost)  # the shortest-path trees: no tree of a group costs less
+    lp = _ColumnLP(
+        master=master,
+        groups=lp_groups,
+        index={g: j for j, g in enumerate(lp_groups)},
+        areas=areas,
+        dem=dem,
+        preds=[[] for _ in lp_groups],
+        tree_m=[[] for _ in lp_groups],
+        tc=tc,
+        least=np.array(col_cost),
+    )
     for j in range(len(lp_groups)):
         master.add_column(j, col_cost[j], counts[j])
-        preds[j].append(pred_sp[j])
-        tree_m[j].append(float(length[j]) / 1000)
-    # every routable cable counts in the bound, grouped by (source, area)
+        lp.preds[j].append(pred_sp[j])
+        lp.tree_m[j].append(float(length[j]) / 1000)
+    return lp
+
+
+class _BoundGroups(NamedTuple):
+    """Every routable cable with a cross-section, as the Lagrangian bound counts them."""
+
+    counts: np.ndarray
+    """Per group, its cables sinking at each node."""
+    classes: dict[float, list[int]]
+    """The groups by cross-section (mm²)."""
+    sp_no_area_m: float
+    """Metres of the routable cables without a cross-section, on shortest routes."""
+
+
+def _bound_groups(pb: Problem, n: int) -> _BoundGroups:
+    """Every routable cable counts in the bound, grouped by (source, area)."""
     priced = pb.routable & (pb.area > 0)
     all_groups = np.unique(pb.group[priced])
     cnt_all = np.zeros((len(pb.group_src), n))
     np.add.at(cnt_all, (pb.group[priced], pb.sink[priced]), 1.0)
     no_area = pb.routable & (pb.area <= 0)
-    sp_no_area = float(pb.sp[no_area].sum()) / 1000
     classes: dict[float, list[int]] = {}
     for g in all_groups.tolist():
         classes.setdefault(float(pb.group_area[g]), []).append(g)
-    lp_index = {g: j for j, g in enumerate(lp_groups)}
+    return _BoundGroups(cnt_all, classes, float(pb.sp[no_area].sum()) / 1000)
+
+
+class _Generated(NamedTuple):
+    """What the pricing rounds found."""
+
+    best_pi: np.ndarray
+    """The prices of the best Lagrangian bound (objective ``length``)."""
+    rounds: int
+    hit_clock: bool
+
+
+def _generate_columns(
+    fg: FlowGraph,
+    pb: Problem,
+    lp: _ColumnLP,
+    fixed_load: np.ndarray,
+    fixed_m: float,
+    effort: _Effort,
+    options: RouteOptions,
+    t0: float,
+    say: Callable[[str], None],
+) -> _Generated:
+    """Pricing rounds: each solves the master, prices new trees with its duals
+    (:func:`_price_round`), adds them and the rows of segments the LP overfills; until
+    the LP is solved to the effort's tolerance, pricing finds nothing, a cost LP stalls,
+    the effort's rounds run out or the wall-clock safety net fires."""
+    cap = fg.capacity
+    bound = _bound_groups(pb, fg.n)
     best_lb, best_pi = -np.inf, np.zeros(len(cap))
     hit_clock = False
     rounds = 0
-    sol = master.solve()
+    sol = lp.master.solve()
     last_obj = np.inf
     stalled = 0  # rounds in a row the cost LP moved by less than the tolerance
     for rounds in range(1, effort.rounds + 1):
-        missing = np.empty(0, dtype=np.int64)
-        pi = sol.pi
-        price = np.where(fg.seg >= 0, pi[np.maximum(fg.seg, 0)], 0.0) * 1000  # mm / mm²
-        lb = sp_no_area - float((pi * cap).sum())
-        new_cols: list[tuple[int, np.ndarray]] = []
-        new_cost: list[float] = []
-        if tc is not None:
-            found = price_trees(
-                fg, tc, pb.src_nodes[pb.group_src[lp_groups]], areas, dem, pi, sol.mu, least
-            )
-            new_cols = [(f.group, f.pred) for f in found]
-            new_cost = [f.dollars for f in found]
-            found_counts = [(f.counts, f.length_mm) for f in found]
-            classes_now: dict[float, list[int]] = {}
-        else:
-            classes_now = classes
-        for a, gs in sorted(classes_now.items()):
-            w = fg.mm + a * price
-            dist, pred = fg.dijkstra(w, pb.src_nodes[pb.group_src[gs]])
-            for r, g in enumerate(gs):
-                lb += float((cnt_all[g] * np.where(cnt_all[g] > 0, dist[r], 0)).sum()) / 1000
-                col = lp_index.get(g)
-                if col is None:
-                    continue
-                used = float((dem[col] * np.where(dem[col] > 0, dist[r], 0)).sum()) / 1000
-                rc = used - sol.mu[col]
-                if rc < -1e-7 * max(1.0, abs(sol.mu[col])):
-                    new_cols.append((col, pred[r]))
-        if lb > best_lb:
-            best_lb, best_pi = lb, pi.copy()
+        priced = _price_round(fg, pb, lp, sol, bound)
+        if priced.lb > best_lb:
+            best_lb, best_pi = priced.lb, sol.pi.copy()
         ub = sol.objective_m + fixed_m
-        if tc is None:
+        if lp.tc is None:
             gap = (ub - best_lb) / max(best_lb, 1e-9) if np.isfinite(best_lb) else np.inf
         else:
             # no per-round bound on cost: stop once a round improves the LP by less than
@@ -785,34 +857,20 @@ def _optimize(
             last_obj = sol.objective_m
             stalled = stalled + 1 if gap <= effort.tolerance else 0
         # rows for segments the LP overfills but has no row for yet
-        lp_load = master.loads(sol.lam) + fixed_load
-        missing = np.nonzero(
-            (lp_load > cap + 1e-6) & ~np.isin(np.arange(len(cap)), list(master.rows))
-        )[0]
-        if new_cols:
-            js = [j for j, _ in new_cols]
-            p = np.stack([pr for _, pr in new_cols])
-            if tc is not None:  # priced trees come with their columns
-                c = np.stack([fc for fc, _ in found_counts])
-                ln = np.array([fl for _, fl in found_counts])
-            else:
-                c, ln = _tree_columns(fg, p, dem[js])
-            for k, j in enumerate(js):
-                master.add_column(j, new_cost[k] if tc is not None else ln[k] / 1000, c[k])
-                preds[j].append(p[k])
-                tree_m[j].append(float(ln[k]) / 1000)
-        master.add_rows(missing)
-        if tc is not None:
+        missing = _missing_rows(lp.master, sol, fixed_load, cap)
+        _add_columns(fg, lp, priced)
+        lp.master.add_rows(missing)
+        if lp.tc is not None:
             say(
                 f"routing: round {rounds}, LP {sol.objective_m:,.0f} ($ + overflow penalty), "
-                f"{len(master.rows)} trays priced"
+                f"{len(lp.master.rows)} trays priced"
             )
         else:
             say(
                 f"routing: round {rounds}, LP {sol.objective_m:,.0f}, bound {best_lb:,.0f} "
-                f"(m + overflow penalty), {len(master.rows)} trays priced"
+                f"(m + overflow penalty), {len(lp.master.rows)} trays priced"
             )
-        if not new_cols and not len(missing):
+        if not priced.trees and not len(missing):
             break
         if len(missing) == 0 and gap <= effort.tolerance and sol.overflow_mm2 <= 1e-6:
             break
@@ -821,21 +879,110 @@ def _optimize(
         if options.time_limit_s is not None and time.perf_counter() - t0 > options.time_limit_s:
             hit_clock = True
             break
-        sol = master.solve()
-    # the final LP must respect every segment, not only the priced ones
+        sol = lp.master.solve()
+    return _Generated(best_pi, rounds, hit_clock)
+
+
+class _Priced(NamedTuple):
+    """One pricing round's bound and new trees."""
+
+    lb: float
+    """The Lagrangian bound (m) of the round's prices (objective ``cost``: its
+    ``- sum p * capacity`` term only)."""
+    trees: list[tuple[int, np.ndarray]]
+    """(LP group, tree) of every tree with a negative reduced cost."""
+    dollars: list[float] | None
+    """Objective ``cost``: each tree's cost (its column's cost)."""
+    columns: list[tuple[np.ndarray, float]] | None
+    """Objective ``cost``: each tree's cables per segment and length (mm)."""
+
+
+def _price_round(
+    fg: FlowGraph, pb: Problem, lp: _ColumnLP, sol: MasterSolution, bound: _BoundGroups
+) -> _Priced:
+    """New trees under the LP's duals: with the cost objective, the priced trees of
+    :func:`topo.routing.cost_objective.price_trees`; with length, each group's
+    shortest-path tree under ``length + area * pi`` where its reduced cost is negative,
+    found by one Dijkstra per cross-section that also sums the Lagrangian bound."""
+    pi = sol.pi
+    lb = bound.sp_no_area_m - float((pi * fg.capacity).sum())
+    if lp.tc is not None:
+        srcs = pb.src_nodes[pb.group_src[lp.groups]]
+        found = price_trees(fg, lp.tc, srcs, lp.areas, lp.dem, pi, sol.mu, lp.least)
+        return _Priced(
+            lb,
+            [(f.group, f.pred) for f in found],
+            [f.dollars for f in found],
+            [(f.counts, f.length_mm) for f in found],
+        )
+    price = np.where(fg.seg >= 0, pi[np.maximum(fg.seg, 0)], 0.0) * 1000  # mm / mm²
+    trees: list[tuple[int, np.ndarray]] = []
+    cnt_all, dem = bound.counts, lp.dem
+    for a, gs in sorted(bound.classes.items()):
+        w = fg.mm + a * price
+        dist, pred = fg.dijkstra(w, pb.src_nodes[pb.group_src[gs]])
+        for r, g in enumerate(gs):
+            lb += float((cnt_all[g] * np.where(cnt_all[g] > 0, dist[r], 0)).sum()) / 1000
+            col = lp.index.get(g)
+            if col is None:
+                continue
+            used = float((dem[col] * np.where(dem[col] > 0, dist[r], 0)).sum()) / 1000
+            rc = used - sol.mu[col]
+            if rc < -1e-7 * max(1.0, abs(sol.mu[col])):
+                trees.append((col, pred[r]))
+    return _Priced(lb, trees, None, None)
+
+
+def _add_columns(fg: FlowGraph, lp: _ColumnLP, priced: _Priced) -> None:
+    """Add a round's new trees to the master LP as columns."""
+    if not priced.trees:
+        return
+    js = [j for j, _ in priced.trees]
+    p = np.stack([pr for _, pr in priced.trees])
+    if priced.columns is not None:  # priced trees come with their columns
+        c = np.stack([fc for fc, _ in priced.columns])
+        ln = np.array([fl for _, fl in priced.columns])
+    else:
+        c, ln = _tree_columns(fg, p, lp.dem[js])
+    for k, j in enumerate(js):
+        cost = priced.dollars[k] if priced.dollars is not None else ln[k] / 1000
+        lp.master.add_column(j, cost, c[k])
+        lp.preds[j].append(p[k])
+        lp.tree_m[j].append(float(ln[k]) / 1000)
+
+
+def _missing_rows(
+    master: Master, sol: MasterSolution, fixed_load: np.ndarray, cap: np.ndarray
+) -> np.ndarray:
+    """Segments the LP's solution overfills that have no capacity row yet."""
+    over = master.loads(sol.lam) + fixed_load > cap + 1e-6
+    unpriced = ~np.isin(np.arange(len(cap)), list(master.rows))
+    return np.nonzero(over & unpriced)[0]
+
+
+def _final_lp(master: Master, fixed_load: np.ndarray, cap: np.ndarray) -> MasterSolution:
+    """The master solved again until it respects every segment, not only the priced
+    ones (at most 20 times)."""
     for _ in range(20):
         sol = master.solve()
-        lp_load = master.loads(sol.lam) + fixed_load
-        missing = np.nonzero(
-            (lp_load > cap + 1e-6) & ~np.isin(np.arange(len(cap)), list(master.rows))
-        )[0]
+        missing = _missing_rows(master, sol, fixed_load, cap)
         if not len(missing):
             break
         master.add_rows(missing)
-    notes: list[str] = []
-    # rounding: split each group's cables over its trees by the LP weights
+    return sol
+
+
+def _round_to_cables(
+    fg: FlowGraph,
+    sinks_of: list[dict[int, list[int]]],
+    lp: _ColumnLP,
+    sol: MasterSolution,
+    sp: list[Pieces],
+) -> list[Pieces]:
+    """Each group's cables split over its trees by the LP weights
+    (:func:`_systematic_split`); a group on its shortest-path tree alone keeps ``sp``."""
     out: list[Pieces] = [dict(p) for p in sp]
-    for j, g in enumerate(lp_groups):
+    for j, g in enumerate(lp.groups):
         lam = sol.lam[j]
         use = np.nonzero(lam > 1e-9)[0]
         if len(use) == 1 and use[0] == 0:
@@ -848,15 +995,11 @@ def _optimize(
             m = split[r] > 0
             if not m.any():
                 continue
-            paths = tree_paths(fg, preds[j][k], sinks[m])
+            paths = tree_paths(fg, lp.preds[j][k], sinks[m])
             for t, cnt, path in zip(sinks[m].tolist(), split[r][m].tolist(), paths, strict=True):
                 by_sink[t].append((path, int(cnt)))
         out[g] = {t: merge_pieces(v) for t, v in by_sink.items()}
-    length_pi = None
-    if tc is not None:
-        best_pi = sol.pi.copy()  # no per-round bound: the final LP's prices
-        length_pi = length_prices(master, tree_m)
-    return _Relaxed(out, best_pi, length_pi, rounds, hit_clock, notes)
+    return out
 
 
 def _routes(
