@@ -14,7 +14,8 @@ every other one in the spine racks. :func:`optimize_placement` chooses among the
 3. A stage is a transportation problem: devices with identical cost rows form one
    supply; racks offer their free units and power. With one device size it is solved
    exactly by OR-Tools min-cost flow; with mixed sizes by CP-SAT (units and power as
-   knapsack rows, the naive placement as a hint, a deterministic time limit).
+   knapsack rows, the naive placement as a hint, a deterministic time limit)
+   (:mod:`topo.placement.transport`).
 4. Devices go top-down into the room left below the rack's fixed switches, in id order.
 5. Both placements are scored on every link touching a free device; the optimized one
    is kept only if it scores lower, so it is never worse than naive.
@@ -35,9 +36,6 @@ from dataclasses import dataclass, field, replace
 from typing import Literal, NamedTuple
 
 import numpy as np
-from ortools.graph.python import min_cost_flow
-from ortools.linear_solver import pywraplp
-from ortools.sat.python import cp_model
 from scipy import sparse
 
 from layouts.model import Floor, Rack
@@ -45,13 +43,12 @@ from layouts.pathways import Drop, PathwayGraph
 from topo.catalog import Catalog
 from topo.media import MediaTable, inrack_mm, media_table
 from topo.model import Device, Fabric, Placement
+from topo.placement.transport import UNREACHABLE, solve_stage
 from topo.routing.flows import FlowGraph, tree_loads, tree_shape
 
 __all__ = ["PlacementOptions", "PlacementReport", "TrayPrices", "optimize_placement"]
 
 _ROLE_ORDER = {"leaf": 0, "spine": 1, "core": 2}
-_UNREACHABLE = 10**9
-"""Cost of a link whose racks share no tray path (mm or cents): to be avoided."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,7 +172,7 @@ class _LinkCosts:
     toll under the tray prices where asked.
 
     A cost row has one column per candidate rack of any free device (``racks``, sorted);
-    a far end with no tray path to a rack costs _UNREACHABLE there. The caches fill as
+    a far end with no tray path to a rack costs UNREACHABLE there. The caches fill as
     rows are asked for: ``cents_per_mm`` (a speed's mean cost per mm, which converts its
     tolls to cents) is taken from the first row of each speed.
 
@@ -263,7 +260,7 @@ class _LinkCosts:
                 toll = np.where(here | ~ok, 0.0, self.toll_of(speed)[:, node])
                 per_mm = 1.0 if self.objective == "length" else self.cents_per_mm[speed]
                 val = val + toll * per_mm
-            self.vec_cache[key] = np.where(ok, val, _UNREACHABLE)
+            self.vec_cache[key] = np.where(ok, val, UNREACHABLE)
         return self.vec_cache[key]
 
     def device_row(
@@ -616,9 +613,9 @@ def _solve_widening(
             if model.loads is None
             else [model.loads.device_loads(d, choice, later, offered[d.id]) for d in devs]
         )
-        got = _solve_stage(
-            devs, offered, rows, room_u, room_w, model.costs.placed, options.threads,
-            options.seed, loads, spare, stage_log,
+        got = solve_stage(
+            devs, offered, rows, room_u, room_w, model.costs.placed, threads=options.threads,
+            seed=options.seed, loads=loads, spare=spare, log=stage_log,
         )  # fmt: skip
         if got is not None:
             break
@@ -698,16 +695,6 @@ def _stack_units(
         moved[d.id] = replace(d, rack=rack_id, u=top)
     return moved
 
-
-_LP_STATUS = {
-    pywraplp.Solver.OPTIMAL: "OPTIMAL",
-    pywraplp.Solver.FEASIBLE: "FEASIBLE",
-    pywraplp.Solver.INFEASIBLE: "INFEASIBLE",
-    pywraplp.Solver.UNBOUNDED: "UNBOUNDED",
-    pywraplp.Solver.ABNORMAL: "ABNORMAL",
-    pywraplp.Solver.NOT_SOLVED: "NOT_SOLVED",
-}
-"""GLOP's statuses by name."""
 
 _NEAREST = 24
 """Candidate racks a free device is first placed among: its cheapest ones (a rail
@@ -840,223 +827,3 @@ def _candidates(
             own = tuple(r.id for r in floor.racks if r.row == d.group and r.role == "network")
         out[d.id] = own or pool
     return out
-
-
-def _solve_stage(
-    devs: list[Device],
-    cands: dict[str, tuple[str, ...]],
-    rows: list[np.ndarray],
-    room_u: dict[str, int],
-    room_w: dict[str, float],
-    naive: dict[str, Device],
-    threads: int,
-    seed: int,
-    loads: list[np.ndarray] | None = None,
-    spare: np.ndarray | None = None,
-    log: list[str] | None = None,
-) -> dict[str, str] | None:
-    """Assign ``devs`` to racks minimising the summed cost rows; None if it fails.
-    Every solver run appends its status to ``log``.
-
-    With ``loads`` (per device, its segment loads from each candidate) and ``spare``
-    (per segment), segments the stage could overfill get a soft capacity row: a linear
-    program (GLOP) spreads the devices fractionally within them, then CP-SAT rounds it,
-    each (class, rack) count between the LP's rounded down and up, overflow priced."""
-    log = [] if log is None else log
-    classes: dict[tuple[object, ...], list[int]] = {}
-    for k, d in enumerate(devs):
-        key: tuple[object, ...] = (
-            d.height_u,
-            d.power_w,
-            cands[d.id],
-            np.round(rows[k], 3).tobytes(),
-        )
-        if loads is not None:  # devices with the same far ends share one array
-            key = (*key, id(loads[k]))
-        classes.setdefault(key, []).append(k)
-    racks = sorted({r for d in devs for r in cands[d.id]})
-    one_size = len({(d.height_u, d.power_w) for d in devs}) == 1
-    counts: dict[tuple[int, str], int]
-    got = None
-    if loads is not None and spare is not None:
-        cap_rows = _capacity_rows(classes, loads, spare)
-        lp = None
-        if cap_rows:
-            lp = _spread_lp(devs, cands, rows, classes, racks, room_u, room_w, cap_rows, log)
-        if lp is not None:
-            got = _transport_cpsat(
-                devs, cands, rows, classes, racks, room_u, room_w, naive, threads, seed, log,
-                lp, cap_rows,
-            )  # fmt: skip
-    if got is None and one_size:
-        got = _transport_mcf(devs, cands, rows, classes, racks, room_u, room_w, log)
-    elif got is None:
-        got = _transport_cpsat(
-            devs, cands, rows, classes, racks, room_u, room_w, naive, threads, seed, log
-        )
-    if got is None:
-        return None
-    counts = got
-    out: dict[str, str] = {}
-    for c, members in enumerate(classes.values()):
-        pos = 0
-        for r in racks:
-            n = counts.get((c, r), 0)
-            for k in members[pos : pos + n]:
-                out[devs[k].id] = r
-            pos += n
-    return out
-
-
-def _spread_lp(  # type: ignore[no-untyped-def]
-    devs, cands, rows, classes, racks, room_u, room_w, cap_rows, log
-) -> dict[tuple[int, str], tuple[int, int]] | None:
-    """The stage as a linear program with soft capacity rows (overflow priced above any
-    device's cost, costs scaled to at most 1); per (class, rack) the LP's count rounded
-    down and up, or None if GLOP does not solve it."""
-    solver = pywraplp.Solver.CreateSolver("GLOP")
-    if solver is None:  # pragma: no cover - GLOP ships with OR-Tools
-        return None
-    keys = list(classes)
-    scale = max((float(v[v < _UNREACHABLE].max(initial=0)) for v in rows), default=0.0) or 1.0
-    x: dict[tuple[int, str], pywraplp.Variable] = {}
-    objective = solver.Objective()
-    for c, key in enumerate(keys):
-        k0 = classes[key][0]
-        conv = solver.Constraint(len(classes[key]), len(classes[key]), f"n_{c}")
-        for j, r in enumerate(cands[devs[k0].id]):
-            x[c, r] = solver.NumVar(0, len(classes[key]), f"x_{c}_{r}")
-            conv.SetCoefficient(x[c, r], 1)
-            objective.SetCoefficient(x[c, r], min(float(rows[k0][j]), _UNREACHABLE) / scale)
-    for r in racks:
-        units = solver.Constraint(-solver.infinity(), room_u[r], f"u_{r}")
-        power = solver.Constraint(-solver.infinity(), max(0.0, room_w[r]), f"w_{r}")
-        for c, key in enumerate(keys):
-            if (c, r) in x:
-                d = devs[classes[key][0]]
-                units.SetCoefficient(x[c, r], d.height_u)
-                power.SetCoefficient(x[c, r], d.power_w)
-    for seg, (room, terms) in sorted(cap_rows.items()):
-        over = solver.NumVar(0, solver.infinity(), f"over_{seg}")
-        objective.SetCoefficient(over, 1.0)
-        row = solver.Constraint(-solver.infinity(), room, f"cap_{seg}")
-        row.SetCoefficient(over, -1)
-        for c, t in terms.items():
-            for j, r in enumerate(cands[devs[classes[keys[c]][0]].id]):
-                if t[j]:
-                    row.SetCoefficient(x[c, r], float(t[j]))
-    objective.SetMinimization()
-    status = solver.Solve()
-    log.append(f"GLOP {_LP_STATUS.get(status, str(status))}")
-    if status != pywraplp.Solver.OPTIMAL:
-        return None
-    out = {}
-    for k, v in x.items():
-        val = v.solution_value()
-        out[k] = (int(np.floor(val + 1e-6)), int(np.ceil(val - 1e-6)))
-    return out
-
-
-def _transport_mcf(devs, cands, rows, classes, racks, room_u, room_w, log):  # type: ignore[no-untyped-def]
-    d0 = devs[0]
-    h, p = d0.height_u, d0.power_w
-    slots = {
-        r: max(0, min(room_u[r] // h, int((room_w[r] + 1e-6) // p) if p > 0 else room_u[r] // h))
-        for r in racks
-    }
-    keys = list(classes)
-    nc = len(keys)
-    sink = nc + len(racks)
-    smcf = min_cost_flow.SimpleMinCostFlow()
-    arcs = []
-    for c, key in enumerate(keys):
-        k0 = classes[key][0]
-        cr = cands[devs[k0].id]
-        for j, r in enumerate(cr):
-            cost = int(np.rint(rows[k0][j]))
-            a = smcf.add_arc_with_capacity_and_unit_cost(
-                c, nc + racks.index(r), len(classes[key]), cost
-            )
-            arcs.append((a, c, r))
-    for i, r in enumerate(racks):
-        smcf.add_arc_with_capacity_and_unit_cost(nc + i, sink, slots[r], 0)
-    for c, key in enumerate(keys):
-        smcf.set_node_supply(c, len(classes[key]))
-    smcf.set_node_supply(sink, -len(devs))
-    status = smcf.solve()
-    log.append("min-cost flow " + ("OPTIMAL" if status == smcf.OPTIMAL else f"status {status}"))
-    if status != smcf.OPTIMAL:
-        return None
-    return {(c, r): smcf.flow(a) for a, c, r in arcs if smcf.flow(a) > 0}
-
-
-def _capacity_rows(
-    classes: dict[tuple[object, ...], list[int]], loads: list[np.ndarray], spare: np.ndarray
-) -> dict[int, tuple[int, dict[int, np.ndarray]]]:
-    """Segments the stage could overfill: segment -> (spare mm², class -> load from each
-    candidate, mm²); a segment no choice can overfill gets no row."""
-    worst = np.zeros_like(spare)
-    for members in classes.values():
-        worst += len(members) * loads[members[0]].max(axis=0)
-    out: dict[int, tuple[int, dict[int, np.ndarray]]] = {}
-    for seg in np.nonzero(worst > spare + 1e-6)[0].tolist():
-        terms = {
-            c: np.rint(loads[members[0]][:, seg]).astype(np.int64)
-            for c, members in enumerate(classes.values())
-            if loads[members[0]][:, seg].any()
-        }
-        out[seg] = (int(np.floor(spare[seg])), terms)
-    return out
-
-
-def _transport_cpsat(
-    devs, cands, rows, classes, racks, room_u, room_w, naive, threads, seed, log,
-    bounds=None, cap_rows=None,
-):  # type: ignore[no-untyped-def]  # fmt: skip
-    model = cp_model.CpModel()
-    keys = list(classes)
-    x = {}
-    for c, key in enumerate(keys):
-        k0 = classes[key][0]
-        for r in cands[devs[k0].id]:
-            lo, hi = (0, len(classes[key])) if bounds is None else bounds[c, r]
-            x[c, r] = model.new_int_var(lo, hi, f"n_{c}_{r}")
-            hint = sum(1 for k in classes[key] if naive[devs[k].id].rack == r)
-            model.add_hint(x[c, r], hint)
-        model.add(sum(x[c, r] for r in cands[devs[k0].id]) == len(classes[key]))
-    for r in racks:
-        terms = [(c, key) for c, key in enumerate(keys) if (c, r) in x]
-        if not terms:
-            continue
-        h = [devs[classes[key][0]].height_u for _, key in terms]
-        w = [round(devs[classes[key][0]].power_w) for _, key in terms]
-        model.add(sum(hh * x[c, r] for hh, (c, _) in zip(h, terms, strict=True)) <= room_u[r])
-        model.add(sum(ww * x[c, r] for ww, (c, _) in zip(w, terms, strict=True)) <= int(room_w[r]))
-    obj = []
-    for c, key in enumerate(keys):
-        k0 = classes[key][0]
-        for j, r in enumerate(cands[devs[k0].id]):
-            obj.append(int(np.rint(rows[k0][j])) * x[c, r])
-    # a mm² of overflow costs more than any one device anywhere it can go
-    penalty = int(max((float(v[v < _UNREACHABLE].max(initial=0)) for v in rows), default=0)) + 1
-    for seg, (room, terms) in sorted((cap_rows or {}).items()):
-        load = sum(
-            int(t[j]) * x[c, r]
-            for c, t in terms.items()
-            for j, r in enumerate(cands[devs[classes[keys[c]][0]].id])
-            if t[j]
-        )
-        most = sum(int(t.max()) * len(classes[keys[c]]) for c, t in terms.items())
-        over = model.new_int_var(0, max(0, most - room), f"over_{seg}")
-        model.add(load - over <= room)
-        obj.append(penalty * over)
-    model.minimize(sum(obj))
-    solver = cp_model.CpSolver()
-    solver.parameters.num_workers = max(1, threads)
-    solver.parameters.random_seed = seed
-    solver.parameters.max_deterministic_time = 10.0
-    status = solver.solve(model)
-    log.append(f"CP-SAT {solver.status_name(status)}")
-    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return None
-    return {k: int(solver.value(v)) for k, v in x.items() if solver.value(v) > 0}
