@@ -245,9 +245,10 @@ def _route(
     """
     t0 = time.perf_counter()
     say = progress or (lambda _m: None)
+    run = _Run(options, EFFORT[options.effort], t0, say)
     setup = _build_problem(graph, demands, tables, area_override)
-    solved = _solve_routing(setup, demands, options, method, t0, say)
-    result = _extract_result(setup, demands, solved, options, t0)
+    solved = _solve_routing(setup, demands, method, run)
+    result = _extract_result(setup, demands, solved, run)
     # every cable on its shortest route gets the media it was routed with
     moved = solved.method != _SHORTEST or bool(solved.fixed_paths) or bool(area_override)
     # routes that overflow with the cross-sections they were routed with would not fit
@@ -286,6 +287,19 @@ class _Setup(NamedTuple):
     fg: FlowGraph
     pb: Problem
     sinks_of: list[dict[int, list[int]]]
+
+
+class _Run(NamedTuple):
+    """What every step of one routing attempt works under."""
+
+    options: RouteOptions
+    effort: _Effort
+    """The work limits of ``options.effort``."""
+    t0: float
+    """When the attempt started (``time.perf_counter``): the wall-clock safety net's
+    and the solver record's start."""
+    say: Callable[[str], None]
+    """Where progress messages go."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -359,15 +373,13 @@ def _build_problem(
 def _solve_routing(
     setup: _Setup,
     demands: Sequence[CableDemand],
-    options: RouteOptions,
     method: Literal["optimize", "shortest"],
-    t0: float,
-    say: Callable[[str], None],
+    run: _Run,
 ) -> _Solved:
     """Steps 2 to 6 of the module docstring: shortest paths; then, with the method
     ``optimize``, column generation and repair where they overfill a segment, redundant
     links kept apart, the polish and the proven bounds."""
-    solved = _shortest(setup, say)
+    solved = _shortest(setup, run.say)
     over = solved.load > setup.fg.capacity + 1e-6
     if method == "shortest":
         if not over.any():
@@ -377,12 +389,11 @@ def _solve_routing(
             "was not run (routing method 'shortest')"
         )
         return replace(solved, status="UNKNOWN", notes=(note,))
-    effort = EFFORT[options.effort]
     if over.any():
-        solved = _relax_and_fit(setup, solved, effort, options, t0, say)
+        solved = _relax_and_fit(setup, solved, run)
     sets = redundancy_sets(demands, setup.pb)
     if sets:
-        solved = _keep_apart(setup, solved, sets, effort, say)
+        solved = _keep_apart(setup, solved, sets, run)
     return _settle(setup, demands, solved)
 
 
@@ -407,28 +418,18 @@ def _shortest(setup: _Setup, say: Callable[[str], None]) -> _Solved:
     )
 
 
-def _relax_and_fit(
-    setup: _Setup,
-    solved: _Solved,
-    effort: _Effort,
-    options: RouteOptions,
-    t0: float,
-    say: Callable[[str], None],
-) -> _Solved:
+def _relax_and_fit(setup: _Setup, solved: _Solved, run: _Run) -> _Solved:
     """Steps 3 and 4: column generation from the shortest-path trees and rounding
     (:func:`_optimize`), then the repair of segments still overfull."""
-    fg, pb, sinks_of = setup
+    fg, pb = setup.fg, setup.pb
     fixed_m = float(pb.sp[pb.routable & (pb.area <= 0)].sum()) / 1000
-    relaxed = _optimize(
-        fg, pb, sinks_of, solved.fixed_load, fixed_m, solved.pieces, effort, options, t0, say
-    )
+    relaxed = _optimize(setup, solved.fixed_load, fixed_m, solved.pieces, run)
     # the cost LP's prices are dollars per mm²
     scale = repair_price_scale(pb) if relaxed.length_prices is not None else None
     load = solved.fixed_load + seg_area(fg, relaxed.pieces, pb.group_area)
     pieces, load = _fit(
-        fg, pb, sinks_of, solved.fixed_load, relaxed.pieces, load, relaxed.prices, effort, say,
-        scale,
-    )  # fmt: skip
+        setup, solved.fixed_load, relaxed.pieces, load, relaxed.prices, run, price_scale=scale
+    )
     return replace(
         solved,
         pieces=pieces,
@@ -447,22 +448,18 @@ def _keep_apart(
     setup: _Setup,
     solved: _Solved,
     sets: list[tuple[str, list[int]]],
-    effort: _Effort,
-    say: Callable[[str], None],
+    run: _Run,
 ) -> _Solved:
     """Step 5: links sharing a redundancy key moved onto segment-disjoint routes
     (:func:`topo.routing.diversity.keep_apart`), fixed there, and the others repaired
     around them."""
     fg, pb, sinks_of = setup
-    say(f"routing: keeping {sum(len(v) for _, v in sets)} redundant links apart")
+    run.say(f"routing: keeping {sum(len(v) for _, v in sets)} redundant links apart")
 
     def fit(
         pieces: list[Pieces], load: np.ndarray, fixed_load: np.ndarray
     ) -> tuple[list[Pieces], np.ndarray]:
-        return _fit(
-            fg, pb, sinks_of, fixed_load, pieces, load, solved.pi, effort, say,
-            solved.price_scale,
-        )  # fmt: skip
+        return _fit(setup, fixed_load, pieces, load, solved.pi, run, price_scale=solved.price_scale)
 
     prices = solved.pi if solved.length_pi is None else solved.length_pi
     apart = keep_apart(fg, pb, sets, sinks_of, solved.pieces, solved.load, prices, fit=fit)
@@ -520,13 +517,13 @@ def _extract_result(
     setup: _Setup,
     demands: Sequence[CableDemand],
     solved: _Solved,
-    options: RouteOptions,
-    t0: float,
+    run: _Run,
 ) -> RoutingResult:
     """Each cable's route (:func:`_routes`), its bounds and the solver's record. A
     column-generation answer is FEASIBLE here: the planner calls it optimal if it meets
     its bound."""
     fg, pb, sinks_of = setup
+    options = run.options
     routes = _routes(
         fg, pb, demands, sinks_of, solved.pieces, solved.fixed_paths, options.objective
     )
@@ -535,7 +532,7 @@ def _extract_result(
     status = solved.status
     if status == "OPTIMAL" and solved.method == _COLGEN:
         status = "FEASIBLE"
-    seconds = time.perf_counter() - t0
+    seconds = time.perf_counter() - run.t0
     notes = solved.notes
     if solved.hit_clock:
         notes += (
@@ -569,15 +566,13 @@ def _extract_result(
 
 
 def _fit(
-    fg: FlowGraph,
-    pb: Problem,
-    sinks_of: list[dict[int, list[int]]],
+    setup: _Setup,
     fixed_load: np.ndarray,
     pieces: list[Pieces],
     load: np.ndarray,
     pi: np.ndarray,
-    effort: _Effort,
-    say: Callable[[str], None],
+    run: _Run,
+    *,
     price_scale: np.ndarray | None = None,
 ) -> tuple[list[Pieces], np.ndarray]:
     """Move cables off overfull segments: greedy moves, then min-cost-flow repair
@@ -585,6 +580,8 @@ def _fit(
     prove that no routing fits, the repair makes one pass over the groups with most
     load on overfull segments (a budget, see _PROVEN_REPAIRS): more trims little more
     overflow, at one min-cost flow per group (minutes a pass on the largest halls)."""
+    fg, pb, sinks_of = setup
+    effort, say = run.effort, run.say
     over = load > fg.capacity + 1e-6
     if over.any():
         say(f"routing: moving cables off {int(over.sum())} overfull segments")
@@ -686,24 +683,16 @@ class _Relaxed:
 
 
 def _optimize(
-    fg: FlowGraph,
-    pb: Problem,
-    sinks_of: list[dict[int, list[int]]],
-    fixed_load: np.ndarray,
-    fixed_m: float,
-    sp: list[Pieces],
-    effort: _Effort,
-    options: RouteOptions,
-    t0: float,
-    say: Callable[[str], None],
+    setup: _Setup, fixed_load: np.ndarray, fixed_m: float, sp: list[Pieces], run: _Run
 ) -> _Relaxed:
     """Column generation, then rounding (see :class:`_Relaxed` for what it returns):
     the master LP over the shortest-path trees (:func:`_build_master`), pricing rounds
     (:func:`_generate_columns`), a final LP respecting every segment
     (:func:`_final_lp`) and its tree weights rounded to whole cables
     (:func:`_round_to_cables`)."""
-    lp = _build_master(fg, pb, sinks_of, fixed_load, options.objective)
-    gen = _generate_columns(fg, pb, lp, fixed_load, fixed_m, effort, options, t0, say)
+    fg, pb, sinks_of = setup
+    lp = _build_master(fg, pb, sinks_of, fixed_load, run.options.objective)
+    gen = _generate_columns(fg, pb, lp, fixed_load, fixed_m, run)
     sol = _final_lp(lp.master, fixed_load, fg.capacity)
     pieces = _round_to_cables(fg, sinks_of, lp, sol, sp)
     best_pi, length_pi = gen.best_pi, None
@@ -826,15 +815,13 @@ def _generate_columns(
     lp: _ColumnLP,
     fixed_load: np.ndarray,
     fixed_m: float,
-    effort: _Effort,
-    options: RouteOptions,
-    t0: float,
-    say: Callable[[str], None],
+    run: _Run,
 ) -> _Generated:
     """Pricing rounds: each solves the master, prices new trees with its duals
     (:func:`_price_round`), adds them and the rows of segments the LP overfills; until
     the LP is solved to the effort's tolerance, pricing finds nothing, a cost LP stalls,
     the effort's rounds run out or the wall-clock safety net fires."""
+    effort, time_limit_s, say = run.effort, run.options.time_limit_s, run.say
     cap = fg.capacity
     bound = _bound_groups(pb, fg.n)
     best_lb, best_pi = -np.inf, np.zeros(len(cap))
@@ -876,7 +863,7 @@ def _generate_columns(
             break
         if len(missing) == 0 and stalled >= 3:
             break  # the cost LP still overflows but has stopped improving
-        if options.time_limit_s is not None and time.perf_counter() - t0 > options.time_limit_s:
+        if time_limit_s is not None and time.perf_counter() - run.t0 > time_limit_s:
             hit_clock = True
             break
         sol = lp.master.solve()
