@@ -399,47 +399,70 @@ def _build_model(
     the room the fixed devices leave and, given the trays' spare room, the loads their
     links put on the trays."""
     cands = _candidates(free, floor, options.spine_racks, fabric.zone_index())
-    all_cands = sorted({r for c in cands.values() for r in c})
+    reach = _reach(graph, sorted({r for c in cands.values() for r in c}), prices)
+    costs = _link_costs(fabric, floor, catalog, naive, free, reach, options)
+    room = _free_room(floor, naive, reach.racks, costs.free_ids, options.reserve_u)
+    loads = _tray_loads(reach, prices, costs)
+    return _Model(tuple(free), cands, costs, room, loads)
+
+
+class _Reach(NamedTuple):
+    """Shortest tray routes from every candidate rack's drop point."""
+
+    racks: list[str]
+    """The candidate racks, sorted."""
+    fg: FlowGraph
+    """The pathways' flow graph."""
+    dist: np.ndarray
+    """(rack, node): the shortest route (mm); infinite where none, or no drop point."""
+    pred: np.ndarray
+    """(rack, node): each rack's shortest-path tree."""
+    toll_of: Callable[[int], np.ndarray] | None
+    """Per link speed, the toll from each rack to each node under the tray prices
+    (None: nothing is priced); see :func:`_tolls`."""
+
+
+def _reach(graph: PathwayGraph, racks: list[str], prices: TrayPrices | None) -> _Reach:
+    """One batched Dijkstra from the drop points of ``racks`` (sorted), and the tolls."""
     fg = FlowGraph.of(graph)
-    nodes = [graph.drops[r].node if r in graph.drops else -1 for r in all_cands]
+    nodes = [graph.drops[r].node if r in graph.drops else -1 for r in racks]
     reach = [i for i, nd in enumerate(nodes) if nd >= 0]
-    dist = np.full((len(all_cands), fg.n), np.inf)
-    pred = np.full((len(all_cands), fg.n), -9999, dtype=np.int32)
+    dist = np.full((len(racks), fg.n), np.inf)
+    pred = np.full((len(racks), fg.n), -9999, dtype=np.int32)
     if reach:
         dist[reach], pred[reach] = fg.dijkstra(fg.mm.astype(float), [nodes[i] for i in reach])
     toll_of = _tolls(fg, prices, dist, [nodes[i] for i in reach], reach)
-    costs = _link_costs(
-        fabric, floor, graph, catalog, naive, free, all_cands, dist, toll_of, options
+    return _Reach(racks, fg, dist, pred, toll_of)
+
+
+def _tray_loads(reach: _Reach, prices: TrayPrices | None, costs: _LinkCosts) -> _TrayLoads | None:
+    """The tray loads model, given the trays' spare room (else None): capacity left per
+    segment, then per candidate rack the room left on the segments around its drop
+    point."""
+    if prices is None or prices.spare_mm2 is None:
+        return None
+    fg, graph = reach.fg, reach.fg.graph
+    spare = np.concatenate([prices.spare_mm2, _drop_room(fg, graph, reach.racks, prices)])
+    tree_depth, tree_edge = tree_shape(fg, reach.pred)
+    return _TrayLoads(
+        spare, fg, graph.drops, prices.area_mm2, costs, reach.pred, tree_depth, tree_edge
     )
-    room = _free_room(floor, naive, all_cands, costs.free_ids, options.reserve_u)
-    loads = None
-    if prices is not None and prices.spare_mm2 is not None:
-        # capacity left per segment, then per candidate rack the room left on the
-        # segments around its drop point
-        spare = np.concatenate([prices.spare_mm2, _drop_room(fg, graph, all_cands, prices)])
-        tree_depth, tree_edge = tree_shape(fg, pred)
-        loads = _TrayLoads(
-            spare, fg, graph.drops, prices.area_mm2, costs, pred, tree_depth, tree_edge
-        )
-    return _Model(tuple(free), cands, costs, room, loads)
 
 
 def _link_costs(
     fabric: Fabric,
     floor: Floor,
-    graph: PathwayGraph,
     catalog: Catalog,
     naive: Placement,
     free: list[Device],
-    all_cands: list[str],
-    dist: np.ndarray,
-    toll_of: Callable[[int], np.ndarray] | None,
+    reach: _Reach,
     options: PlacementOptions,
 ) -> _LinkCosts:
     """The cost model of the free devices' links, with the rows of their links to
     devices whose rack never changes computed once: a sparse (device x far end) count
     matrix times the (far end x candidate) cost matrix, plain and, if tolls are
     charged, priced."""
+    all_cands = reach.racks
     slack = None if options.slack_m is None else round(options.slack_m * 1000)
     tables: dict[int, MediaTable] = {}
     links_of: dict[str, list[tuple[str, int]]] = defaultdict(list)  # device -> (far, speed)
@@ -454,13 +477,13 @@ def _link_costs(
         links_of=links_of,
         placed=naive.device_index(),
         floor_racks=floor.rack_index,
-        graph=graph,
+        graph=reach.fg.graph,
         racks=tuple(all_cands),
         col={r: i for i, r in enumerate(all_cands)},
-        dist=dist,
+        dist=reach.dist,
         tables=tables,
         dress=round(options.dress_m * 1000),
-        toll_of=toll_of,
+        toll_of=reach.toll_of,
     )
     key_index: dict[tuple[str, int, int], int] = {}
     rows_i: list[int] = []
@@ -546,21 +569,15 @@ def _solve_stages(model: _Model, options: PlacementOptions) -> _Choice:
     """Steps 2 and 3 of the module docstring: place the free devices role by role, each
     stage with the far ends of earlier stages fixed, each taking the room it used from
     the racks (and its links' loads from the trays)."""
-    costs = model.costs
-    room_u = dict(model.room.units)
-    room_w = dict(model.room.power_w)
-    spare = None if model.loads is None else model.loads.spare.copy()
+    left = _Left(
+        dict(model.room.units),
+        dict(model.room.power_w),
+        None if model.loads is None else model.loads.spare.copy(),
+    )
     choice: dict[str, str] = {}
     solver_log: list[str] = []
     for devs in _stages(model.free):
-        later = costs.free_ids - set(choice)
-        full_rows = []
-        for d in devs:
-            full = costs.device_row(d, choice, later, costs.priced)
-            full_rows.append(full[[costs.col[r] for r in model.cands[d.id]]])
-        stage = _solve_widening(
-            model, devs, full_rows, choice, later, room_u, room_w, spare, options
-        )
+        stage = _place_stage(model, devs, choice, left, options)
         roles = ", ".join(sorted({d.role for d in devs}))
         solver_log.append(f"{roles} ({len(devs)}): {'; '.join(stage.log)}")
         if stage.racks is None:
@@ -572,11 +589,29 @@ def _solve_stages(model: _Model, options: PlacementOptions) -> _Choice:
         for k, d in enumerate(devs):
             r = stage.racks[d.id]
             choice[d.id] = r
-            room_u[r] -= d.height_u
-            room_w[r] -= d.power_w
-            if stage.loads is not None and spare is not None:
-                spare -= stage.loads[k][stage.offered[d.id].index(r)]
+            left.units[r] -= d.height_u
+            left.power_w[r] -= d.power_w
+            if stage.loads is not None and left.spare is not None:
+                load = stage.loads[k][stage.offered[d.id].index(r)]
+                np.subtract(left.spare, load, out=left.spare)
     return _Choice(choice, tuple(solver_log))
+
+
+@dataclass(frozen=True, eq=False)
+class _Left:
+    """What the racks and trays have left for the stages to come (updated in place as
+    each stage takes its share).
+
+    Attributes:
+        units: free units per candidate rack.
+        power_w: power budget left per candidate rack (W).
+        spare: room left per segment, then per candidate rack's drop cut (mm²); None
+            without capacity rows.
+    """
+
+    units: dict[str, int]
+    power_w: dict[str, float]
+    spare: np.ndarray | None
 
 
 def _stages(free: Sequence[Device]) -> list[list[Device]]:
@@ -587,19 +622,23 @@ def _stages(free: Sequence[Device]) -> list[list[Device]]:
     return [sorted(devs, key=lambda d: d.id) for _, devs in sorted(stages.items())]
 
 
-def _solve_widening(
+def _place_stage(
     model: _Model,
     devs: list[Device],
-    full_rows: list[np.ndarray],
     choice: Mapping[str, str],
-    later: Set[str],
-    room_u: dict[str, int],
-    room_w: dict[str, float],
-    spare: np.ndarray | None,
+    left: _Left,
     options: PlacementOptions,
 ) -> _Stage:
-    """One stage, offering each device its cheapest racks first and twice as many while
-    they cannot hold the stage (at most all of them)."""
+    """One stage: each device's cost in each of its candidate racks given the far ends
+    placed so far (``choice``), then the stage solved
+    (:func:`~topo.placement.transport.solve_stage`) offering each device its cheapest
+    racks first, twice as many while they cannot hold the stage (at most all of them)."""
+    costs = model.costs
+    later = costs.free_ids - set(choice)
+    full_rows = []
+    for d in devs:
+        full = costs.device_row(d, choice, later, costs.priced)
+        full_rows.append(full[[costs.col[r] for r in model.cands[d.id]]])
     got = None
     stage_log: list[str] = []
     widest = max(len(model.cands[d.id]) for d in devs)
@@ -614,8 +653,9 @@ def _solve_widening(
             else [model.loads.device_loads(d, choice, later, offered[d.id]) for d in devs]
         )
         got = solve_stage(
-            devs, offered, rows, room_u, room_w, model.costs.placed, threads=options.threads,
-            seed=options.seed, loads=loads, spare=spare, log=stage_log,
+            devs, offered, rows, left.units, left.power_w, costs.placed,
+            threads=options.threads, seed=options.seed, loads=loads, spare=left.spare,
+            log=stage_log,
         )  # fmt: skip
         if got is not None:
             break
