@@ -227,6 +227,12 @@ def route_optimized(
     return _route(graph, demands, tables, options, method, area_override, progress, 0)
 
 
+_SHORTEST = "shortest-path"
+_COLGEN = "column-generation"
+_LAGRANGIAN = "lagrangian (column-generation duals)"
+"""The solver record's methods and the bound source of column generation's prices."""
+
+
 def _route(
     graph: PathwayGraph,
     demands: Sequence[CableDemand],
@@ -270,11 +276,6 @@ def _route(
                 ),
             )
     return result
-
-
-_SHORTEST = "shortest-path"
-_COLGEN = "column-generation"
-_LAGRANGIAN = "lagrangian (column-generation duals)"
 
 
 class _Setup(NamedTuple):
