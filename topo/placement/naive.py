@@ -31,7 +31,8 @@ A device's ``u`` is the TOP unit it occupies (U1 is the bottom)::
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence, Set
+from typing import NamedTuple
 
 from layouts.model import Floor, Rack
 from topo.catalog import Catalog
@@ -172,14 +173,45 @@ def place_devices(
     del catalog  # heights and power travel on the devices
     problems: list[Problem] = []
     notes: list[str] = []
+    fills = _empty_racks(floor, reserve_u)
+    split = _split_by_rack(fabric, floor, fills, problems)
+    placed: list[Device] = []
+    for rack_id in sorted(split.fixed):
+        placed.extend(_place_in_rack(fills[rack_id], split.fixed[rack_id], problems))
+    placed.extend(_place_free(fabric, floor, split.free, fills, spine_racks, problems, notes))
+    if problems:
+        raise InfeasibleError(problems)
+    placed.sort(key=lambda d: d.id)
+    return Placement(devices=tuple(placed), method="naive", notes=tuple(notes))
+
+
+# -- steps ------------------------------------------------------------------------------
+
+
+def _empty_racks(floor: Floor, reserve_u: int) -> dict[str, _RackFill]:
+    """Every rack of the floor, empty but for its ``reserve_u`` top units, by id."""
     fills = {r.id: _RackFill(r) for r in floor.racks}
     if reserve_u:
         for fill in fills.values():
             top = fill.rack.height_u
             fill.taken[max(1, top - reserve_u + 1) : top + 1] = b"\x01" * min(reserve_u, top)
-    placed: list[Device] = []
-    zones = fabric.zone_index()
+    return fills
 
+
+class _Split(NamedTuple):
+    """The fabric's devices by where the intent puts them."""
+
+    fixed: dict[str, list[Device]]
+    """Devices in a rack on the floor, by rack id (in fabric order)."""
+    free: list[Device]
+    """Devices without a rack (in fabric order)."""
+
+
+def _split_by_rack(
+    fabric: Fabric, floor: Floor, fills: Mapping[str, _RackFill], problems: list[Problem]
+) -> _Split:
+    """The devices with a rack and those without; a device whose rack is not on the
+    floor is a problem."""
     fixed: dict[str, list[Device]] = {}
     free: list[Device] = []
     for d in fabric.devices:
@@ -195,53 +227,85 @@ def place_devices(
                     d.rack,
                 )
             )
+    return _Split(fixed, free)
 
-    # 0. devices already at a unit keep it
-    # 1. devices with a rack: servers bottom-up, the rest top-down, both in id order
-    for rack_id in sorted(fixed):
-        fill = fills[rack_id]
-        devices = sorted(fixed[rack_id], key=lambda d: d.id)
-        for d in devices:
-            if d.u is not None:
-                if fill.take(d, d.u):
-                    placed.append(d)
-                else:
-                    problems.append(
-                        Problem(
-                            f"floor.racks.{rack_id}",
-                            f"device {d.id!r} at U{d.u} ({d.height_u}U) overlaps another "
-                            f"device or leaves rack {rack_id!r} ({fill.rack.height_u}U)",
-                            d.u,
-                        )
+
+def _place_in_rack(
+    fill: _RackFill, devices: Sequence[Device], problems: list[Problem]
+) -> list[Device]:
+    """Step 1 for one rack: devices already at a unit keep it, then servers bottom-up
+    and the rest top-down, both in id order; the rack's overlaps and overflows are
+    problems."""
+    rack_id = fill.rack.id
+    devices = sorted(devices, key=lambda d: d.id)
+    placed: list[Device] = []
+    for d in devices:
+        if d.u is not None:
+            if fill.take(d, d.u):
+                placed.append(d)
+            else:
+                problems.append(
+                    Problem(
+                        f"floor.racks.{rack_id}",
+                        f"device {d.id!r} at U{d.u} ({d.height_u}U) overlaps another "
+                        f"device or leaves rack {rack_id!r} ({fill.rack.height_u}U)",
+                        d.u,
                     )
-        for d in devices:
-            if d.u is None and d.role == "server":
-                u = fill.put_bottom(d)
-                if u is not None:
-                    placed.append(_at(d, rack_id, u))
-        for d in devices:
-            if d.u is None and d.role != "server":
-                u = fill.put_top(d)
-                if u is not None:
-                    placed.append(_at(d, rack_id, u))
-        problems.extend(_capacity_problems(fill))
+                )
+    for d in devices:
+        if d.u is None and d.role == "server":
+            u = fill.put_bottom(d)
+            if u is not None:
+                placed.append(_at(d, rack_id, u))
+    for d in devices:
+        if d.u is None and d.role != "server":
+            u = fill.put_top(d)
+            if u is not None:
+                placed.append(_at(d, rack_id, u))
+    problems.extend(_capacity_problems(fill))
+    return placed
 
-    # 2. + 3. devices without a rack: zoned devices to their candidate racks, end-of-row
-    # leaves to their row, the rest to the pool
-    pool, pool_problem = _pool(floor, spine_racks, fills)
-    row_ids = {row.id for row in floor.rows}
-    by_zone: dict[str, list[Device]] = {}
-    by_row: dict[str, list[Device]] = {}
-    rest: list[Device] = []
-    orphans: list[Device] = []  # end-of-row leaves of rows without a network rack
+
+class _FreeGroups(NamedTuple):
+    """Devices without a rack by where they go, each list in role then id order."""
+
+    by_zone: dict[str, list[Device]]
+    """Devices naming a zone of the fabric, by zone."""
+    by_row: dict[str, list[Device]]
+    """End-of-row leaves, by row."""
+    rest: list[Device]
+    """Everything else: to the spine racks."""
+
+
+def _group_free(free: Sequence[Device], zones: Mapping[str, object], rows: Set[str]) -> _FreeGroups:
+    """Zoned devices, end-of-row leaves (their group is one of ``rows``), the rest."""
+    groups = _FreeGroups({}, {}, [])
     for d in sorted(free, key=lambda d: (_ROLE_ORDER.get(d.role, 9), d.id)):
         if d.zone and d.zone in zones:
-            by_zone.setdefault(d.zone, []).append(d)
-        elif d.role == "leaf" and d.group in row_ids:
-            by_row.setdefault(d.group, []).append(d)
+            groups.by_zone.setdefault(d.zone, []).append(d)
+        elif d.role == "leaf" and d.group in rows:
+            groups.by_row.setdefault(d.group, []).append(d)
         else:
-            rest.append(d)
-    for zone, devices in by_zone.items():
+            groups.rest.append(d)
+    return groups
+
+
+def _place_free(
+    fabric: Fabric,
+    floor: Floor,
+    free: Sequence[Device],
+    fills: dict[str, _RackFill],
+    spine_racks: tuple[str, ...] | None,
+    problems: list[Problem],
+    notes: list[str],
+) -> list[Device]:
+    """Steps 2 and 3: zoned devices to their candidate racks, end-of-row leaves to their
+    row's network racks (the spine racks if it has none), the rest to the pool."""
+    pool, pool_problem = _pool(floor, spine_racks, fills)
+    zones = fabric.zone_index()
+    groups = _group_free(free, zones, {row.id for row in floor.rows})
+    placed: list[Device] = []
+    for zone, devices in groups.by_zone.items():
         racks = [fills[r] for r in zones[zone] if r in fills]
         if not racks:
             problems.append(
@@ -251,7 +315,8 @@ def place_devices(
             )
             continue
         placed.extend(_fill_racks(devices, racks, f"zone {zone!r}", zone, problems, notes))
-    for row, devices in sorted(by_row.items()):
+    orphans: list[Device] = []  # end-of-row leaves of rows without a network rack
+    for row, devices in sorted(groups.by_row.items()):
         racks = _row_network_racks(floor, row, fills)
         if not racks:
             notes.append(
@@ -263,7 +328,7 @@ def place_devices(
         placed.extend(
             _fill_racks(devices, racks, f"row {row!r}", "fabric.leaf.placement", problems, notes)
         )
-    rest = orphans + rest
+    rest = orphans + groups.rest
     if pool_problem is not None:
         problems.append(pool_problem)
     elif rest:
@@ -271,11 +336,7 @@ def place_devices(
             problems.append(_no_pool_problem(floor, rest, spine_racks))
         else:
             placed.extend(_fill_racks(rest, pool, "", "fabric.spine.racks", problems, notes))
-
-    if problems:
-        raise InfeasibleError(problems)
-    placed.sort(key=lambda d: d.id)
-    return Placement(devices=tuple(placed), method="naive", notes=tuple(notes))
+    return placed
 
 
 # -- helpers ----------------------------------------------------------------------------

@@ -14,7 +14,8 @@ every other one in the spine racks. :func:`optimize_placement` chooses among the
 3. A stage is a transportation problem: devices with identical cost rows form one
    supply; racks offer their free units and power. With one device size it is solved
    exactly by OR-Tools min-cost flow; with mixed sizes by CP-SAT (units and power as
-   knapsack rows, the naive placement as a hint, a deterministic time limit).
+   knapsack rows, the naive placement as a hint, a deterministic time limit)
+   (:mod:`topo.placement.transport`).
 4. Devices go top-down into the room left below the rack's fixed switches, in id order.
 5. Both placements are scored on every link touching a free device; the optimized one
    is kept only if it scores lower, so it is never worse than naive.
@@ -30,21 +31,19 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
-from typing import Literal
+from collections.abc import Callable, Mapping, Sequence, Set
+from dataclasses import dataclass, field, replace
+from typing import Literal, NamedTuple
 
 import numpy as np
-from ortools.graph.python import min_cost_flow
-from ortools.linear_solver import pywraplp
-from ortools.sat.python import cp_model
 from scipy import sparse
 
-from layouts.model import Floor
-from layouts.pathways import PathwayGraph
+from layouts.model import Floor, Rack
+from layouts.pathways import Drop, PathwayGraph
 from topo.catalog import Catalog
 from topo.media import MediaTable, inrack_mm, media_table
 from topo.model import Device, Fabric, Placement
+from topo.placement.transport import UNREACHABLE, solve_stage
 from topo.routing.flows import FlowGraph, tree_loads, tree_shape
 
 __all__ = [
@@ -56,8 +55,6 @@ __all__ = [
 ]
 
 _ROLE_ORDER = {"leaf": 0, "spine": 1, "core": 2}
-_UNREACHABLE = 10**9
-"""Cost of a link whose racks share no tray path (mm or cents): to be avoided."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,22 +159,317 @@ def optimize_placement(
         when no device was free to place.
     """
     t0 = time.perf_counter()
-    objective, spine_racks, reserve_u = options.objective, options.spine_racks, options.reserve_u
-    slack_m, dress_m, threads, seed = (
-        options.slack_m,
-        options.dress_m,
-        options.threads,
-        options.seed,
-    )
     free = [d for d in fabric.devices if d.rack is None]
     if not free:
         return naive, None
-    placed = naive.device_index()
-    racks = floor.rack_index
-    cands = candidate_racks(free, floor, spine_racks, fabric.zone_index())
+    model = _build_model(fabric, floor, graph, catalog, naive, free, options, prices)
+    chosen = _solve_stages(model, options)
+    out = _extract_placement(model, chosen, naive, options.objective, prices is not None, t0)
+    return out.placement, out.report
+
+
+# -- the model: what each free device's links cost from each rack, and the room left --
+
+
+@dataclass(frozen=True, eq=False)
+class _LinkCosts:
+    """What free devices' links cost from every candidate rack, on shortest tray routes:
+    millimetres of cable (objective ``length``) or cents (``cost``), plus each route's
+    toll under the tray prices where asked.
+
+    A cost row has one column per candidate rack of any free device (``racks``, sorted);
+    a far end with no tray path to a rack costs UNREACHABLE there. The caches fill as
+    rows are asked for: ``cents_per_mm`` (a speed's mean cost per mm, which converts its
+    tolls to cents) is taken from the first row of each speed.
+
+    Attributes:
+        objective: what a link is scored in.
+        free: the free devices, in fabric order.
+        links_of: per device id, its links as (far end's id, speed in Gb/s).
+        placed: the naive placement's devices by id (where the fixed far ends stand).
+        floor_racks: the floor's racks by id.
+        graph: the pathway graph (drop points and their lengths).
+        racks: every candidate rack, sorted: the columns.
+        col: each candidate rack's column.
+        dist: shortest route (mm) from each candidate rack's drop point to every node.
+        tables: the media table of each link speed.
+        dress: dressing allowance inside a rack, mm.
+        toll_of: per speed, the tolls from every candidate rack to every node (None:
+            nothing is priced).
+        fixed: per ``priced``, each free device's cost row over its links to devices
+            whose rack never changes (filled by :func:`_link_costs`).
+        free_ids, row_of, names: derived: the free devices' ids, each one's row in
+            ``fixed``, and ``racks`` as an array.
+        vec_cache, cents_per_mm: the caches (a link's cost row by far end, speed and
+            ``priced``; a speed's mean cost per mm).
+    """
+
+    objective: Literal["cost", "length"]
+    free: tuple[Device, ...]
+    links_of: Mapping[str, list[tuple[str, int]]]
+    placed: dict[str, Device]
+    floor_racks: Mapping[str, Rack]
+    graph: PathwayGraph
+    racks: tuple[str, ...]
+    col: Mapping[str, int]
+    dist: np.ndarray
+    tables: Mapping[int, MediaTable]
+    dress: int
+    toll_of: Callable[[int], np.ndarray] | None
+    fixed: dict[bool, np.ndarray] = field(default_factory=dict)
+    free_ids: frozenset[str] = field(init=False)
+    row_of: dict[str, int] = field(init=False)
+    names: np.ndarray = field(init=False)
+    vec_cache: dict[tuple[str, int, int, bool], np.ndarray] = field(default_factory=dict)
+    cents_per_mm: dict[int, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "free_ids", frozenset(d.id for d in self.free))
+        object.__setattr__(self, "row_of", {d.id: k for k, d in enumerate(self.free)})
+        object.__setattr__(self, "names", np.array(self.racks))
+
+    @property
+    def priced(self) -> bool:
+        """Whether tray prices add tolls to the rows asked for with ``priced``."""
+        return self.toll_of is not None
+
+    def far_key(self, far_id: str, where: Mapping[str, str]) -> tuple[str, int]:
+        """Rack and top U of a link's far end (a free one sits at the top of its rack)."""
+        if far_id in where:
+            r = where[far_id]
+            return r, self.floor_racks[r].height_u
+        far = self.placed[far_id]
+        assert far.rack is not None and far.u is not None
+        return far.rack, far.u
+
+    def cost_vec(self, rack: str, u: int, speed: int, priced: bool) -> np.ndarray:
+        """Cost of one link from every candidate rack to a far end at ``rack``, ``u``
+        (with its toll under the tray prices if ``priced``)."""
+        key = (rack, u, speed, priced)
+        if key not in self.vec_cache:
+            fr = self.floor_racks[rack]
+            base = inrack_mm(fr.height_u, u, self.dress) + self.dress
+            drops = self.graph.drops
+            node = drops[rack].node if rack in drops else -1
+            route = self.dist[:, node] if node >= 0 else np.full(len(self.racks), np.inf)
+            here = self.names == rack
+            route = np.where(here, 0.0, route)
+            ok = np.isfinite(route)
+            need = base + np.where(ok, route, 0).astype(np.int64)
+            if self.objective == "length":
+                val = need.astype(np.float64)
+            else:
+                val = self.tables[speed].cost(need).astype(np.float64)
+                if speed not in self.cents_per_mm and ok.any():
+                    self.cents_per_mm[speed] = float(val[ok].sum() / need[ok].sum())
+            if priced and self.toll_of is not None and node >= 0:
+                toll = np.where(here | ~ok, 0.0, self.toll_of(speed)[:, node])
+                per_mm = 1.0 if self.objective == "length" else self.cents_per_mm[speed]
+                val = val + toll * per_mm
+            self.vec_cache[key] = np.where(ok, val, UNREACHABLE)
+        return self.vec_cache[key]
+
+    def device_row(
+        self, d: Device, where: Mapping[str, str], skip: Set[str], priced: bool
+    ) -> np.ndarray:
+        """Cost of ``d`` in each of all candidate racks, over its links to placed far
+        ends: the fixed ones, and the free ones in ``where`` unless in ``skip``."""
+        keys: dict[tuple[str, int, int], int] = defaultdict(int)
+        for far_id, speed in self.links_of[d.id]:
+            if far_id in self.free_ids and far_id not in skip:
+                rack, u = self.far_key(far_id, where)
+                keys[(rack, u, speed)] += 1
+        row = self.fixed[priced][self.row_of[d.id]]
+        for (rack, u, speed), n in keys.items():
+            row = row + n * self.cost_vec(rack, u, speed, priced)
+        return row
+
+    def score(self, where: Mapping[str, str]) -> float:
+        """Cabling over every link touching a free device, both ends placed (metres or
+        US dollars)."""
+        total = 0.0
+        done: set[str] = set()
+        for d in self.free:
+            total += float(self.device_row(d, where, done, False)[self.col[where[d.id]]])
+            done.add(d.id)  # a link between two free devices counts once
+        return total / 1000 if self.objective == "length" else total / 100
+
+
+@dataclass(frozen=True)
+class _Room:
+    """Room in each candidate rack once the fixed devices stand where the naive
+    placement put them and the reserved top units stay free.
+
+    Attributes:
+        taken: per rack, 1 for each unit taken (index 0 is a sentinel, always taken).
+        units: per rack, its free units.
+        power_w: per rack, its power budget left (W).
+    """
+
+    taken: Mapping[str, bytearray]
+    units: Mapping[str, int]
+    power_w: Mapping[str, float]
+
+
+@dataclass(frozen=True, eq=False)
+class _TrayLoads:
+    """Load (mm²) that free devices' links put on the tray segments, on shortest routes,
+    and on each candidate rack's drop cut (the segments around its drop point, which
+    every cable of the rack's switches crosses).
+
+    Attributes:
+        spare: room left per segment, then per candidate rack's drop cut (mm²).
+        fg: the flow graph of the pathways.
+        drops: the pathway graph's drop points by rack.
+        area_mm2: the cross-section of a link of each speed.
+        costs: the link costs (links, naive placement, candidate columns).
+        pred: each candidate rack's shortest-path tree.
+        tree_depth, tree_edge: those trees' depths and edges
+            (:func:`topo.routing.flows.tree_shape`).
+    """
+
+    spare: np.ndarray
+    fg: FlowGraph
+    drops: dict[str, Drop]
+    area_mm2: Mapping[int, float]
+    costs: _LinkCosts
+    pred: np.ndarray
+    tree_depth: np.ndarray
+    tree_edge: np.ndarray
+    cache: dict[tuple[object, ...], np.ndarray] = field(default_factory=dict)
+
+    def device_loads(
+        self, d: Device, where: Mapping[str, str], skip: Set[str], options: tuple[str, ...]
+    ) -> np.ndarray:
+        """Load (mm²) that ``d``'s links to placed far ends put on every segment, on
+        shortest routes, from each of its candidate racks (``options``), then the load
+        all its links put on each candidate's drop cut: ``(options, segments + all
+        candidates)``."""
+        costs = self.costs
+        ends: dict[int, float] = defaultdict(float)
+        need = 0.0
+        for far_id, speed in costs.links_of[d.id]:
+            area = self.area_mm2.get(speed, 0.0)
+            need += area
+            if far_id in skip:
+                continue
+            rack = where[far_id] if far_id in where else costs.placed[far_id].rack
+            if rack in self.drops:
+                ends[self.drops[rack].node] += area
+        key = (options, tuple(sorted(ends.items())), need)
+        if key not in self.cache:
+            rows_of = [costs.col[r] for r in options]
+            demand = np.zeros((len(rows_of), self.fg.n))
+            for node, a in ends.items():
+                demand[:, node] = a
+            cut = np.zeros((len(rows_of), len(costs.racks)))
+            cut[np.arange(len(rows_of)), rows_of] = need
+            shape = (self.tree_depth[rows_of], self.tree_edge[rows_of])
+            seg = _segment_loads(self.fg, self.pred[rows_of], demand, shape)
+            self.cache[key] = np.hstack([seg, cut])
+        return self.cache[key]
+
+
+@dataclass(frozen=True, eq=False)
+class _Model:
+    """Everything the stages are solved over.
+
+    Attributes:
+        free: the free devices, in fabric order.
+        cands: the racks each free device may use.
+        costs: what their links cost from each candidate rack.
+        room: the room the fixed devices leave in each candidate rack.
+        loads: the tray loads of their links (None unless the prices say how much room
+            the trays have left).
+    """
+
+    free: tuple[Device, ...]
+    cands: dict[str, tuple[str, ...]]
+    costs: _LinkCosts
+    room: _Room
+    loads: _TrayLoads | None
+
+
+def _build_model(
+    fabric: Fabric,
+    floor: Floor,
+    graph: PathwayGraph,
+    catalog: Catalog,
+    naive: Placement,
+    free: list[Device],
+    options: PlacementOptions,
+    prices: TrayPrices | None,
+) -> _Model:
+    """Build what the stages are solved over (step 2 of the module docstring): the free
+    devices' candidate racks, the shortest routes from each, the costs of their links,
+    the room the fixed devices leave and, given the trays' spare room, the loads their
+    links put on the trays."""
+    cands = candidate_racks(free, floor, options.spine_racks, fabric.zone_index())
+    reach = _reach(graph, sorted({r for c in cands.values() for r in c}), prices)
+    costs = _link_costs(fabric, floor, catalog, naive, free, reach, options)
+    room = _free_room(floor, naive, reach.racks, costs.free_ids, options.reserve_u)
+    loads = _tray_loads(reach, prices, costs)
+    return _Model(tuple(free), cands, costs, room, loads)
+
+
+class _Reach(NamedTuple):
+    """Shortest tray routes from every candidate rack's drop point."""
+
+    racks: list[str]
+    """The candidate racks, sorted."""
+    fg: FlowGraph
+    """The pathways' flow graph."""
+    dist: np.ndarray
+    """(rack, node): the shortest route (mm); infinite where none, or no drop point."""
+    pred: np.ndarray
+    """(rack, node): each rack's shortest-path tree."""
+    toll_of: Callable[[int], np.ndarray] | None
+    """Per link speed, the toll from each rack to each node under the tray prices
+    (None: nothing is priced); see :func:`_tolls`."""
+
+
+def _reach(graph: PathwayGraph, racks: list[str], prices: TrayPrices | None) -> _Reach:
+    """One batched Dijkstra from the drop points of ``racks`` (sorted), and the tolls."""
     fg = FlowGraph.of(graph)
-    dress = round(dress_m * 1000)
-    slack = None if slack_m is None else round(slack_m * 1000)
+    nodes = [graph.drops[r].node if r in graph.drops else -1 for r in racks]
+    reach = [i for i, nd in enumerate(nodes) if nd >= 0]
+    dist = np.full((len(racks), fg.n), np.inf)
+    pred = np.full((len(racks), fg.n), -9999, dtype=np.int32)
+    if reach:
+        dist[reach], pred[reach] = fg.dijkstra(fg.mm.astype(float), [nodes[i] for i in reach])
+    toll_of = _tolls(fg, prices, dist, [nodes[i] for i in reach], reach)
+    return _Reach(racks, fg, dist, pred, toll_of)
+
+
+def _tray_loads(reach: _Reach, prices: TrayPrices | None, costs: _LinkCosts) -> _TrayLoads | None:
+    """The tray loads model, given the trays' spare room (else None): capacity left per
+    segment, then per candidate rack the room left on the segments around its drop
+    point."""
+    if prices is None or prices.spare_mm2 is None:
+        return None
+    fg, graph = reach.fg, reach.fg.graph
+    spare = np.concatenate([prices.spare_mm2, _drop_room(fg, graph, reach.racks, prices)])
+    tree_depth, tree_edge = tree_shape(fg, reach.pred)
+    return _TrayLoads(
+        spare, fg, graph.drops, prices.area_mm2, costs, reach.pred, tree_depth, tree_edge
+    )
+
+
+def _link_costs(
+    fabric: Fabric,
+    floor: Floor,
+    catalog: Catalog,
+    naive: Placement,
+    free: list[Device],
+    reach: _Reach,
+    options: PlacementOptions,
+) -> _LinkCosts:
+    """The cost model of the free devices' links, with the rows of their links to
+    devices whose rack never changes computed once: a sparse (device x far end) count
+    matrix times the (far end x candidate) cost matrix, plain and, if tolls are
+    charged, priced."""
+    all_cands = reach.racks
+    slack = None if options.slack_m is None else round(options.slack_m * 1000)
     tables: dict[int, MediaTable] = {}
     links_of: dict[str, list[tuple[str, int]]] = defaultdict(list)  # device -> (far, speed)
     for link in fabric.links:
@@ -185,108 +477,59 @@ def optimize_placement(
         links_of[link.b.device].append((link.a.device, link.speed_gbps))
         if link.speed_gbps not in tables:
             tables[link.speed_gbps] = media_table(catalog.media_for(link.speed_gbps), slack)
-    all_cands = sorted({r for c in cands.values() for r in c})
-    nodes = [graph.drops[r].node if r in graph.drops else -1 for r in all_cands]
-    reach = [i for i, nd in enumerate(nodes) if nd >= 0]
-    dist = np.full((len(all_cands), fg.n), np.inf)
-    pred = np.full((len(all_cands), fg.n), -9999, dtype=np.int32)
-    if reach:
-        dist[reach], pred[reach] = fg.dijkstra(fg.mm.astype(float), [nodes[i] for i in reach])
-    toll_of = _tolls(fg, prices, dist, [nodes[i] for i in reach], reach)
-    col = {r: i for i, r in enumerate(all_cands)}
-    cand_names = np.array(all_cands)
-    free_ids = {d.id for d in free}
-    vec_cache: dict[tuple[str, int, int, bool], np.ndarray] = {}
-    cents_per_mm: dict[int, float] = {}
-
-    def far_key(far_id: str, where: dict[str, str]) -> tuple[str, int]:
-        """Rack and top U of a link's far end (a free one sits at the top of its rack)."""
-        if far_id in where:
-            r = where[far_id]
-            return r, racks[r].height_u
-        far = placed[far_id]
-        assert far.rack is not None and far.u is not None
-        return far.rack, far.u
-
-    def cost_vec(rack: str, u: int, speed: int, priced: bool) -> np.ndarray:
-        """Cost of one link from every candidate rack to a far end at ``rack``, ``u``
-        (with its toll under the tray prices if ``priced``)."""
-        key = (rack, u, speed, priced)
-        if key not in vec_cache:
-            fr = racks[rack]
-            base = inrack_mm(fr.height_u, u, dress) + dress
-            node = graph.drops[rack].node if rack in graph.drops else -1
-            route = dist[:, node] if node >= 0 else np.full(len(all_cands), np.inf)
-            here = cand_names == rack
-            route = np.where(here, 0.0, route)
-            ok = np.isfinite(route)
-            need = base + np.where(ok, route, 0).astype(np.int64)
-            if objective == "length":
-                val = need.astype(np.float64)
-            else:
-                val = tables[speed].cost(need).astype(np.float64)
-                if speed not in cents_per_mm and ok.any():
-                    cents_per_mm[speed] = float(val[ok].sum() / need[ok].sum())
-            if priced and toll_of is not None and node >= 0:
-                toll = np.where(here | ~ok, 0.0, toll_of(speed)[:, node])
-                val = val + toll * (1.0 if objective == "length" else cents_per_mm[speed])
-            vec_cache[key] = np.where(ok, val, _UNREACHABLE)
-        return vec_cache[key]
-
-    # every free device's links to devices whose rack never changes, as one sparse
-    # (device x far end) count matrix times the (far end x candidate) cost matrix
+    costs = _LinkCosts(
+        objective=options.objective,
+        free=tuple(free),
+        links_of=links_of,
+        placed=naive.device_index(),
+        floor_racks=floor.rack_index,
+        graph=reach.fg.graph,
+        racks=tuple(all_cands),
+        col={r: i for i, r in enumerate(all_cands)},
+        dist=reach.dist,
+        tables=tables,
+        dress=round(options.dress_m * 1000),
+        toll_of=reach.toll_of,
+    )
     key_index: dict[tuple[str, int, int], int] = {}
     rows_i: list[int] = []
     cols_i: list[int] = []
     for k, d in enumerate(free):
         for far_id, speed in links_of[d.id]:
-            if far_id not in free_ids:
-                rack, u = far_key(far_id, {})
+            if far_id not in costs.free_ids:
+                rack, u = costs.far_key(far_id, {})
                 rows_i.append(k)
                 cols_i.append(key_index.setdefault((rack, u, speed), len(key_index)))
     counts = sparse.csr_matrix(
         (np.ones(len(rows_i)), (rows_i, cols_i)), shape=(len(free), max(1, len(key_index)))
     )
-    fixed_matrix: dict[bool, np.ndarray] = {}
-    for priced in sorted({False, toll_of is not None}):
-        costs = np.zeros((max(1, len(key_index)), len(all_cands)))
+    for priced in sorted({False, costs.priced}):
+        far_costs = np.zeros((max(1, len(key_index)), len(all_cands)))
         for key, k in key_index.items():
-            costs[k] = cost_vec(*key, priced)
-        fixed_matrix[priced] = np.asarray(counts @ costs)
-    free_row = {d.id: k for k, d in enumerate(free)}
+            far_costs[k] = costs.cost_vec(*key, priced)
+        costs.fixed[priced] = np.asarray(counts @ far_costs)
+    return costs
 
-    def device_row(d: Device, where: dict[str, str], skip: set[str], priced: bool) -> np.ndarray:
-        """Cost of ``d`` in each of all candidate racks, over links to placed far ends."""
-        keys: dict[tuple[str, int, int], int] = defaultdict(int)
-        for far_id, speed in links_of[d.id]:
-            if far_id in free_ids and far_id not in skip:
-                rack, u = far_key(far_id, where)
-                keys[(rack, u, speed)] += 1
-        row = fixed_matrix[priced][free_row[d.id]]
-        for (rack, u, speed), n in keys.items():
-            row = row + n * cost_vec(rack, u, speed, priced)
-        return row
 
-    def score(where: dict[str, str]) -> float:
-        """Cabling over every link touching a free device, both ends placed."""
-        total = 0.0
-        done: set[str] = set()
-        for d in free:
-            total += float(device_row(d, where, done, False)[col[where[d.id]]])
-            done.add(d.id)  # a link between two free devices counts once
-        return total / 1000 if objective == "length" else total / 100
-
-    # free units and power per candidate rack once the fixed devices stand where the
-    # naive placement put them (and the reserved top units stay free)
+def _free_room(
+    floor: Floor,
+    naive: Placement,
+    racks: list[str],
+    free_ids: Set[str],
+    reserve_u: int,
+) -> _Room:
+    """Free units and power per rack of ``racks`` once the devices not in ``free_ids``
+    stand where the naive placement put them (``reserve_u`` top units kept free)."""
+    on_floor = floor.rack_index
     taken: dict[str, bytearray] = {}
     room_w: dict[str, float] = {}
-    for r in all_cands:
-        h = racks[r].height_u
+    for r in racks:
+        h = on_floor[r].height_u
         taken[r] = bytearray(h + 1)
         taken[r][0] = 1
         for unit in range(max(1, h - reserve_u + 1), h + 1):
             taken[r][unit] = 1
-        room_w[r] = racks[r].power_kw * 1000
+        room_w[r] = on_floor[r].power_kw * 1000
     for d in naive.devices:
         if d.id in free_ids or d.rack not in taken:
             continue
@@ -294,121 +537,176 @@ def optimize_placement(
         for unit in range(max(1, d.u - d.height_u + 1), d.u + 1):
             taken[d.rack][unit] = 1
         room_w[d.rack] -= d.power_w
-    room_u = {r: t.count(0) for r, t in taken.items()}
+    return _Room(taken, {r: t.count(0) for r, t in taken.items()}, room_w)
 
-    # capacity left per segment, then per candidate rack the room left on the segments
-    # around its drop point (a cut every cable of the rack's switches crosses)
-    spare = None
-    if prices is not None and prices.spare_mm2 is not None:
-        spare = np.concatenate([prices.spare_mm2, _drop_room(fg, graph, all_cands, prices)])
-    load_cache: dict[tuple[object, ...], np.ndarray] = {}
-    # every candidate's shortest-path tree, its depths and edges found once
-    tree_depth, tree_edge = tree_shape(fg, pred) if spare is not None else (pred, pred)
 
-    def device_loads(
-        d: Device, where: dict[str, str], skip: set[str], options: tuple[str, ...]
-    ) -> np.ndarray:
-        """Load (mm²) that ``d``'s links to placed far ends put on every segment, on
-        shortest routes, from each of its candidate racks (``options``), then the load
-        all its links put on each candidate's drop cut: ``(options, segments + all
-        candidates)``."""
-        assert prices is not None
-        ends: dict[int, float] = defaultdict(float)
-        need = 0.0
-        for far_id, speed in links_of[d.id]:
-            area = prices.area_mm2.get(speed, 0.0)
-            need += area
-            if far_id in skip:
-                continue
-            rack = where[far_id] if far_id in where else placed[far_id].rack
-            if rack in graph.drops:
-                ends[graph.drops[rack].node] += area
-        key = (options, tuple(sorted(ends.items())), need)
-        if key not in load_cache:
-            rows_of = [col[r] for r in options]
-            demand = np.zeros((len(rows_of), fg.n))
-            for node, a in ends.items():
-                demand[:, node] = a
-            cut = np.zeros((len(rows_of), len(all_cands)))
-            cut[np.arange(len(rows_of)), rows_of] = need
-            shape = (tree_depth[rows_of], tree_edge[rows_of])
-            load_cache[key] = np.hstack([_segment_loads(fg, pred[rows_of], demand, shape), cut])
-        return load_cache[key]
+# -- solving: one stage per role, each a transportation problem ---------------------------
 
+
+@dataclass(frozen=True)
+class _Choice:
+    """The racks the stages chose.
+
+    Attributes:
+        racks: rack by free device id (only the stages before a failed one).
+        solver_log: every solver run of every stage and its status.
+        failed: the note saying which stage found no assignment ("" if none failed).
+    """
+
+    racks: Mapping[str, str]
+    solver_log: tuple[str, ...]
+    failed: str = ""
+
+
+class _Stage(NamedTuple):
+    """One stage's assignment and what it was solved over."""
+
+    racks: dict[str, str] | None
+    """Rack by device id; None if no solver assigned them."""
+    offered: dict[str, tuple[str, ...]]
+    """The candidate racks each device was offered in the last try."""
+    loads: list[np.ndarray] | None
+    """Per device, its tray loads from each offered rack (None: no capacity rows)."""
+    log: tuple[str, ...]
+    """Every solver run and its status."""
+
+
+def _solve_stages(model: _Model, options: PlacementOptions) -> _Choice:
+    """Steps 2 and 3 of the module docstring: place the free devices role by role, each
+    stage with the far ends of earlier stages fixed, each taking the room it used from
+    the racks (and its links' loads from the trays)."""
+    left = _Left(
+        dict(model.room.units),
+        dict(model.room.power_w),
+        None if model.loads is None else model.loads.spare.copy(),
+    )
     choice: dict[str, str] = {}
     solver_log: list[str] = []
-    failed = ""
+    for devs in _stages(model.free):
+        stage = _place_stage(model, devs, choice, left, options)
+        roles = ", ".join(sorted({d.role for d in devs}))
+        solver_log.append(f"{roles} ({len(devs)}): {'; '.join(stage.log)}")
+        if stage.racks is None:
+            failed = (
+                f"placing {len(devs)} {roles} switches found no assignment "
+                f"({'; '.join(stage.log)}): naive placement kept"
+            )
+            return _Choice(choice, tuple(solver_log), failed)
+        for k, d in enumerate(devs):
+            r = stage.racks[d.id]
+            choice[d.id] = r
+            left.units[r] -= d.height_u
+            left.power_w[r] -= d.power_w
+            if stage.loads is not None and left.spare is not None:
+                load = stage.loads[k][stage.offered[d.id].index(r)]
+                np.subtract(left.spare, load, out=left.spare)
+    return _Choice(choice, tuple(solver_log))
+
+
+@dataclass(frozen=True, eq=False)
+class _Left:
+    """What the racks and trays have left for the stages to come (updated in place as
+    each stage takes its share).
+
+    Attributes:
+        units: free units per candidate rack.
+        power_w: power budget left per candidate rack (W).
+        spare: room left per segment, then per candidate rack's drop cut (mm²); None
+            without capacity rows.
+    """
+
+    units: dict[str, int]
+    power_w: dict[str, float]
+    spare: np.ndarray | None
+
+
+def _stages(free: Sequence[Device]) -> list[list[Device]]:
+    """The free devices by stage (leaves, spines, cores, the rest), each in id order."""
     stages: dict[int, list[Device]] = defaultdict(list)
     for d in free:
         stages[_ROLE_ORDER.get(d.role, 3)].append(d)
-    ok = True
-    for _, devs in sorted(stages.items()):
-        devs.sort(key=lambda d: d.id)
-        later = free_ids - set(choice)
-        full_rows = []
-        for d in devs:
-            full = device_row(d, choice, later, toll_of is not None)
-            full_rows.append(full[[col[r] for r in cands[d.id]]])
-        got = None
-        stage_log: list[str] = []
-        # each device's cheapest racks first, twice as many while they cannot hold the
-        # stage (at most all of them)
-        widest = max(len(cands[d.id]) for d in devs)
-        tries = sorted({min(_NEAREST << k, widest) for k in range(widest.bit_length() + 1)})
-        for most in tries:
-            offered, rows = _nearest(devs, cands, full_rows, most)
-            loads = (
-                None
-                if spare is None
-                else [device_loads(d, choice, later, offered[d.id]) for d in devs]
-            )
-            got = _solve_stage(
-                devs, offered, rows, room_u, room_w, placed, threads, seed, loads, spare,
-                stage_log,
-            )  # fmt: skip
-            if got is not None:
-                break
-        roles = ", ".join(sorted({d.role for d in devs}))
-        solver_log.append(f"{roles} ({len(devs)}): {'; '.join(stage_log)}")
-        if got is None:
-            ok = False
-            failed = (
-                f"placing {len(devs)} {roles} switches found no assignment "
-                f"({'; '.join(stage_log)}): naive placement kept"
-            )
+    return [sorted(devs, key=lambda d: d.id) for _, devs in sorted(stages.items())]
+
+
+def _place_stage(
+    model: _Model,
+    devs: list[Device],
+    choice: Mapping[str, str],
+    left: _Left,
+    options: PlacementOptions,
+) -> _Stage:
+    """One stage: each device's cost in each of its candidate racks given the far ends
+    placed so far (``choice``), then the stage solved
+    (:func:`~topo.placement.transport.solve_stage`) offering each device its cheapest
+    racks first, twice as many while they cannot hold the stage (at most all of them)."""
+    costs = model.costs
+    later = costs.free_ids - set(choice)
+    full_rows = []
+    for d in devs:
+        full = costs.device_row(d, choice, later, costs.priced)
+        full_rows.append(full[[costs.col[r] for r in model.cands[d.id]]])
+    got = None
+    stage_log: list[str] = []
+    widest = max(len(model.cands[d.id]) for d in devs)
+    tries = sorted({min(_NEAREST << k, widest) for k in range(widest.bit_length() + 1)})
+    offered: dict[str, tuple[str, ...]] = {}
+    loads: list[np.ndarray] | None = None
+    for most in tries:
+        offered, rows = _nearest(devs, model.cands, full_rows, most)
+        loads = (
+            None
+            if model.loads is None
+            else [model.loads.device_loads(d, choice, later, offered[d.id]) for d in devs]
+        )
+        got = solve_stage(
+            devs, offered, rows, left.units, left.power_w, costs.placed,
+            threads=options.threads, seed=options.seed, loads=loads, spare=left.spare,
+            log=stage_log,
+        )  # fmt: skip
+        if got is not None:
             break
-        for k, d in enumerate(devs):
-            r = got[d.id]
-            choice[d.id] = r
-            room_u[r] -= d.height_u
-            room_w[r] -= d.power_w
-            if loads is not None and spare is not None:
-                spare -= loads[k][offered[d.id].index(r)]
-    naive_where: dict[str, str] = {d.id: placed[d.id].rack for d in free}  # type: ignore[misc]
-    naive_score = score(naive_where)
-    chosen_score = score(choice) if ok else float("inf")
-    # steered by prices, the planner compares the routed plans instead
-    steered = prices is not None
+    return _Stage(got, offered, loads, tuple(stage_log))
+
+
+# -- extracting the placement ------------------------------------------------------------
+
+
+class _Outcome(NamedTuple):
+    """The placement kept and its report."""
+
+    placement: Placement
+    report: PlacementReport
+
+
+def _extract_placement(
+    model: _Model,
+    chosen: _Choice,
+    naive: Placement,
+    objective: Literal["cost", "length"],
+    steered: bool,
+    t0: float,
+) -> _Outcome:
+    """Steps 4 and 5 of the module docstring: score both placements, keep the naive one
+    unless the stages' is better (``steered`` by tray prices: whenever they all found an
+    assignment, the planner compares the routed plans instead), and stack the chosen
+    racks' devices into their units."""
+    free = model.free
+    naive_where = {d.id: model.costs.placed[d.id].rack for d in free}
+    naive_score = model.costs.score(naive_where)  # type: ignore[arg-type]
+    ok = not chosen.failed
+    chosen_score = model.costs.score(chosen.racks) if ok else float("inf")
     better = ok and (steered or chosen_score < naive_score - 1e-9)
     seconds = time.perf_counter() - t0
+    as_naive = PlacementReport(
+        "naive", objective, len(free), naive_score, naive_score, seconds,
+        solver_log=chosen.solver_log,
+    )  # fmt: skip
     if not better:
-        kept = naive if not failed else replace(naive, notes=(*naive.notes, failed))
-        return kept, PlacementReport(
-            "naive", objective, len(free), naive_score, naive_score, seconds,
-            solver_log=tuple(solver_log),
-        )  # fmt: skip
-    # each free device takes the highest free run of units in its rack, role then id order
-    moved: dict[str, Device] = {}
-    for d in sorted(free, key=lambda d: (_ROLE_ORDER.get(d.role, 3), d.id)):
-        rack_id = choice[d.id]
-        top = _highest_run(taken[rack_id], d.height_u)
-        if top is None:  # units fragmented: keep the naive placement
-            return naive, PlacementReport(
-                "naive", objective, len(free), naive_score, naive_score, seconds,
-                solver_log=tuple(solver_log),
-            )  # fmt: skip
-        taken[rack_id][top - d.height_u + 1 : top + 1] = b"\x01" * d.height_u
-        moved[d.id] = replace(d, rack=rack_id, u=top)
+        kept = naive if ok else replace(naive, notes=(*naive.notes, chosen.failed))
+        return _Outcome(kept, as_naive)
+    moved = _stack_units(free, chosen.racks, model.room.taken)
+    if moved is None:  # units fragmented: keep the naive placement
+        return _Outcome(naive, as_naive)
     devices = tuple(sorted((moved.get(d.id, d) for d in naive.devices), key=lambda d: d.id))
     measure = "m" if objective == "length" else "USD"
     change = 100 * (naive_score - chosen_score) / naive_score if naive_score > 0 else 0.0
@@ -421,20 +719,28 @@ def optimize_placement(
     notes = (*(n for n in naive.notes if "placed in racks" not in n), note)
     report = PlacementReport(
         "optimized", objective, len(free), naive_score, chosen_score, seconds,
-        solver_log=tuple(solver_log),
+        solver_log=chosen.solver_log,
     )  # fmt: skip
-    return Placement(devices=devices, method="optimized", notes=notes), report
+    return _Outcome(Placement(devices=devices, method="optimized", notes=notes), report)
 
 
-_LP_STATUS = {
-    pywraplp.Solver.OPTIMAL: "OPTIMAL",
-    pywraplp.Solver.FEASIBLE: "FEASIBLE",
-    pywraplp.Solver.INFEASIBLE: "INFEASIBLE",
-    pywraplp.Solver.UNBOUNDED: "UNBOUNDED",
-    pywraplp.Solver.ABNORMAL: "ABNORMAL",
-    pywraplp.Solver.NOT_SOLVED: "NOT_SOLVED",
-}
-"""GLOP's statuses by name."""
+def _stack_units(
+    free: Sequence[Device], racks: Mapping[str, str], taken: Mapping[str, bytearray]
+) -> dict[str, Device] | None:
+    """Each free device in its chosen rack at the top of the highest free run of units
+    there, in role then id order (``taken`` is left as it is); None if a rack's free
+    units are too fragmented to hold its devices."""
+    taken = {r: bytearray(t) for r, t in taken.items()}
+    moved: dict[str, Device] = {}
+    for d in sorted(free, key=lambda d: (_ROLE_ORDER.get(d.role, 3), d.id)):
+        rack_id = racks[d.id]
+        top = _highest_run(taken[rack_id], d.height_u)
+        if top is None:
+            return None
+        taken[rack_id][top - d.height_u + 1 : top + 1] = b"\x01" * d.height_u
+        moved[d.id] = replace(d, rack=rack_id, u=top)
+    return moved
+
 
 _NEAREST = 24
 """Candidate racks a free device is first placed among: its cheapest ones (a rail
@@ -567,223 +873,3 @@ def candidate_racks(
             own = tuple(r.id for r in floor.racks if r.row == d.group and r.role == "network")
         out[d.id] = own or pool
     return out
-
-
-def _solve_stage(
-    devs: list[Device],
-    cands: dict[str, tuple[str, ...]],
-    rows: list[np.ndarray],
-    room_u: dict[str, int],
-    room_w: dict[str, float],
-    naive: dict[str, Device],
-    threads: int,
-    seed: int,
-    loads: list[np.ndarray] | None = None,
-    spare: np.ndarray | None = None,
-    log: list[str] | None = None,
-) -> dict[str, str] | None:
-    """Assign ``devs`` to racks minimising the summed cost rows; None if it fails.
-    Every solver run appends its status to ``log``.
-
-    With ``loads`` (per device, its segment loads from each candidate) and ``spare``
-    (per segment), segments the stage could overfill get a soft capacity row: a linear
-    program (GLOP) spreads the devices fractionally within them, then CP-SAT rounds it,
-    each (class, rack) count between the LP's rounded down and up, overflow priced."""
-    log = [] if log is None else log
-    classes: dict[tuple[object, ...], list[int]] = {}
-    for k, d in enumerate(devs):
-        key: tuple[object, ...] = (
-            d.height_u,
-            d.power_w,
-            cands[d.id],
-            np.round(rows[k], 3).tobytes(),
-        )
-        if loads is not None:  # devices with the same far ends share one array
-            key = (*key, id(loads[k]))
-        classes.setdefault(key, []).append(k)
-    racks = sorted({r for d in devs for r in cands[d.id]})
-    one_size = len({(d.height_u, d.power_w) for d in devs}) == 1
-    counts: dict[tuple[int, str], int]
-    got = None
-    if loads is not None and spare is not None:
-        cap_rows = _capacity_rows(classes, loads, spare)
-        lp = None
-        if cap_rows:
-            lp = _spread_lp(devs, cands, rows, classes, racks, room_u, room_w, cap_rows, log)
-        if lp is not None:
-            got = _transport_cpsat(
-                devs, cands, rows, classes, racks, room_u, room_w, naive, threads, seed, log,
-                lp, cap_rows,
-            )  # fmt: skip
-    if got is None and one_size:
-        got = _transport_mcf(devs, cands, rows, classes, racks, room_u, room_w, log)
-    elif got is None:
-        got = _transport_cpsat(
-            devs, cands, rows, classes, racks, room_u, room_w, naive, threads, seed, log
-        )
-    if got is None:
-        return None
-    counts = got
-    out: dict[str, str] = {}
-    for c, members in enumerate(classes.values()):
-        pos = 0
-        for r in racks:
-            n = counts.get((c, r), 0)
-            for k in members[pos : pos + n]:
-                out[devs[k].id] = r
-            pos += n
-    return out
-
-
-def _spread_lp(  # type: ignore[no-untyped-def]
-    devs, cands, rows, classes, racks, room_u, room_w, cap_rows, log
-) -> dict[tuple[int, str], tuple[int, int]] | None:
-    """The stage as a linear program with soft capacity rows (overflow priced above any
-    device's cost, costs scaled to at most 1); per (class, rack) the LP's count rounded
-    down and up, or None if GLOP does not solve it."""
-    solver = pywraplp.Solver.CreateSolver("GLOP")
-    if solver is None:  # pragma: no cover - GLOP ships with OR-Tools
-        return None
-    keys = list(classes)
-    scale = max((float(v[v < _UNREACHABLE].max(initial=0)) for v in rows), default=0.0) or 1.0
-    x: dict[tuple[int, str], pywraplp.Variable] = {}
-    objective = solver.Objective()
-    for c, key in enumerate(keys):
-        k0 = classes[key][0]
-        conv = solver.Constraint(len(classes[key]), len(classes[key]), f"n_{c}")
-        for j, r in enumerate(cands[devs[k0].id]):
-            x[c, r] = solver.NumVar(0, len(classes[key]), f"x_{c}_{r}")
-            conv.SetCoefficient(x[c, r], 1)
-            objective.SetCoefficient(x[c, r], min(float(rows[k0][j]), _UNREACHABLE) / scale)
-    for r in racks:
-        units = solver.Constraint(-solver.infinity(), room_u[r], f"u_{r}")
-        power = solver.Constraint(-solver.infinity(), max(0.0, room_w[r]), f"w_{r}")
-        for c, key in enumerate(keys):
-            if (c, r) in x:
-                d = devs[classes[key][0]]
-                units.SetCoefficient(x[c, r], d.height_u)
-                power.SetCoefficient(x[c, r], d.power_w)
-    for seg, (room, terms) in sorted(cap_rows.items()):
-        over = solver.NumVar(0, solver.infinity(), f"over_{seg}")
-        objective.SetCoefficient(over, 1.0)
-        row = solver.Constraint(-solver.infinity(), room, f"cap_{seg}")
-        row.SetCoefficient(over, -1)
-        for c, t in terms.items():
-            for j, r in enumerate(cands[devs[classes[keys[c]][0]].id]):
-                if t[j]:
-                    row.SetCoefficient(x[c, r], float(t[j]))
-    objective.SetMinimization()
-    status = solver.Solve()
-    log.append(f"GLOP {_LP_STATUS.get(status, str(status))}")
-    if status != pywraplp.Solver.OPTIMAL:
-        return None
-    out = {}
-    for k, v in x.items():
-        val = v.solution_value()
-        out[k] = (int(np.floor(val + 1e-6)), int(np.ceil(val - 1e-6)))
-    return out
-
-
-def _transport_mcf(devs, cands, rows, classes, racks, room_u, room_w, log):  # type: ignore[no-untyped-def]
-    d0 = devs[0]
-    h, p = d0.height_u, d0.power_w
-    slots = {
-        r: max(0, min(room_u[r] // h, int((room_w[r] + 1e-6) // p) if p > 0 else room_u[r] // h))
-        for r in racks
-    }
-    keys = list(classes)
-    nc = len(keys)
-    sink = nc + len(racks)
-    smcf = min_cost_flow.SimpleMinCostFlow()
-    arcs = []
-    for c, key in enumerate(keys):
-        k0 = classes[key][0]
-        cr = cands[devs[k0].id]
-        for j, r in enumerate(cr):
-            cost = int(np.rint(rows[k0][j]))
-            a = smcf.add_arc_with_capacity_and_unit_cost(
-                c, nc + racks.index(r), len(classes[key]), cost
-            )
-            arcs.append((a, c, r))
-    for i, r in enumerate(racks):
-        smcf.add_arc_with_capacity_and_unit_cost(nc + i, sink, slots[r], 0)
-    for c, key in enumerate(keys):
-        smcf.set_node_supply(c, len(classes[key]))
-    smcf.set_node_supply(sink, -len(devs))
-    status = smcf.solve()
-    log.append("min-cost flow " + ("OPTIMAL" if status == smcf.OPTIMAL else f"status {status}"))
-    if status != smcf.OPTIMAL:
-        return None
-    return {(c, r): smcf.flow(a) for a, c, r in arcs if smcf.flow(a) > 0}
-
-
-def _capacity_rows(
-    classes: dict[tuple[object, ...], list[int]], loads: list[np.ndarray], spare: np.ndarray
-) -> dict[int, tuple[int, dict[int, np.ndarray]]]:
-    """Segments the stage could overfill: segment -> (spare mm², class -> load from each
-    candidate, mm²); a segment no choice can overfill gets no row."""
-    worst = np.zeros_like(spare)
-    for members in classes.values():
-        worst += len(members) * loads[members[0]].max(axis=0)
-    out: dict[int, tuple[int, dict[int, np.ndarray]]] = {}
-    for seg in np.nonzero(worst > spare + 1e-6)[0].tolist():
-        terms = {
-            c: np.rint(loads[members[0]][:, seg]).astype(np.int64)
-            for c, members in enumerate(classes.values())
-            if loads[members[0]][:, seg].any()
-        }
-        out[seg] = (int(np.floor(spare[seg])), terms)
-    return out
-
-
-def _transport_cpsat(
-    devs, cands, rows, classes, racks, room_u, room_w, naive, threads, seed, log,
-    bounds=None, cap_rows=None,
-):  # type: ignore[no-untyped-def]  # fmt: skip
-    model = cp_model.CpModel()
-    keys = list(classes)
-    x = {}
-    for c, key in enumerate(keys):
-        k0 = classes[key][0]
-        for r in cands[devs[k0].id]:
-            lo, hi = (0, len(classes[key])) if bounds is None else bounds[c, r]
-            x[c, r] = model.new_int_var(lo, hi, f"n_{c}_{r}")
-            hint = sum(1 for k in classes[key] if naive[devs[k].id].rack == r)
-            model.add_hint(x[c, r], hint)
-        model.add(sum(x[c, r] for r in cands[devs[k0].id]) == len(classes[key]))
-    for r in racks:
-        terms = [(c, key) for c, key in enumerate(keys) if (c, r) in x]
-        if not terms:
-            continue
-        h = [devs[classes[key][0]].height_u for _, key in terms]
-        w = [round(devs[classes[key][0]].power_w) for _, key in terms]
-        model.add(sum(hh * x[c, r] for hh, (c, _) in zip(h, terms, strict=True)) <= room_u[r])
-        model.add(sum(ww * x[c, r] for ww, (c, _) in zip(w, terms, strict=True)) <= int(room_w[r]))
-    obj = []
-    for c, key in enumerate(keys):
-        k0 = classes[key][0]
-        for j, r in enumerate(cands[devs[k0].id]):
-            obj.append(int(np.rint(rows[k0][j])) * x[c, r])
-    # a mm² of overflow costs more than any one device anywhere it can go
-    penalty = int(max((float(v[v < _UNREACHABLE].max(initial=0)) for v in rows), default=0)) + 1
-    for seg, (room, terms) in sorted((cap_rows or {}).items()):
-        load = sum(
-            int(t[j]) * x[c, r]
-            for c, t in terms.items()
-            for j, r in enumerate(cands[devs[classes[keys[c]][0]].id])
-            if t[j]
-        )
-        most = sum(int(t.max()) * len(classes[keys[c]]) for c, t in terms.items())
-        over = model.new_int_var(0, max(0, most - room), f"over_{seg}")
-        model.add(load - over <= room)
-        obj.append(penalty * over)
-    model.minimize(sum(obj))
-    solver = cp_model.CpSolver()
-    solver.parameters.num_workers = max(1, threads)
-    solver.parameters.random_seed = seed
-    solver.parameters.max_deterministic_time = 10.0
-    status = solver.solve(model)
-    log.append(f"CP-SAT {solver.status_name(status)}")
-    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return None
-    return {k: int(solver.value(v)) for k, v in x.items() if solver.value(v) > 0}

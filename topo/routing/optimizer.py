@@ -63,7 +63,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import numpy as np
 
@@ -71,7 +71,7 @@ from layouts.pathways import PathwayGraph
 from topo.media import MediaTable
 from topo.model import RackRoute, SolverInfo
 from topo.routing.bounds import infeasible, priced_bound, priced_cost_bound
-from topo.routing.colgen import Master
+from topo.routing.colgen import Master, MasterSolution
 from topo.routing.cost_objective import (
     TreeCosts,
     length_prices,
@@ -227,6 +227,12 @@ def route_optimized(
     return _route(graph, demands, tables, options, method, area_override, progress, 0)
 
 
+_SHORTEST = "shortest-path"
+_COLGEN = "column-generation"
+_LAGRANGIAN = "lagrangian (column-generation duals)"
+"""The solver record's methods and the bound source of column generation's prices."""
+
+
 def _route(
     graph: PathwayGraph,
     demands: Sequence[CableDemand],
@@ -237,167 +243,25 @@ def _route(
     progress: Callable[[str], None] | None,
     attempt: int,
 ) -> RoutingResult:
-    """One routing attempt; ``attempt`` counts media re-checks (at most _RECHECKS)."""
+    """One routing attempt; ``attempt`` counts media re-checks (at most _RECHECKS).
+
+    Builds the problem, solves it and extracts the routes; then, if the routes fit but
+    lead some cables to media of another cross-section and those would overfill a
+    segment, routes again with those cross-sections.
+    """
     t0 = time.perf_counter()
     say = progress or (lambda _m: None)
-    effort = EFFORT[options.effort]
-    fg = FlowGraph.of(graph)
-    pb = setup_problem(fg, demands, tables, area_override)
-    n_seg = len(fg.capacity)
-    cap = fg.capacity
-    notes: list[str] = []
-
-    # fixed cables: redundant links, once kept apart (topo.routing.diversity)
-    fixed_paths: dict[int, np.ndarray] = {}
-    shared: dict[str, tuple[int, ...]] = {}
-    sets = redundancy_sets(demands, pb) if method == "optimize" else []
-    fixed_load = np.zeros(n_seg)
-
-    n_groups = len(pb.group_src)
-    free = pb.routable & (pb.area > 0)
-    # free cables per (group, sink)
-    sinks_of: list[dict[int, list[int]]] = [{} for _ in range(n_groups)]
-    for i in np.nonzero(free)[0].tolist():
-        sinks_of[pb.group[i]].setdefault(int(pb.sink[i]), []).append(i)
-
-    def sp_pieces() -> list[Pieces]:
-        out: list[Pieces] = []
-        for g in range(n_groups):
-            by_sink = sinks_of[g]
-            sinks = np.array(sorted(by_sink), dtype=np.int64)
-            paths = tree_paths(fg, pb.pred0[pb.group_src[g]], sinks) if len(sinks) else []
-            out.append(
-                {t: [(p, len(by_sink[t]))] for t, p in zip(sinks.tolist(), paths, strict=True)}
-            )
-        return out
-
-    # shortest paths for everything, and their fill
-    say("routing: shortest paths")
-    pieces = sp_pieces()
-    load = fixed_load + seg_area(fg, pieces, pb.group_area)
-    over = load > cap + 1e-6
-    method_name = "shortest-path"
-    status = "OPTIMAL"
-    bound_source = "shortest-paths"
-    iterations = 0
-    hit_clock = False
-    best_pi = np.zeros(n_seg)
-    lagrange_terms = np.where(pb.routable, pb.sp, np.nan)
-    offset = 0.0
-    cost_terms: np.ndarray | None = None
-    cost_offset = 0.0
-    length_pi: np.ndarray | None = None  # metres per mm² where best_pi is in dollars
-    scale: np.ndarray | None = None  # per group, dollars per mm² to mm (repairs)
-
-    if method == "shortest":
-        status = "UNKNOWN" if over.any() else "OPTIMAL"
-        if over.any():
-            notes.append(
-                f"shortest routes overfill {int(over.sum())} tray segments; the optimizer "
-                "was not run (routing method 'shortest')"
-            )
-    else:
-        if over.any():
-            method_name = "column-generation"
-            fixed_m = float(pb.sp[pb.routable & (pb.area <= 0)].sum()) / 1000
-            relaxed = _optimize(
-                fg, pb, sinks_of, fixed_load, fixed_m, pieces, effort, options, t0, say
-            )
-            pieces, best_pi, length_pi = relaxed.pieces, relaxed.prices, relaxed.length_prices
-            iterations, hit_clock, lp_note = relaxed.rounds, relaxed.hit_clock, relaxed.notes
-            notes.extend(lp_note)
-            if length_pi is not None:  # the cost LP's prices are dollars per mm²
-                scale = repair_price_scale(pb)
-            load = fixed_load + seg_area(fg, pieces, pb.group_area)
-            pieces, load = _fit(
-                fg, pb, sinks_of, fixed_load, pieces, load, best_pi, effort, say, scale
-            )
-        if sets:
-            say(f"routing: keeping {sum(len(v) for _, v in sets)} redundant links apart")
-            apart = keep_apart(
-                fg,
-                pb,
-                sets,
-                sinks_of,
-                pieces,
-                load,
-                best_pi if length_pi is None else length_pi,
-                fit=lambda pcs, ld, fx: _fit(
-                    fg, pb, sinks_of, fx, pcs, ld, best_pi, effort, say, scale
-                ),
-            )
-            fixed_paths, shared = apart.paths, apart.shared
-            for i, p in fixed_paths.items():
-                np.add.at(fixed_load, fg.seg[p][fg.seg[p] >= 0], pb.area[i])
-            pieces, load = _fit(
-                fg, pb, sinks_of, fixed_load, pieces, load, best_pi, effort, say, scale
-            )
-            if apart.longer:
-                status = "FEASIBLE"  # routes apart may be longer than the bound needs
-        over = load > cap + 1e-6
-        if method_name == "column-generation" or over.any():
-            if not over.any():
-                pieces, load = polish_to_shortest(fg, pb, sinks_of, pieces, load)
-                if length_pi is not None:
-                    own = np.array([not c.breakout for c in demands], dtype=bool)
-                    cost_terms, cost_offset = priced_cost_bound(fg, pb, best_pi * 100, own)
-                    lagrange_terms, offset = priced_bound(fg, pb, length_pi)
-                    bound_source = "lagrangian (column-generation duals)"
-                elif method_name == "column-generation":
-                    lagrange_terms, offset = priced_bound(fg, pb, best_pi)
-                    bound_source = "lagrangian (column-generation duals)"
-            elif infeasible(fg, pb, best_pi):
-                status = "INFEASIBLE"
-                notes.append(
-                    f"the cables cannot fit the trays: {int(over.sum())} segments overflow "
-                    "(overflow reduced by re-routing the cables on overfull segments)"
-                )
-            else:
-                status = "UNKNOWN"
-                notes.append(f"no routing that fits was found: {int(over.sum())} segments overflow")
-
-    routes = _routes(fg, pb, demands, sinks_of, pieces, fixed_paths, options.objective)
-    length_lb = np.where(pb.routable, pb.base + pb.sp + pb.slack_lb, np.nan)
-    lag_lb = np.where(pb.routable, pb.base + lagrange_terms + pb.slack_lb, np.nan)
-    if status == "OPTIMAL" and method_name == "column-generation":
-        status = "FEASIBLE"  # the planner calls it optimal if it meets its bound
-    seconds = time.perf_counter() - t0
-    if hit_clock:
-        notes.append(
-            f"wall-clock safety net of {options.time_limit_s:g} s fired; results may differ "
-            "from run to run"
-        )
-    solver = SolverInfo(
-        status=status,
-        method=method_name,
-        bound_source=bound_source,
-        seconds=seconds,
-        notes=tuple(notes),
-        objective=options.objective,
-        iterations=iterations,
-        time_limit_hit=hit_clock,
-    )
-    result = RoutingResult(
-        routes,
-        solver,
-        length_lb,
-        lag_lb,
-        offset,
-        pb.cost_lb.copy(),
-        pb.area.copy(),
-        pb.sp.copy(),
-        shared,
-        prices=best_pi if length_pi is None else length_pi,
-        cost_priced_cents=cost_terms,
-        cost_offset_cents=cost_offset,
-    )
+    run = _Run(options, EFFORT[options.effort], t0, say)
+    setup = _build_problem(graph, demands, tables, area_override)
+    solved = _solve_routing(setup, demands, method, run)
+    result = _extract_result(setup, demands, solved, run)
     # every cable on its shortest route gets the media it was routed with
-    moved = method_name != "shortest-path" or bool(fixed_paths) or bool(area_override)
+    moved = solved.method != _SHORTEST or bool(solved.fixed_paths) or bool(area_override)
     # routes that overflow with the cross-sections they were routed with would not fit
     # with the ones their media call for either: no re-check then
-    fits = not (load > cap + 1e-6).any()
+    fits = not (solved.load > setup.fg.capacity + 1e-6).any()
     if method == "optimize" and fits and attempt < _RECHECKS and moved:
-        changed = _changed_media(fg, pb, demands, routes)
+        changed = _changed_media(setup.fg, setup.pb, demands, result.routes)
         if changed:
             say(f"routing: {len(changed)} cables change media on their routes")
             merged = dict(area_override or {})
@@ -408,22 +272,308 @@ def _route(
                 solver=replace(
                     again.solver,
                     seconds=time.perf_counter() - t0,
-                    iterations=again.solver.iterations + solver.iterations,
+                    iterations=again.solver.iterations + result.solver.iterations,
                 ),
             )
     return result
 
 
+class _Setup(NamedTuple):
+    """One attempt's problem.
+
+    ``sinks_of`` lists, per group, the free cables (routable, with a cross-section) of
+    each sink node; keeping redundant links apart takes them out of it in place.
+    """
+
+    fg: FlowGraph
+    pb: Problem
+    sinks_of: list[dict[int, list[int]]]
+
+
+class _Run(NamedTuple):
+    """What every step of one routing attempt works under."""
+
+    options: RouteOptions
+    effort: _Effort
+    """The work limits of ``options.effort``."""
+    t0: float
+    """When the attempt started (``time.perf_counter``): the wall-clock safety net's
+    and the solver record's start."""
+    say: Callable[[str], None]
+    """Where progress messages go."""
+
+
+@dataclass(frozen=True, eq=False)
+class _Solved:
+    """A routing as each step of the solve leaves it, and what is known of it.
+
+    The repairs move cables in ``pieces`` in place: a step's record replaces the one it
+    was given, which is not read again.
+
+    Attributes:
+        pieces: every group's free cables split over paths, by sink.
+        load: cross-section on every segment (mm²), fixed cables included.
+        fixed_load: cross-section of the fixed cables (redundant links kept apart) on
+            every segment (mm²).
+        fixed_paths: path of every fixed cable, by demand index.
+        shared: segments redundant links had to share, by redundancy key.
+        method: ``shortest-path`` or ``column-generation``.
+        status: ``OPTIMAL`` (before the extraction's check of the bound), ``FEASIBLE``,
+            ``INFEASIBLE`` or ``UNKNOWN``.
+        bound_source: what proves the length bound.
+        iterations: column-generation rounds run.
+        hit_clock: whether the wall-clock safety net stopped column generation.
+        pi: the best tray prices found (dollars per mm² under the cost objective, else
+            metres per mm²); zero if none.
+        length_pi: metres per mm² where ``pi`` is in dollars, else None.
+        price_scale: per group, what turns dollar prices into mm for the repairs.
+        lagrange_terms, offset: per demand, its term of the priced length bound, and
+            the bound's ``- sum p * capacity``.
+        cost_terms, cost_offset: the same for a proven cost bound (None if none).
+        notes: what a user should know of the solve.
+    """
+
+    pieces: list[Pieces]
+    load: np.ndarray
+    fixed_load: np.ndarray
+    lagrange_terms: np.ndarray
+    pi: np.ndarray
+    fixed_paths: dict[int, np.ndarray] = field(default_factory=dict)
+    shared: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    method: str = _SHORTEST
+    status: str = "OPTIMAL"
+    bound_source: str = "shortest-paths"
+    iterations: int = 0
+    hit_clock: bool = False
+    length_pi: np.ndarray | None = None
+    price_scale: np.ndarray | None = None
+    offset: float = 0.0
+    cost_terms: np.ndarray | None = None
+    cost_offset: float = 0.0
+    notes: tuple[str, ...] = ()
+
+
+def _build_problem(
+    graph: PathwayGraph,
+    demands: Sequence[CableDemand],
+    tables: Mapping[int, MediaTable],
+    area_override: Mapping[str, float] | None,
+) -> _Setup:
+    """Step 1 of the module docstring: orient and group the cables
+    (:func:`topo.routing.problem.setup_problem`) and list each group's free cables by
+    sink."""
+    fg = FlowGraph.of(graph)
+    pb = setup_problem(fg, demands, tables, area_override)
+    sinks_of: list[dict[int, list[int]]] = [{} for _ in range(len(pb.group_src))]
+    free = pb.routable & (pb.area > 0)
+    for i in np.nonzero(free)[0].tolist():
+        sinks_of[pb.group[i]].setdefault(int(pb.sink[i]), []).append(i)
+    return _Setup(fg, pb, sinks_of)
+
+
+def _solve_routing(
+    setup: _Setup,
+    demands: Sequence[CableDemand],
+    method: Literal["optimize", "shortest"],
+    run: _Run,
+) -> _Solved:
+    """Steps 2 to 6 of the module docstring: shortest paths; then, with the method
+    ``optimize``, column generation and repair where they overfill a segment, redundant
+    links kept apart, the polish and the proven bounds."""
+    solved = _shortest(setup, run.say)
+    over = solved.load > setup.fg.capacity + 1e-6
+    if method == "shortest":
+        if not over.any():
+            return solved
+        note = (
+            f"shortest routes overfill {int(over.sum())} tray segments; the optimizer "
+            "was not run (routing method 'shortest')"
+        )
+        return replace(solved, status="UNKNOWN", notes=(note,))
+    if over.any():
+        solved = _relax_and_fit(setup, solved, run)
+    sets = redundancy_sets(demands, setup.pb)
+    if sets:
+        solved = _keep_apart(setup, solved, sets, run)
+    return _settle(setup, demands, solved)
+
+
+def _shortest(setup: _Setup, say: Callable[[str], None]) -> _Solved:
+    """Step 2: every free cable on its shortest route, and their fill."""
+    fg, pb, sinks_of = setup
+    say("routing: shortest paths")
+    pieces: list[Pieces] = []
+    for g, by_sink in enumerate(sinks_of):
+        sinks = np.array(sorted(by_sink), dtype=np.int64)
+        paths = tree_paths(fg, pb.pred0[pb.group_src[g]], sinks) if len(sinks) else []
+        pieces.append(
+            {t: [(p, len(by_sink[t]))] for t, p in zip(sinks.tolist(), paths, strict=True)}
+        )
+    fixed_load = np.zeros(len(fg.capacity))
+    return _Solved(
+        pieces=pieces,
+        load=fixed_load + seg_area(fg, pieces, pb.group_area),
+        fixed_load=fixed_load,
+        lagrange_terms=np.where(pb.routable, pb.sp, np.nan),
+        pi=np.zeros(len(fg.capacity)),
+    )
+
+
+def _relax_and_fit(setup: _Setup, solved: _Solved, run: _Run) -> _Solved:
+    """Steps 3 and 4: column generation from the shortest-path trees and rounding
+    (:func:`_optimize`), then the repair of segments still overfull."""
+    fg, pb = setup.fg, setup.pb
+    fixed_m = float(pb.sp[pb.routable & (pb.area <= 0)].sum()) / 1000
+    relaxed = _optimize(setup, solved.fixed_load, fixed_m, solved.pieces, run)
+    # the cost LP's prices are dollars per mm²
+    scale = repair_price_scale(pb) if relaxed.length_prices is not None else None
+    load = solved.fixed_load + seg_area(fg, relaxed.pieces, pb.group_area)
+    pieces, load = _fit(
+        setup, solved.fixed_load, relaxed.pieces, load, relaxed.prices, run, price_scale=scale
+    )
+    return replace(
+        solved,
+        pieces=pieces,
+        load=load,
+        method=_COLGEN,
+        iterations=relaxed.rounds,
+        hit_clock=relaxed.hit_clock,
+        pi=relaxed.prices,
+        length_pi=relaxed.length_prices,
+        price_scale=scale,
+        notes=(*solved.notes, *relaxed.notes),
+    )
+
+
+def _keep_apart(
+    setup: _Setup,
+    solved: _Solved,
+    sets: list[tuple[str, list[int]]],
+    run: _Run,
+) -> _Solved:
+    """Step 5: links sharing a redundancy key moved onto segment-disjoint routes
+    (:func:`topo.routing.diversity.keep_apart`), fixed there, and the others repaired
+    around them."""
+    fg, pb, sinks_of = setup
+    run.say(f"routing: keeping {sum(len(v) for _, v in sets)} redundant links apart")
+
+    def fit(
+        pieces: list[Pieces], load: np.ndarray, fixed_load: np.ndarray
+    ) -> tuple[list[Pieces], np.ndarray]:
+        return _fit(setup, fixed_load, pieces, load, solved.pi, run, price_scale=solved.price_scale)
+
+    prices = solved.pi if solved.length_pi is None else solved.length_pi
+    apart = keep_apart(fg, pb, sets, sinks_of, solved.pieces, solved.load, prices, fit=fit)
+    fixed_load = solved.fixed_load.copy()
+    for i, p in apart.paths.items():
+        np.add.at(fixed_load, fg.seg[p][fg.seg[p] >= 0], pb.area[i])
+    pieces, load = fit(solved.pieces, solved.load, fixed_load)
+    return replace(
+        solved,
+        pieces=pieces,
+        load=load,
+        fixed_load=fixed_load,
+        fixed_paths=apart.paths,
+        shared=apart.shared,
+        # routes apart may be longer than the bound needs
+        status="FEASIBLE" if apart.longer else solved.status,
+    )
+
+
+def _settle(setup: _Setup, demands: Sequence[CableDemand], solved: _Solved) -> _Solved:
+    """Step 6 and the verdict: a routing that fits is polished and, if column generation
+    ran, bounded with its prices; one that does not is INFEASIBLE when the prices prove
+    that nothing fits, else UNKNOWN."""
+    fg, pb, sinks_of = setup
+    over = solved.load > fg.capacity + 1e-6
+    if over.any():
+        if infeasible(fg, pb, solved.pi):
+            note = (
+                f"the cables cannot fit the trays: {int(over.sum())} segments overflow "
+                "(overflow reduced by re-routing the cables on overfull segments)"
+            )
+            return replace(solved, status="INFEASIBLE", notes=(*solved.notes, note))
+        note = f"no routing that fits was found: {int(over.sum())} segments overflow"
+        return replace(solved, status="UNKNOWN", notes=(*solved.notes, note))
+    if solved.method != _COLGEN:
+        return solved
+    pieces, load = polish_to_shortest(fg, pb, sinks_of, solved.pieces, solved.load)
+    solved = replace(solved, pieces=pieces, load=load, bound_source=_LAGRANGIAN)
+    if solved.length_pi is not None:
+        own = np.array([not c.breakout for c in demands], dtype=bool)
+        cost_terms, cost_offset = priced_cost_bound(fg, pb, solved.pi * 100, own)
+        lagrange_terms, offset = priced_bound(fg, pb, solved.length_pi)
+        return replace(
+            solved,
+            cost_terms=cost_terms,
+            cost_offset=cost_offset,
+            lagrange_terms=lagrange_terms,
+            offset=offset,
+        )
+    lagrange_terms, offset = priced_bound(fg, pb, solved.pi)
+    return replace(solved, lagrange_terms=lagrange_terms, offset=offset)
+
+
+def _extract_result(
+    setup: _Setup,
+    demands: Sequence[CableDemand],
+    solved: _Solved,
+    run: _Run,
+) -> RoutingResult:
+    """Each cable's route (:func:`_routes`), its bounds and the solver's record. A
+    column-generation answer is FEASIBLE here: the planner calls it optimal if it meets
+    its bound."""
+    fg, pb, sinks_of = setup
+    options = run.options
+    routes = _routes(
+        fg, pb, demands, sinks_of, solved.pieces, solved.fixed_paths, options.objective
+    )
+    length_lb = np.where(pb.routable, pb.base + pb.sp + pb.slack_lb, np.nan)
+    lag_lb = np.where(pb.routable, pb.base + solved.lagrange_terms + pb.slack_lb, np.nan)
+    status = solved.status
+    if status == "OPTIMAL" and solved.method == _COLGEN:
+        status = "FEASIBLE"
+    seconds = time.perf_counter() - run.t0
+    notes = solved.notes
+    if solved.hit_clock:
+        notes += (
+            f"wall-clock safety net of {options.time_limit_s:g} s fired; results may differ "
+            "from run to run",
+        )
+    info = SolverInfo(
+        status=status,
+        method=solved.method,
+        bound_source=solved.bound_source,
+        seconds=seconds,
+        notes=notes,
+        objective=options.objective,
+        iterations=solved.iterations,
+        time_limit_hit=solved.hit_clock,
+    )
+    return RoutingResult(
+        routes,
+        info,
+        length_lb,
+        lag_lb,
+        solved.offset,
+        pb.cost_lb.copy(),
+        pb.area.copy(),
+        pb.sp.copy(),
+        solved.shared,
+        prices=solved.pi if solved.length_pi is None else solved.length_pi,
+        cost_priced_cents=solved.cost_terms,
+        cost_offset_cents=solved.cost_offset,
+    )
+
+
 def _fit(
-    fg: FlowGraph,
-    pb: Problem,
-    sinks_of: list[dict[int, list[int]]],
+    setup: _Setup,
     fixed_load: np.ndarray,
     pieces: list[Pieces],
     load: np.ndarray,
     pi: np.ndarray,
-    effort: _Effort,
-    say: Callable[[str], None],
+    run: _Run,
+    *,
     price_scale: np.ndarray | None = None,
 ) -> tuple[list[Pieces], np.ndarray]:
     """Move cables off overfull segments: greedy moves, then min-cost-flow repair
@@ -431,6 +581,8 @@ def _fit(
     prove that no routing fits, the repair makes one pass over the groups with most
     load on overfull segments (a budget, see _PROVEN_REPAIRS): more trims little more
     overflow, at one min-cost flow per group (minutes a pass on the largest halls)."""
+    fg, pb, sinks_of = setup
+    effort, say = run.effort, run.say
     over = load > fg.capacity + 1e-6
     if over.any():
         say(f"routing: moving cables off {int(over.sum())} overfull segments")
@@ -532,97 +684,159 @@ class _Relaxed:
 
 
 def _optimize(
+    setup: _Setup, fixed_load: np.ndarray, fixed_m: float, sp: list[Pieces], run: _Run
+) -> _Relaxed:
+    """Column generation, then rounding (see :class:`_Relaxed` for what it returns):
+    the master LP over the shortest-path trees (:func:`_build_master`), pricing rounds
+    (:func:`_generate_columns`), a final LP respecting every segment
+    (:func:`_final_lp`) and its tree weights rounded to whole cables
+    (:func:`_round_to_cables`)."""
+    fg, pb, sinks_of = setup
+    lp = _build_master(fg, pb, sinks_of, fixed_load, run.options.objective)
+    gen = _generate_columns(fg, pb, lp, fixed_load, fixed_m, run)
+    sol = _final_lp(lp.master, fixed_load, fg.capacity)
+    pieces = _round_to_cables(fg, sinks_of, lp, sol, sp)
+    best_pi, length_pi = gen.best_pi, None
+    if lp.tc is not None:
+        best_pi = sol.pi.copy()  # no per-round bound: the final LP's prices
+        length_pi = length_prices(lp.master, lp.tree_m)
+    return _Relaxed(pieces, best_pi, length_pi, gen.rounds, gen.hit_clock, [])
+
+
+@dataclass(frozen=True, eq=False)
+class _ColumnLP:
+    """The master LP of column generation and the trees behind its columns (the lists
+    grow as columns are added).
+
+    Attributes:
+        master: the LP (:class:`topo.routing.colgen.Master`).
+        groups: the LP's groups (those with free cables), ascending.
+        index: each of those groups' row in the LP.
+        areas: their cross-sections (mm²).
+        dem: per LP group, the cables sinking at each node.
+        preds: per LP group, its trees (the shortest-path tree first).
+        tree_m: per LP group, each tree's metres.
+        tc: the exact cable cost of trees (objective ``cost``), else None.
+        least: per LP group, its shortest-path tree's cost: no tree of it costs less.
+    """
+
+    master: Master
+    groups: list[int]
+    index: dict[int, int]
+    areas: np.ndarray
+    dem: np.ndarray
+    preds: list[list[np.ndarray]]
+    tree_m: list[list[float]]
+    tc: TreeCosts | None
+    least: np.ndarray
+
+
+def _build_master(
     fg: FlowGraph,
     pb: Problem,
     sinks_of: list[dict[int, list[int]]],
     fixed_load: np.ndarray,
-    fixed_m: float,
-    sp: list[Pieces],
-    effort: _Effort,
-    options: RouteOptions,
-    t0: float,
-    say: Callable[[str], None],
-) -> _Relaxed:
-    """Column generation, then rounding (see :class:`_Relaxed` for what it returns)."""
+    objective: Objective,
+) -> _ColumnLP:
+    """The master LP with each group's shortest-path tree as its first column, and a
+    capacity row for every segment those trees overfill."""
     cap = fg.capacity
-    n = fg.n
     lp_groups = [g for g in range(len(pb.group_src)) if sinks_of[g]]
     areas = pb.group_area[lp_groups]
     names = [s.id for s in fg.graph.segments]
     master = Master(areas, cap - fixed_load, names)
-    dem = np.zeros((len(lp_groups), n))
+    dem = np.zeros((len(lp_groups), fg.n))
     for j, g in enumerate(lp_groups):
         for t, idx in sinks_of[g].items():
             dem[j, t] = len(idx)
-    preds: list[list[np.ndarray]] = [[] for _ in lp_groups]
-    tree_m: list[list[float]] = [[] for _ in lp_groups]  # each tree's metres
-    # the shortest-path trees start every group
     pred_sp = pb.pred0[pb.group_src[lp_groups]]
     counts, length = _tree_columns(fg, pred_sp, dem)
     sp_load = fixed_load + (counts * areas[:, None]).sum(axis=0)
     master.add_rows(np.nonzero(sp_load > cap + 1e-6)[0])
-    cost_mode = options.objective == "cost"
-    tc = TreeCosts.of(pb, lp_groups, sinks_of) if cost_mode else None
+    tc = TreeCosts.of(pb, lp_groups, sinks_of) if objective == "cost" else None
     col_cost = (
         tree_costs(fg, tc, list(range(len(lp_groups))), pred_sp, dem)
         if tc is not None
         else (length / 1000).tolist()
     )
-    least = np.array(col_cost)  # the shortest-path trees: no tree of a group costs less
+    lp = _ColumnLP(
+        master=master,
+        groups=lp_groups,
+        index={g: j for j, g in enumerate(lp_groups)},
+        areas=areas,
+        dem=dem,
+        preds=[[] for _ in lp_groups],
+        tree_m=[[] for _ in lp_groups],
+        tc=tc,
+        least=np.array(col_cost),
+    )
     for j in range(len(lp_groups)):
         master.add_column(j, col_cost[j], counts[j])
-        preds[j].append(pred_sp[j])
-        tree_m[j].append(float(length[j]) / 1000)
-    # every routable cable counts in the bound, grouped by (source, area)
+        lp.preds[j].append(pred_sp[j])
+        lp.tree_m[j].append(float(length[j]) / 1000)
+    return lp
+
+
+class _BoundGroups(NamedTuple):
+    """Every routable cable with a cross-section, as the Lagrangian bound counts them."""
+
+    counts: np.ndarray
+    """Per group, its cables sinking at each node."""
+    classes: dict[float, list[int]]
+    """The groups by cross-section (mm²)."""
+    sp_no_area_m: float
+    """Metres of the routable cables without a cross-section, on shortest routes."""
+
+
+def _bound_groups(pb: Problem, n: int) -> _BoundGroups:
+    """Every routable cable counts in the bound, grouped by (source, area)."""
     priced = pb.routable & (pb.area > 0)
     all_groups = np.unique(pb.group[priced])
     cnt_all = np.zeros((len(pb.group_src), n))
     np.add.at(cnt_all, (pb.group[priced], pb.sink[priced]), 1.0)
     no_area = pb.routable & (pb.area <= 0)
-    sp_no_area = float(pb.sp[no_area].sum()) / 1000
     classes: dict[float, list[int]] = {}
     for g in all_groups.tolist():
         classes.setdefault(float(pb.group_area[g]), []).append(g)
-    lp_index = {g: j for j, g in enumerate(lp_groups)}
+    return _BoundGroups(cnt_all, classes, float(pb.sp[no_area].sum()) / 1000)
+
+
+class _Generated(NamedTuple):
+    """What the pricing rounds found."""
+
+    best_pi: np.ndarray
+    """The prices of the best Lagrangian bound (objective ``length``)."""
+    rounds: int
+    hit_clock: bool
+
+
+def _generate_columns(
+    fg: FlowGraph,
+    pb: Problem,
+    lp: _ColumnLP,
+    fixed_load: np.ndarray,
+    fixed_m: float,
+    run: _Run,
+) -> _Generated:
+    """Pricing rounds: each solves the master, prices new trees with its duals
+    (:func:`_price_round`), adds them and the rows of segments the LP overfills; until
+    the LP is solved to the effort's tolerance, pricing finds nothing, a cost LP stalls,
+    the effort's rounds run out or the wall-clock safety net fires."""
+    effort, time_limit_s, say = run.effort, run.options.time_limit_s, run.say
+    cap = fg.capacity
+    bound = _bound_groups(pb, fg.n)
     best_lb, best_pi = -np.inf, np.zeros(len(cap))
     hit_clock = False
     rounds = 0
-    sol = master.solve()
+    sol = lp.master.solve()
     last_obj = np.inf
     stalled = 0  # rounds in a row the cost LP moved by less than the tolerance
     for rounds in range(1, effort.rounds + 1):
-        missing = np.empty(0, dtype=np.int64)
-        pi = sol.pi
-        price = np.where(fg.seg >= 0, pi[np.maximum(fg.seg, 0)], 0.0) * 1000  # mm / mm²
-        lb = sp_no_area - float((pi * cap).sum())
-        new_cols: list[tuple[int, np.ndarray]] = []
-        new_cost: list[float] = []
-        if tc is not None:
-            found = price_trees(
-                fg, tc, pb.src_nodes[pb.group_src[lp_groups]], areas, dem, pi, sol.mu, least
-            )
-            new_cols = [(f.group, f.pred) for f in found]
-            new_cost = [f.dollars for f in found]
-            found_counts = [(f.counts, f.length_mm) for f in found]
-            classes_now: dict[float, list[int]] = {}
-        else:
-            classes_now = classes
-        for a, gs in sorted(classes_now.items()):
-            w = fg.mm + a * price
-            dist, pred = fg.dijkstra(w, pb.src_nodes[pb.group_src[gs]])
-            for r, g in enumerate(gs):
-                lb += float((cnt_all[g] * np.where(cnt_all[g] > 0, dist[r], 0)).sum()) / 1000
-                col = lp_index.get(g)
-                if col is None:
-                    continue
-                used = float((dem[col] * np.where(dem[col] > 0, dist[r], 0)).sum()) / 1000
-                rc = used - sol.mu[col]
-                if rc < -1e-7 * max(1.0, abs(sol.mu[col])):
-                    new_cols.append((col, pred[r]))
-        if lb > best_lb:
-            best_lb, best_pi = lb, pi.copy()
+        priced = _price_round(fg, pb, lp, sol, bound)
+        if priced.lb > best_lb:
+            best_lb, best_pi = priced.lb, sol.pi.copy()
         ub = sol.objective_m + fixed_m
-        if tc is None:
+        if lp.tc is None:
             gap = (ub - best_lb) / max(best_lb, 1e-9) if np.isfinite(best_lb) else np.inf
         else:
             # no per-round bound on cost: stop once a round improves the LP by less than
@@ -631,59 +845,134 @@ def _optimize(
             last_obj = sol.objective_m
             stalled = stalled + 1 if gap <= effort.tolerance else 0
         # rows for segments the LP overfills but has no row for yet
-        lp_load = master.loads(sol.lam) + fixed_load
-        missing = np.nonzero(
-            (lp_load > cap + 1e-6) & ~np.isin(np.arange(len(cap)), list(master.rows))
-        )[0]
-        if new_cols:
-            js = [j for j, _ in new_cols]
-            p = np.stack([pr for _, pr in new_cols])
-            if tc is not None:  # priced trees come with their columns
-                c = np.stack([fc for fc, _ in found_counts])
-                ln = np.array([fl for _, fl in found_counts])
-            else:
-                c, ln = _tree_columns(fg, p, dem[js])
-            for k, j in enumerate(js):
-                master.add_column(j, new_cost[k] if tc is not None else ln[k] / 1000, c[k])
-                preds[j].append(p[k])
-                tree_m[j].append(float(ln[k]) / 1000)
-        master.add_rows(missing)
-        if tc is not None:
+        missing = _missing_rows(lp.master, sol, fixed_load, cap)
+        _add_columns(fg, lp, priced)
+        lp.master.add_rows(missing)
+        if lp.tc is not None:
             say(
                 f"routing: round {rounds}, LP {sol.objective_m:,.0f} ($ + overflow penalty), "
-                f"{len(master.rows)} trays priced"
+                f"{len(lp.master.rows)} trays priced"
             )
         else:
             say(
                 f"routing: round {rounds}, LP {sol.objective_m:,.0f}, bound {best_lb:,.0f} "
-                f"(m + overflow penalty), {len(master.rows)} trays priced"
+                f"(m + overflow penalty), {len(lp.master.rows)} trays priced"
             )
-        if not new_cols and not len(missing):
+        if not priced.trees and not len(missing):
             break
         if len(missing) == 0 and gap <= effort.tolerance and sol.overflow_mm2 <= 1e-6:
             break
         if stalled >= 3 and (len(missing) == 0 or sol.overflow_mm2 > 1e-6):
             # the cost LP has stopped improving: an overflowing LP only overflows more
-            # with rows for more segments (the loop below still adds every one it needs)
+            # with rows for more segments (the final LP still gets every row it needs)
             break
-        if options.time_limit_s is not None and time.perf_counter() - t0 > options.time_limit_s:
+        if time_limit_s is not None and time.perf_counter() - run.t0 > time_limit_s:
             hit_clock = True
             break
-        sol = master.solve()
-    # the final LP must respect every segment, not only the priced ones
+        sol = lp.master.solve()
+    return _Generated(best_pi, rounds, hit_clock)
+
+
+class _Priced(NamedTuple):
+    """One pricing round's bound and new trees."""
+
+    lb: float
+    """The Lagrangian bound (m) of the round's prices (objective ``cost``: its
+    ``- sum p * capacity`` term only)."""
+    trees: list[tuple[int, np.ndarray]]
+    """(LP group, tree) of every tree with a negative reduced cost."""
+    dollars: list[float] | None
+    """Objective ``cost``: each tree's cost (its column's cost)."""
+    columns: list[tuple[np.ndarray, float]] | None
+    """Objective ``cost``: each tree's cables per segment and length (mm)."""
+
+
+def _price_round(
+    fg: FlowGraph, pb: Problem, lp: _ColumnLP, sol: MasterSolution, bound: _BoundGroups
+) -> _Priced:
+    """New trees under the LP's duals: with the cost objective, the priced trees of
+    :func:`topo.routing.cost_objective.price_trees`; with length, each group's
+    shortest-path tree under ``length + area * pi`` where its reduced cost is negative,
+    found by one Dijkstra per cross-section that also sums the Lagrangian bound."""
+    pi = sol.pi
+    lb = bound.sp_no_area_m - float((pi * fg.capacity).sum())
+    if lp.tc is not None:
+        srcs = pb.src_nodes[pb.group_src[lp.groups]]
+        found = price_trees(fg, lp.tc, srcs, lp.areas, lp.dem, pi, sol.mu, lp.least)
+        return _Priced(
+            lb,
+            [(f.group, f.pred) for f in found],
+            [f.dollars for f in found],
+            [(f.counts, f.length_mm) for f in found],
+        )
+    price = np.where(fg.seg >= 0, pi[np.maximum(fg.seg, 0)], 0.0) * 1000  # mm / mm²
+    trees: list[tuple[int, np.ndarray]] = []
+    cnt_all, dem = bound.counts, lp.dem
+    for a, gs in sorted(bound.classes.items()):
+        w = fg.mm + a * price
+        dist, pred = fg.dijkstra(w, pb.src_nodes[pb.group_src[gs]])
+        for r, g in enumerate(gs):
+            lb += float((cnt_all[g] * np.where(cnt_all[g] > 0, dist[r], 0)).sum()) / 1000
+            col = lp.index.get(g)
+            if col is None:
+                continue
+            used = float((dem[col] * np.where(dem[col] > 0, dist[r], 0)).sum()) / 1000
+            rc = used - sol.mu[col]
+            if rc < -1e-7 * max(1.0, abs(sol.mu[col])):
+                trees.append((col, pred[r]))
+    return _Priced(lb, trees, None, None)
+
+
+def _add_columns(fg: FlowGraph, lp: _ColumnLP, priced: _Priced) -> None:
+    """Add a round's new trees to the master LP as columns."""
+    if not priced.trees:
+        return
+    js = [j for j, _ in priced.trees]
+    p = np.stack([pr for _, pr in priced.trees])
+    if priced.columns is not None:  # priced trees come with their columns
+        c = np.stack([fc for fc, _ in priced.columns])
+        ln = np.array([fl for _, fl in priced.columns])
+    else:
+        c, ln = _tree_columns(fg, p, lp.dem[js])
+    for k, j in enumerate(js):
+        cost = priced.dollars[k] if priced.dollars is not None else ln[k] / 1000
+        lp.master.add_column(j, cost, c[k])
+        lp.preds[j].append(p[k])
+        lp.tree_m[j].append(float(ln[k]) / 1000)
+
+
+def _missing_rows(
+    master: Master, sol: MasterSolution, fixed_load: np.ndarray, cap: np.ndarray
+) -> np.ndarray:
+    """Segments the LP's solution overfills that have no capacity row yet."""
+    over = master.loads(sol.lam) + fixed_load > cap + 1e-6
+    unpriced = ~np.isin(np.arange(len(cap)), list(master.rows))
+    return np.nonzero(over & unpriced)[0]
+
+
+def _final_lp(master: Master, fixed_load: np.ndarray, cap: np.ndarray) -> MasterSolution:
+    """The master solved again until it respects every segment, not only the priced
+    ones (at most 20 times)."""
     for _ in range(20):
         sol = master.solve()
-        lp_load = master.loads(sol.lam) + fixed_load
-        missing = np.nonzero(
-            (lp_load > cap + 1e-6) & ~np.isin(np.arange(len(cap)), list(master.rows))
-        )[0]
+        missing = _missing_rows(master, sol, fixed_load, cap)
         if not len(missing):
             break
         master.add_rows(missing)
-    notes: list[str] = []
-    # rounding: split each group's cables over its trees by the LP weights
+    return sol
+
+
+def _round_to_cables(
+    fg: FlowGraph,
+    sinks_of: list[dict[int, list[int]]],
+    lp: _ColumnLP,
+    sol: MasterSolution,
+    sp: list[Pieces],
+) -> list[Pieces]:
+    """Each group's cables split over its trees by the LP weights
+    (:func:`_systematic_split`); a group on its shortest-path tree alone keeps ``sp``."""
     out: list[Pieces] = [dict(p) for p in sp]
-    for j, g in enumerate(lp_groups):
+    for j, g in enumerate(lp.groups):
         lam = sol.lam[j]
         use = np.nonzero(lam > 1e-9)[0]
         if len(use) == 1 and use[0] == 0:
@@ -696,15 +985,11 @@ def _optimize(
             m = split[r] > 0
             if not m.any():
                 continue
-            paths = tree_paths(fg, preds[j][k], sinks[m])
+            paths = tree_paths(fg, lp.preds[j][k], sinks[m])
             for t, cnt, path in zip(sinks[m].tolist(), split[r][m].tolist(), paths, strict=True):
                 by_sink[t].append((path, int(cnt)))
         out[g] = {t: merge_pieces(v) for t, v in by_sink.items()}
-    length_pi = None
-    if tc is not None:
-        best_pi = sol.pi.copy()  # no per-round bound: the final LP's prices
-        length_pi = length_prices(master, tree_m)
-    return _Relaxed(out, best_pi, length_pi, rounds, hit_clock, notes)
+    return out
 
 
 def _routes(

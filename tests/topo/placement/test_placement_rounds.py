@@ -179,7 +179,7 @@ def test_large_fabric_routes_the_blind_placement_on_shortest_routes_first(monkey
 
 
 def test_every_placement_solve_is_recorded_and_a_failure_is_a_note(monkeypatch):
-    import topo.placement.optimize as opt
+    import topo.placement.transport as transport
 
     fl = row_with_two_ends(0.01)
     fab = fabric(LEAVES, spines=2)
@@ -191,12 +191,12 @@ def test_every_placement_solve_is_recorded_and_a_failure_is_a_note(monkeypatch):
     assert report is not None and report.solver_log
     assert all("OPTIMAL" in line for line in report.solver_log), report.solver_log
 
-    def refuse(*args, **_kw):
-        args[-1].append("min-cost flow status 2")  # the log is the last argument
+    def refuse(*_args: object, log: list[str], **_kw: object) -> None:
+        log.append("min-cost flow status 2")
         return None
 
-    monkeypatch.setattr(opt, "_transport_mcf", refuse)
-    monkeypatch.setattr(opt, "_transport_cpsat", lambda *a, **k: refuse(*a[:11]))
+    monkeypatch.setattr(transport, "_transport_mcf", refuse)
+    monkeypatch.setattr(transport, "_transport_cpsat", refuse)
     placed, report = optimize_placement(fab, fl, graph, cat, naive, options=options)
     assert report is not None and report.method == "naive"
     assert placed.devices == naive.devices
