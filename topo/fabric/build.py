@@ -235,7 +235,9 @@ def _build_clos(
     legacy = isinstance(intent, SpineLeafIntent)
     clos = intent if isinstance(intent, ClosIntent) else None
     planes = clos.planes if clos is not None else 1
-    att = attach_servers(layout, models, intent.nics, intent.server_ports, loc, problems)
+    att = attach_servers(
+        layout, models, intent.nics, intent.server_ports, loc, problems, only=intent.server_models
+    )
     p_all = len(att.ports) if att else 0
     if not planes_divide(att, planes, loc, problems):
         planes = 1

@@ -122,7 +122,9 @@ def _size_rail(
     every problem found at once."""
     loc = location
     leaf, spine, core = switches["leaf"], switches["spine"], switches["core"]
-    att = attach_servers(layout, models, intent.nics, intent.server_ports, loc, problems)
+    att = attach_servers(
+        layout, models, intent.nics, intent.server_ports, loc, problems, only=intent.server_models
+    )
     planes = intent.planes
     p_all = len(att.ports) if att else 0
     rails = p_all // planes
