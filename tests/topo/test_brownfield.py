@@ -17,6 +17,8 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import topo
 from topo.catalog import builtin_catalog
@@ -362,3 +364,34 @@ def test_a_breakout_assembly_that_gains_legs_is_one_cable_again(gen1, tmp_path):
     waiting = [p for p in none.diagnostics if "breakout assembly" in p.message]
     assert len(waiting) == len(rerouted)
     assert none.summary["changes"]["reroute"] == 0
+
+
+_COMPUTE = tuple(f"A{k:02d}" for k in range(1, 11)) + tuple(
+    f"B{k:02d}" for k in range(1, 11) if k != 5
+)
+"""Generation 1's compute racks (B05 is a network rack)."""
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    emptied=st.sets(st.sampled_from(_COMPUTE), min_size=1, max_size=5),
+    grow=st.booleans(),
+)
+def test_installed_cables_of_kept_devices_stay_on_their_ports(gen1, emptied, grow):
+    """Whatever racks are emptied (and whether row C is added), under minimal every
+    installed cable whose two devices stay is kept as it is, the others are removed, and
+    no port carries two cables."""
+    racks = tuple(r for r in _COMPUTE if r not in emptied) + (("C",) if grow else ())
+    servers = gen1.servers.model_copy(update={"racks": racks})
+    plan = topo.plan(_on(gen1.model_copy(update={"servers": servers}), GEN1_PLAN))
+    rows = _rows(render_plan(plan)["changes.csv"])
+    gone = {r["cable_id"] for r in rows if r["action"] == "remove"}
+    installed = _rows((GEN1_PLAN / "cables.csv").read_bytes())
+    assert gone == {r["cable_id"] for r in installed if {r["a_rack"], r["b_rack"]} & emptied}
+    assert not {r["action"] for r in rows} & {"reroute"}
+    assert ({r["action"] for r in rows} >= {"add"}) == grow
+    ports: set[tuple[str, str]] = set()
+    for c in plan.cables:
+        for end in ((c.a_device, c.a_port), (c.b_device, c.b_port)):
+            assert end not in ports, end
+            ports.add(end)
