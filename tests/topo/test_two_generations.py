@@ -101,10 +101,13 @@ def test_generation_2_has_a_fabric_of_its_own(gen2_folder):
     assert {devices[k]["model"] for k in xdr_switches} == {"ib-144x800g-4u"}
     assert {devices[k]["rack"][0] for k in xdr_switches} == {"E", "F"}
     assert fabrics["ndr"] <= old and not fabrics["ndr"] & fabrics["xdr"]
+    installed = {r["cable_id"] for r in _rows((GEN1_PLAN / "cables.csv").read_bytes())}
     for c in cables:
         ends = {c["a_device"], c["b_device"]}
         if ends & old and ends - old:
             assert c["fabric"] == "oob" and c["tier"] == "mgmt-agg", c["cable_id"]
+        if c["cable_id"] not in installed:
+            assert ends - old, c["cable_id"]  # nothing new between installed devices
     # every GPU of every NVL72 rack on its own rail leaf: 72 rails x 8 racks
     down = Counter(c["a_device"] for c in cables if c["fabric"] == "xdr" and c["a_device"] in nvl)
     assert down == dict.fromkeys(nvl, 72)
