@@ -206,14 +206,14 @@ def _match_cables(links: Sequence[Link], cables: Sequence[Cable]) -> dict[str, C
     match: dict[str, Cable] = {}
     for key, group in want.items():
         free = sorted(by_key[key], key=_cable_order)
-        exact = {_cable_ends(c): c for c in free}
-        rest = []
+        exact: dict[frozenset[tuple[str, str]], Cable] = {_cable_ends(c): c for c in free}
+        rest: list[Link] = []
         for link in group:
-            c = exact.pop(_link_ends(link), None)
-            if c is None:
+            same = exact.pop(_link_ends(link), None)
+            if same is None:
                 rest.append(link)
             else:
-                match[link.id] = c
+                match[link.id] = same
         taken = {c.id for c in match.values()}
         free = [c for c in free if c.id not in taken]
         rest.sort(key=_link_order)
@@ -257,11 +257,11 @@ def _renumber(
     ends: dict[tuple[str, str], Port] = {}
     waiting: list[tuple[Link, Endpoint]] = []
     for link in links:
-        c = match.get(link.id)
+        cable = match.get(link.id)
         for e in (link.a, link.b):
-            if c is not None:
-                port = c.a_port if c.a_device == e.device else c.b_port
-                ends[(link.id, e.device)] = _port_of(port)
+            if cable is not None:
+                name = cable.a_port if cable.a_device == e.device else cable.b_port
+                ends[(link.id, e.device)] = _port_of(name)
             elif (e.port, e.lane) not in held.get(e.device, {}):
                 ends[(link.id, e.device)] = (e.port, e.lane)
                 given.setdefault(e.device, set()).add((e.port, e.lane))
@@ -272,11 +272,11 @@ def _renumber(
         taken = held.get(e.device, {})
         mine = given.setdefault(e.device, set())
         pool = sorted(used[(e.device, link.speed_gbps, e.lane > 0)] - taken.keys() - mine)
-        port = pool[0] if pool else (e.port, e.lane)
-        if not pool and taken[port] in matched:
-            clash.add(taken[port])
-        mine.add(port)
-        ends[(link.id, e.device)] = port
+        free = pool[0] if pool else (e.port, e.lane)
+        if not pool and taken[free] in matched:
+            clash.add(taken[free])
+        mine.add(free)
+        ends[(link.id, e.device)] = free
     out = tuple(
         dataclasses.replace(
             link,
