@@ -8,13 +8,16 @@ that folder says is installed; ``options.rewire`` says how much may change:
   those units); installed devices the target no longer has are removed. A link of the
   target between two devices an installed cable joins takes that cable's ports
   (:func:`keep_ports`): the fabric's own numbering shifts when a rack is emptied, the
-  installed connections do not; new links take ports no kept cable holds. Every installed
-  cable whose two ends (device and port, both ends) are a link of the target is kept as
-  it is: same id, label, media, stock length and tray route. The kept cables are not
-  routed again: the other links are routed on trays whose capacity is reduced by the
-  kept cables' cross-sections (:func:`reduced_pathways`), then the kept cables are merged
-  back (:func:`merge_cables`), so tray fill counts every cable. New cables are numbered
-  after the highest installed id. Installed cables no target link needs are removed. A
+  installed connections do not; new links take ports no kept cable holds. In a rail
+  fabric installed nodes keep their scalable unit (:func:`installed_units`), and the
+  installed management devices hold their units while the data devices are placed
+  (:func:`held_devices`). Every installed cable whose two ends (device and port, both
+  ends) are a link of the target is kept as it is: same id, label, media, stock length
+  and tray route. The kept cables are not routed again: the other links are routed on
+  trays whose capacity is reduced by the kept cables' cross-sections
+  (:func:`reduced_pathways`), then the kept cables are merged back
+  (:func:`merge_cables`), so tray fill counts every cable. New cables are numbered after
+  the highest installed id. Installed cables no target link needs are removed. A
   breakout assembly (the legs of one cage: one cable) that gains legs is planned again
   as a whole, its installed legs keeping their ids (``keep`` if nothing changed, else
   ``reroute``), so all its legs share one media and stock length.
@@ -39,7 +42,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from layouts.model import Floor
@@ -55,6 +58,8 @@ __all__ = [
     "Installed",
     "Reuse",
     "cable_changes",
+    "held_devices",
+    "installed_units",
     "keep_ports",
     "load_installed",
     "merge_cables",
@@ -116,6 +121,34 @@ def load_installed(scenario: Scenario) -> Installed | None:
             )
         )
     return Installed(read_plan(folder), scenario.options.rewire)
+
+
+_UNIT = re.compile(r"^su(\d+)$")
+
+
+def installed_units(installed: Installed | None) -> dict[str, dict[str, int]]:
+    """By rail fabric name, the scalable unit (from 0) of every installed node: the
+    unit (``group`` ``su03``: 2) of the rail leaves its installed cables go to. Empty
+    under ``free`` or without an installed plan (nodes then fall into units in id
+    order, as a new fabric's do).
+
+    A rail fabric groups its nodes into units in server id order, so emptying a rack of
+    one unit would move the first nodes of every later unit into the one before, and
+    their rail cables to that unit's leaves; with their installed units they stay.
+    """
+    if installed is None or not installed.pinned:
+        return {}
+    devices = {d.id: d for d in installed.plan.placement.devices}
+    out: dict[str, dict[str, int]] = {}
+    for c in installed.plan.cables:
+        leaf = devices.get(c.b_device)
+        node = devices.get(c.a_device)
+        if c.tier != "server-leaf" or leaf is None or node is None or leaf.role != "leaf":
+            continue
+        m = _UNIT.match(leaf.group)
+        if m and node.role == "server":
+            out.setdefault(c.fabric, {})[node.id] = int(m.group(1)) - 1
+    return out
 
 
 def pin_devices(fabric: Fabric, installed: Installed | None) -> Fabric:
@@ -286,6 +319,20 @@ def _renumber(
         for link in links
     )
     return out, clash
+
+
+def held_devices(installed: Installed | None, networks: Collection[str]) -> tuple[Device, ...]:
+    """The installed devices of the management networks named ``networks``, where they
+    stand (none under ``free`` or without an installed plan).
+
+    The management networks are built after the data devices are placed, around them;
+    placing the data devices with these among them (pinned, with no link) keeps their
+    units free for them, so that a new spine does not take the unit of an installed
+    aggregation switch.
+    """
+    if installed is None or not installed.pinned:
+        return ()
+    return tuple(d for d in installed.plan.placement.devices if d.fabric in networks)
 
 
 def _ends(device_a: str, port_a: str, device_b: str, port_b: str) -> frozenset[tuple[str, str]]:

@@ -139,25 +139,73 @@ def test_liquid_rows_power_the_nvl72_racks(gen2_folder):
         assert rows[row]["it_kw"] <= rows[row]["budget_kw"]
 
 
-def test_an_emptied_rack_loses_its_cables_and_nothing_else(gen1):
-    """B03's four nodes removed from generation 1 (the last scalable unit, so no node
-    changes unit): the rail leaves' down ports of later nodes would shift, but every
-    other installed cable keeps its ports; B03's cables, and only they, are removed."""
-    racks = tuple(f"{r}{k:02d}" for r in "AB" for k in range(1, 9) if (r, k) != ("B", 3))
+def _gen1_on_installed(gen1: Scenario, racks: tuple[str, ...]) -> Scenario:
+    """Generation 1 with its nodes in ``racks``, planned on the installed generation 1."""
     servers = gen1.servers.model_copy(update={"racks": racks})
     target = gen1.model_copy(update={"servers": servers, "existing": str(GEN1_PLAN)})
-    plan = topo.plan(resolve_existing(target, allow_paths=True))
+    return resolve_existing(target, allow_paths=True)
+
+
+_GEN1_RACKS = tuple(f"{r}{k:02d}" for r in "AB" for k in range(1, 9))
+
+
+@pytest.mark.parametrize("rack", ["A01", "A03", "B03"])
+def test_an_emptied_rack_loses_its_cables_and_nothing_else(gen1, rack):
+    """A rack's four nodes removed from generation 1: the nodes after it would take
+    other rail leaf ports (and, for a rack of the first scalable unit, the first nodes of
+    the second unit would move into the first), but every other installed cable keeps
+    its leaf and ports; the rack's cables, and only they, are removed."""
+    plan = topo.plan(_gen1_on_installed(gen1, tuple(r for r in _GEN1_RACKS if r != rack)))
     files = render_plan(plan)
     installed = _rows((GEN1_PLAN / "cables.csv").read_bytes())
-    in_b03 = {r["cable_id"] for r in installed if "B03" in (r["a_rack"], r["b_rack"])}
-    assert len(in_b03) == 4 * 8 + 4 + 4  # rails, BMC ports, management uplinks
+    in_rack = {r["cable_id"] for r in installed if rack in (r["a_rack"], r["b_rack"])}
+    assert len(in_rack) == 4 * 8 + 4 + 4  # rails, BMC ports, management uplinks
     changes = _rows(files["changes.csv"])
-    assert {r["cable_id"] for r in changes if r["action"] == "remove"} == in_b03
+    assert {r["cable_id"] for r in changes if r["action"] == "remove"} == in_rack
     assert {r["action"] for r in changes} == {"keep", "remove"}
     now = {r["cable_id"]: r for r in _rows(files["cables.csv"])}
     for r in installed:
-        if r["cable_id"] not in in_b03:
+        if r["cable_id"] not in in_rack:
             assert now[r["cable_id"]] == r
+
+
+def test_new_nodes_fill_the_freed_slots_of_an_installed_unit(gen1):
+    """A03 emptied and row C added: C01's four nodes take A03's slots in the first
+    scalable unit, on the rail leaf ports A03's nodes freed; the rest of row C opens a
+    third unit. Installed nodes keep their unit and ports, no port carries two cables,
+    and the new spines take no unit of the installed aggregation switches."""
+    racks = tuple(r for r in _GEN1_RACKS if r != "A03") + tuple(f"C{k:02d}" for k in range(1, 9))
+    plan = topo.plan(_gen1_on_installed(gen1, racks))
+    installed = _rows((GEN1_PLAN / "cables.csv").read_bytes())
+    freed = {
+        (r["b_device"], r["b_port"])
+        for r in installed
+        if r["a_rack"] == "A03" and r["tier"] == "server-leaf"
+    }
+    kept = {c.id for c in plan.cables}
+    for r in installed:  # every installed node stays on its rail leaf ports
+        if r["tier"] == "server-leaf" and r["a_rack"] != "A03":
+            assert r["cable_id"] in kept
+    rails = [c for c in plan.cables if c.tier == "server-leaf" and c.a_rack.startswith("C")]
+    unit_of = Counter((c.a_rack, c.b_device.split("-rail")[0]) for c in rails)
+    assert unit_of[("C01", "ndr-su01")] == 4 * 8
+    assert all(u == "ndr-su03" for (rack, u) in unit_of if rack != "C01")
+    assert {(c.b_device, c.b_port) for c in rails if c.a_rack == "C01"} == freed
+    ends: set[tuple[str, str]] = set()
+    for c in plan.cables:
+        for end in ((c.a_device, c.a_port), (c.b_device, c.b_port)):
+            assert end not in ends, end
+            ends.add(end)
+    before = {
+        d["id"]: (d["rack"], d["u"])
+        for d in json.loads((GEN1_PLAN / "plan.json").read_bytes())["devices"]
+    }
+    after = {d.id: (d.rack, d.u) for d in plan.placement.devices}
+    assert all(after[k] == v for k, v in before.items() if k in after)
+    units = Counter(  # a device's U is its top unit
+        (d.rack, u) for d in plan.placement.devices for u in range(d.u - d.height_u + 1, d.u + 1)
+    )
+    assert max(units.values()) == 1
 
 
 def test_a_fabric_connects_the_server_models_it_names():
