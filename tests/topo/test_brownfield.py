@@ -1,8 +1,8 @@
 """Plans built on an installed plan (``existing:``): what stays, what goes, what is new.
 
-The installed generation is examples/brownfield/enterprise-gen1-plan/, the committed output
-of ``topo plan examples/brownfield/enterprise-gen1.yaml``; regenerate it, and review the
-diff, with::
+The installed generation is examples/brownfield/gen1-plan/, the committed output of
+``topo plan examples/brownfield/gen1.yaml`` (generation 2: examples/enterprise-gen2.yaml);
+regenerate it, and review the diff, with::
 
     TOPO_UPDATE_GOLDEN=1 python -m pytest tests/topo/test_brownfield.py
 """
@@ -29,8 +29,8 @@ from topo.plan import Plan
 from topo.scenario import Scenario, parse_scenario, resolve_existing
 
 ROOT = Path(__file__).resolve().parents[2]
-GEN1 = ROOT / "examples" / "brownfield" / "enterprise-gen1.yaml"
-GEN1_PLAN = ROOT / "examples" / "brownfield" / "enterprise-gen1-plan"
+GEN1 = ROOT / "examples" / "brownfield" / "gen1.yaml"
+GEN1_PLAN = ROOT / "examples" / "brownfield" / "gen1-plan"
 GEN2 = ROOT / "examples" / "enterprise-gen2.yaml"
 UPDATE = os.environ.get("TOPO_UPDATE_GOLDEN") == "1"
 
