@@ -21,6 +21,10 @@ keep planes apart.
 Rail leaves are ``{prefix}su{u:02d}-rail{r}`` with ``rack=None``, ``group`` = their SU and
 a zone of candidate racks: the network racks nearest the SU (or ``leaf.racks``), nearest
 first. A last SU with fewer nodes than ``su_nodes`` is built as it is, and a note says so.
+
+On an installed plan (``units``), installed nodes keep their SU and the other nodes fill
+the SUs' free slots in SU order before new SUs are opened, so emptying a rack moves no
+node to another SU.
 """
 
 from __future__ import annotations
