@@ -5,13 +5,19 @@ that folder says is installed; ``options.rewire`` says how much may change:
 
 - ``minimal`` (default): every device of the target that is installed keeps its rack and
   U (:func:`pin_devices`, before placement; placement keeps them and puts nothing else on
-  those units); installed devices the target no longer has are removed. Every installed
-  cable whose two ends (device and port, both ends) are a link of the target is kept as
-  it is: same id, label, media, stock length and tray route. The kept cables are not
-  routed again: the other links are routed on trays whose capacity is reduced by the
-  kept cables' cross-sections (:func:`reduced_pathways`), then the kept cables are merged
-  back (:func:`merge_cables`), so tray fill counts every cable. New cables are numbered
-  after the highest installed id. Installed cables no target link needs are removed. A
+  those units); installed devices the target no longer has are removed. A link of the
+  target between two devices an installed cable joins takes that cable's ports
+  (:func:`keep_ports`): the fabric's own numbering shifts when a rack is emptied, the
+  installed connections do not; new links take ports no kept cable holds. In a rail
+  fabric installed nodes keep their scalable unit (:func:`installed_units`), and the
+  installed management devices hold their units while the data devices are placed
+  (:func:`held_devices`). Every installed cable whose two ends (device and port, both
+  ends) are a link of the target is kept as it is: same id, label, media, stock length
+  and tray route. The kept cables are not routed again: the other links are routed on
+  trays whose capacity is reduced by the kept cables' cross-sections
+  (:func:`reduced_pathways`), then the kept cables are merged back
+  (:func:`merge_cables`), so tray fill counts every cable. New cables are numbered after
+  the highest installed id. Installed cables no target link needs are removed. A
   breakout assembly (the legs of one cage: one cable) that gains legs is planned again
   as a whole, its installed legs keeping their ids (``keep`` if nothing changed, else
   ``reroute``), so all its legs share one media and stock length.
@@ -36,7 +42,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from layouts.model import Floor
@@ -52,6 +58,9 @@ __all__ = [
     "Installed",
     "Reuse",
     "cable_changes",
+    "held_devices",
+    "installed_units",
+    "keep_ports",
     "load_installed",
     "merge_cables",
     "pin_devices",
@@ -132,6 +141,34 @@ def _unresolved(ref: str | ExistingPlan) -> Problem:
     )
 
 
+_UNIT = re.compile(r"^su(\d+)$")
+
+
+def installed_units(installed: Installed | None) -> dict[str, dict[str, int]]:
+    """By rail fabric name, the scalable unit (from 0) of every installed node: the
+    unit (``group`` ``su03``: 2) of the rail leaves its installed cables go to. Empty
+    under ``free`` or without an installed plan (nodes then fall into units in id
+    order, as a new fabric's do).
+
+    A rail fabric groups its nodes into units in server id order, so emptying a rack of
+    one unit would move the first nodes of every later unit into the one before, and
+    their rail cables to that unit's leaves; with their installed units they stay.
+    """
+    if installed is None or not installed.pinned:
+        return {}
+    devices = {d.id: d for d in installed.plan.placement.devices}
+    out: dict[str, dict[str, int]] = {}
+    for c in installed.plan.cables:
+        leaf = devices.get(c.b_device)
+        node = devices.get(c.a_device)
+        if c.tier != "server-leaf" or leaf is None or node is None or leaf.role != "leaf":
+            continue
+        m = _UNIT.match(leaf.group)
+        if m and node.role == "server":
+            out.setdefault(c.fabric, {})[node.id] = int(m.group(1)) - 1
+    return out
+
+
 def pin_devices(fabric: Fabric, installed: Installed | None) -> Fabric:
     """The fabric with every installed device at its installed rack and U (unchanged
     under ``free`` or without an installed plan)."""
@@ -143,6 +180,177 @@ def pin_devices(fabric: Fabric, installed: Installed | None) -> Fabric:
         for d in fabric.devices
     )
     return dataclasses.replace(fabric, devices=devices)
+
+
+Port = tuple[int, int]
+"""A device port as ``(port, lane)``, lane 0 for a whole port (see :class:`Endpoint`)."""
+
+
+def _port_of(name: str) -> Port:
+    """``'03.2'`` -> ``(3, 2)``, ``'17'`` -> ``(17, 0)``, ``'mgmt'`` -> ``(0, 0)``."""
+    e = _endpoint("", name)
+    return e.port, e.lane
+
+
+def _pair_key(device_a: str, port_a: Port, device_b: str, port_b: Port, speed: int) -> tuple:
+    """What a link and an installed cable must share to be the same connection: the two
+    devices, the speed, and at each device whether the end is a breakout lane."""
+    ends = sorted(((device_a, port_a[1] > 0), (device_b, port_b[1] > 0)))
+    return (*ends, speed)
+
+
+def keep_ports(fabric: Fabric, installed: Installed | None) -> Fabric:
+    """The fabric with every installed connection on its installed ports.
+
+    The fabric builders number ports from the devices they are given: with a rack emptied,
+    the spine ports of every later leaf shift. Under ``minimal`` and ``none`` a link
+    between two devices that an installed cable joins (the same two devices, the same
+    speed, a breakout lane at the same ends) takes that cable's ports instead; a pair
+    joined by several links and cables matches the links already on a cable's ports
+    first, then the rest in port order. Every other link keeps its own port on a device
+    where no kept cable holds it, else takes the lowest port of the same speed (and lane
+    or whole) that the fabric uses on that device and no kept cable holds: a new link
+    takes a free port, never a kept one. Under ``none`` the installed cables between the
+    devices the fabric keeps all hold their ports (a link left without a free port keeps
+    its own and is reported by :func:`reuse_cables`). Unchanged under ``free`` or without
+    an installed plan.
+
+    Example: a leaf's uplinks on spine ports 3-4 while rack A01 (spine ports 1-2) is
+    emptied stay on 3-4; the next new leaf takes 1-2.
+    """
+    if installed is None or not installed.pinned:
+        return fabric
+    names = {d.id for d in fabric.devices}
+    old = [
+        c
+        for c in installed.plan.cables
+        if c.status == "ok" and c.a_device in names and c.b_device in names
+    ]
+    dropped: set[str] = set()  # cables whose match would leave a new link no port
+    while True:
+        match = _match_cables(fabric.links, [c for c in old if c.id not in dropped])
+        links, clash = _renumber(fabric.links, match, old, none=installed.rewire == "none")
+        if not clash:
+            return dataclasses.replace(fabric, links=links)
+        dropped |= clash
+
+
+def _match_cables(links: Sequence[Link], cables: Sequence[Cable]) -> dict[str, Cable]:
+    """The installed cable each link takes the ports of, by link id."""
+    by_key: dict[tuple, list[Cable]] = {}
+    for c in cables:
+        key = _pair_key(
+            c.a_device, _port_of(c.a_port), c.b_device, _port_of(c.b_port), c.speed_gbps
+        )
+        by_key.setdefault(key, []).append(c)
+    want: dict[tuple, list[Link]] = {}
+    for link in links:
+        key = _pair_key(
+            link.a.device,
+            (link.a.port, link.a.lane),
+            link.b.device,
+            (link.b.port, link.b.lane),
+            link.speed_gbps,
+        )
+        if key in by_key:
+            want.setdefault(key, []).append(link)
+    match: dict[str, Cable] = {}
+    for key, group in want.items():
+        free = sorted(by_key[key], key=_cable_order)
+        exact: dict[frozenset[tuple[str, str]], Cable] = {_cable_ends(c): c for c in free}
+        rest: list[Link] = []
+        for link in group:
+            same = exact.pop(_link_ends(link), None)
+            if same is None:
+                rest.append(link)
+            else:
+                match[link.id] = same
+        taken = {c.id for c in match.values()}
+        free = [c for c in free if c.id not in taken]
+        rest.sort(key=_link_order)
+        for link, c in zip(rest, free, strict=False):
+            match[link.id] = c
+    return match
+
+
+def _cable_order(c: Cable) -> tuple:
+    return tuple(sorted(((c.a_device, _port_of(c.a_port)), (c.b_device, _port_of(c.b_port)))))
+
+
+def _link_order(link: Link) -> tuple:
+    return tuple(
+        sorted(
+            (
+                (link.a.device, (link.a.port, link.a.lane)),
+                (link.b.device, (link.b.port, link.b.lane)),
+            )
+        )
+    )
+
+
+def _renumber(
+    links: Sequence[Link], match: Mapping[str, Cable], old: Sequence[Cable], *, none: bool
+) -> tuple[tuple[Link, ...], set[str]]:
+    """The links on their new ports, and the installed cables whose ports a link had to
+    keep anyway (no free port of its kind): to be matched no more."""
+    held: dict[str, dict[Port, str]] = {}  # device -> port -> id of the cable holding it
+    matched = {c.id for c in match.values()}
+    for c in old:
+        if c.id in matched or none:
+            for device, port in ((c.a_device, c.a_port), (c.b_device, c.b_port)):
+                held.setdefault(device, {})[_port_of(port)] = c.id
+    # the ports of each kind (speed, lane or whole) the fabric uses on each device
+    used: dict[tuple[str, int, bool], set[Port]] = {}
+    for link in links:
+        for e in (link.a, link.b):
+            used.setdefault((e.device, link.speed_gbps, e.lane > 0), set()).add((e.port, e.lane))
+    given: dict[str, set[Port]] = {}
+    ends: dict[tuple[str, str], Port] = {}
+    waiting: list[tuple[Link, Endpoint]] = []
+    for link in links:
+        cable = match.get(link.id)
+        for e in (link.a, link.b):
+            if cable is not None:
+                name = cable.a_port if cable.a_device == e.device else cable.b_port
+                ends[(link.id, e.device)] = _port_of(name)
+            elif (e.port, e.lane) not in held.get(e.device, {}):
+                ends[(link.id, e.device)] = (e.port, e.lane)
+                given.setdefault(e.device, set()).add((e.port, e.lane))
+            else:
+                waiting.append((link, e))
+    clash: set[str] = set()
+    for link, e in waiting:
+        taken = held.get(e.device, {})
+        mine = given.setdefault(e.device, set())
+        pool = sorted(used[(e.device, link.speed_gbps, e.lane > 0)] - taken.keys() - mine)
+        free = pool[0] if pool else (e.port, e.lane)
+        if not pool and taken[free] in matched:
+            clash.add(taken[free])
+        mine.add(free)
+        ends[(link.id, e.device)] = free
+    out = tuple(
+        dataclasses.replace(
+            link,
+            a=Endpoint(link.a.device, *ends[(link.id, link.a.device)]),
+            b=Endpoint(link.b.device, *ends[(link.id, link.b.device)]),
+        )
+        for link in links
+    )
+    return out, clash
+
+
+def held_devices(installed: Installed | None, networks: Collection[str]) -> tuple[Device, ...]:
+    """The installed devices of the management networks named ``networks``, where they
+    stand (none under ``free`` or without an installed plan).
+
+    The management networks are built after the data devices are placed, around them;
+    placing the data devices with these among them (pinned, with no link) keeps their
+    units free for them, so that a new spine does not take the unit of an installed
+    aggregation switch.
+    """
+    if installed is None or not installed.pinned:
+        return ()
+    return tuple(d for d in installed.plan.placement.devices if d.fabric in networks)
 
 
 def _ends(device_a: str, port_a: str, device_b: str, port_b: str) -> frozenset[tuple[str, str]]:
@@ -184,6 +392,7 @@ def reuse_cables(
     docstring for each ``rewire`` mode)."""
     if installed is None or not installed.pinned:
         return Reuse(fabric, {}, ())
+    fabric = keep_ports(fabric, installed)
     old = [c for c in installed.plan.cables if c.status == "ok"]
     by_ends = {_cable_ends(c): c for c in old}
     kept: dict[str, Cable] = {}

@@ -65,6 +65,8 @@ from layouts.validate import validate_floor
 from topo.brownfield import (
     Installed,
     cable_changes,
+    held_devices,
+    installed_units,
     load_installed,
     merge_cables,
     pin_devices,
@@ -174,17 +176,45 @@ def _data_fabric(
 ) -> tuple[Fabric, Placement, int]:
     """Build the data networks and place their devices naively (installed devices where
     they are); also returns the units kept free at the top of every rack for management
-    switches."""
-    fabric = pin_devices(build_network(scenario, floor, catalog), installed)
+    switches. On an installed plan the fabric also holds the installed management
+    devices, pinned and with no link, so that no data device takes their units (see
+    :func:`_without_held`)."""
+    units = installed_units(installed)
+    fabric = pin_devices(build_network(scenario, floor, catalog, units=units), installed)
     say("placing devices")
     # keep the top unit of every rack free for its management switch(es)
     reserve = sum(
         1 for n in scenario.networks if isinstance(n, ManagementIntent) and n.switch.per == "rack"
     )
+    mgmt = {n.name for n in scenario.networks if isinstance(n, ManagementIntent)}
+    racks = floor.rack_index
+    held = tuple(
+        d  # those in the units kept free at the top are held already
+        for d in held_devices(installed, mgmt)
+        if d.rack in racks
+        and d.u is not None
+        and d.u + d.height_u - 1 <= racks[d.rack].height_u - reserve
+    )
+    if held:
+        fabric = replace(fabric, devices=(*fabric.devices, *held))
     naive = place_devices(
         fabric, floor, catalog, spine_racks=_spine_racks(scenario), reserve_u=reserve
     )
     return fabric, naive, reserve
+
+
+def _without_held(
+    fabric: Fabric, placement: Placement, scenario: Scenario
+) -> tuple[Fabric, Placement]:
+    """The data fabric and its placement without the installed management devices that
+    held their units while the data devices were placed (the management networks build
+    them again)."""
+    mgmt = {n.name for n in scenario.networks if isinstance(n, ManagementIntent)}
+    if not any(d.fabric in mgmt for d in fabric.devices):
+        return fabric, placement
+    devices = tuple(d for d in fabric.devices if d.fabric not in mgmt)
+    placed = tuple(d for d in placement.devices if d.fabric not in mgmt)
+    return replace(fabric, devices=devices), replace(placement, devices=placed)
 
 
 def _with_management(
@@ -315,8 +345,9 @@ def _place_and_route(
     ) -> tuple[Plan, TrayPrices]:
         full, placed = fabric, placement
         if manage:
+            data, placement = _without_held(fabric, placement, scenario)
             full, placed = _with_management(
-                scenario, fabric, placement, floor, catalog, tell, installed
+                scenario, data, placement, floor, catalog, tell, installed
             )
         return _route_and_finish(
             scenario, floor, catalog, graph, full, placed, report, tell, routing, installed

@@ -169,6 +169,12 @@ class _DataFabric(_Frozen):
     server_ports: int | None = Field(
         None, ge=1, description="NIC ports of each server used by this fabric; default all."
     )
+    server_models: tuple[str, ...] | None = Field(
+        None,
+        min_length=1,
+        description="Server models this fabric connects (say the new generation's, when "
+        "two generations share a NIC group name); default every server with the NIC group.",
+    )
     uplink_speed_gbps: int | None = Field(
         None, gt=0, description="Leaf-spine link speed; default the fastest the leaf offers."
     )

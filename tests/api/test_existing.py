@@ -1,7 +1,7 @@
 """Plans on top of a stored plan over HTTP: ``existing: {plan: <id>}``.
 
 Generation 1 (examples/brownfield/gen1.yaml) is planned over the API, then generation 2
-(examples/ai-hall-gen2.yaml, ``rewire: minimal``) on it by its id. The CLI plans the same
+(examples/enterprise-gen2.yaml, ``rewire: minimal``) on it by its id. The CLI plans the same
 two scenarios, generation 2 on generation 1's folder: every file the API serves for
 generation 2 but its ``scenario.yaml`` (which names the installed plan differently) is
 the file the CLI wrote.
@@ -27,7 +27,7 @@ from topo.outputs.exports import CHANGE_FILES, OUTPUT_FILES
 
 ROOT = Path(__file__).resolve().parents[2]
 GEN1 = ROOT / "examples" / "brownfield" / "gen1.yaml"
-GEN2 = ROOT / "examples" / "ai-hall-gen2.yaml"
+GEN2 = ROOT / "examples" / "enterprise-gen2.yaml"
 
 
 def _gen2(existing: Any) -> dict[str, Any]:

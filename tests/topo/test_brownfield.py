@@ -1,7 +1,8 @@
 """Plans built on an installed plan (``existing:``): what stays, what goes, what is new.
 
 The installed generation is examples/brownfield/gen1-plan/, the committed output of
-``topo plan examples/brownfield/gen1.yaml``; regenerate it, and review the diff, with::
+``topo plan examples/brownfield/gen1.yaml`` (generation 2: examples/enterprise-gen2.yaml);
+regenerate it, and review the diff, with::
 
     TOPO_UPDATE_GOLDEN=1 python -m pytest tests/topo/test_brownfield.py
 """
@@ -16,6 +17,8 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import topo
 from topo.catalog import builtin_catalog
@@ -34,7 +37,7 @@ from topo.scenario import (
 ROOT = Path(__file__).resolve().parents[2]
 GEN1 = ROOT / "examples" / "brownfield" / "gen1.yaml"
 GEN1_PLAN = ROOT / "examples" / "brownfield" / "gen1-plan"
-GEN2 = ROOT / "examples" / "ai-hall-gen2.yaml"
+GEN2 = ROOT / "examples" / "enterprise-gen2.yaml"
 UPDATE = os.environ.get("TOPO_UPDATE_GOLDEN") == "1"
 
 
@@ -157,10 +160,67 @@ def test_removed_servers_lose_their_cables_and_free_their_trays(gen1, tmp_path):
     assert {o["phase"] for o in orders} == {"1"}
 
 
-def test_rewire_none_reports_links_whose_ports_are_taken(gen1):
-    racks = (*(f"A{k:02d}" for k in range(2, 11)), "B")  # A01 emptied: spine ports shift
+def test_an_emptied_rack_loses_its_cables_and_nothing_else(gen1, tmp_path):
+    """A01 emptied: the fabric numbers the spine ports of every later leaf 8 lower, but
+    each installed uplink keeps its ports; only A01's cables are removed."""
+    racks = (*(f"A{k:02d}" for k in range(2, 11)), "B")
     servers = gen1.servers.model_copy(update={"racks": racks})
-    plan = topo.plan(_on(gen1.model_copy(update={"servers": servers}), GEN1_PLAN, rewire="none"))
+    installed = _rows((GEN1_PLAN / "cables.csv").read_bytes())
+    in_a01 = {r["cable_id"] for r in installed if "A01" in (r["a_rack"], r["b_rack"])}
+    assert len(in_a01) == 12 * 2 + 8
+    for rewire in ("minimal", "none"):
+        plan = topo.plan(
+            _on(gen1.model_copy(update={"servers": servers}), GEN1_PLAN, rewire=rewire)
+        )
+        changes = _rows(render_plan(plan)["changes.csv"])
+        actions = defaultdict(set)
+        for r in changes:
+            actions[r["action"]].add(r["cable_id"])
+        assert actions["remove"] == in_a01, rewire
+        assert set(actions) == {"keep", "remove"}, rewire
+        now = {r["cable_id"]: r for r in _rows(render_plan(plan)["cables.csv"])}
+        assert [r for r in installed if r["cable_id"] not in in_a01] == [
+            now[r["cable_id"]] for r in installed if r["cable_id"] not in in_a01
+        ]
+        assert not [p for p in plan.diagnostics if "rewire 'none'" in p.message]
+
+
+def test_a_new_link_takes_a_free_port_not_a_kept_one(gen1):
+    """A01 emptied and row C added: the new leaves' uplinks take the spine ports A01's
+    uplinks freed and the ports after the installed ones, never a kept cable's."""
+    racks = (*(f"A{k:02d}" for k in range(2, 11)), "B", "C")
+    servers = gen1.servers.model_copy(update={"racks": racks})
+    plan = topo.plan(_on(gen1.model_copy(update={"servers": servers}), GEN1_PLAN))
+    installed = {r["cable_id"]: r for r in _rows((GEN1_PLAN / "cables.csv").read_bytes())}
+    a01_spine_ports = {
+        (r["b_device"], r["b_port"])
+        for r in installed.values()
+        if r["a_rack"] == "A01" and r["tier"] == "leaf-spine"
+    }
+    changes = plan.changes
+    assert changes is not None
+    kept = {c.cable_id for c in changes.cables if c.action == "keep"}
+    assert kept == {k for k, r in installed.items() if r["a_rack"] != "A01"}
+    added = [c for c in changes.cables if c.action == "add"]
+    assert added and all(c.a_rack.startswith("C") for c in added)
+    ports: dict[tuple[str, str], str] = {}
+    for c in plan.cables:  # every port used once
+        for end in ((c.a_device, c.a_port), (c.b_device, c.b_port)):
+            assert end not in ports, (end, c.id, ports.get(end))
+            ports[end] = c.id
+    new = {c.cable_id for c in added}
+    new_spine_ports = {
+        (c.b_device, c.b_port) for c in plan.cables if c.id in new and c.tier == "leaf-spine"
+    }
+    assert a01_spine_ports <= new_spine_ports  # the freed ports are taken again
+
+
+def test_rewire_none_reports_links_whose_ports_are_taken(gen1):
+    """A third spine: each leaf's 8 uplinks split 2-2-2 instead of 4-4; under none the
+    installed uplinks to spines 1 and 2 stay and hold every leaf uplink port."""
+    spine = gen1.fabric.spine.model_copy(update={"count": 3})
+    fabric = gen1.fabric.model_copy(update={"spine": spine})
+    plan = topo.plan(_on(gen1.model_copy(update={"fabric": fabric}), GEN1_PLAN, rewire="none"))
     blocked = [p for p in plan.diagnostics if "rewire 'none'" in p.message]
     assert blocked
     installed = {c.id: c for c in read_plan(GEN1_PLAN).cables}
@@ -176,7 +236,7 @@ def test_rewire_none_reports_links_whose_ports_are_taken(gen1):
     counts = plan.summary["changes"]
     assert counts["add"] == 0 and counts["reroute"] == 0
     # the same target under minimal re-wires them instead
-    minimal = topo.plan(_on(gen1.model_copy(update={"servers": servers}), GEN1_PLAN))
+    minimal = topo.plan(_on(gen1.model_copy(update={"fabric": fabric}), GEN1_PLAN))
     assert not [p for p in minimal.diagnostics if "rewire 'none'" in p.message]
     assert minimal.summary["changes"]["add"] > 0
 
@@ -330,3 +390,34 @@ def test_a_breakout_assembly_that_gains_legs_is_one_cable_again(gen1, tmp_path):
     waiting = [p for p in none.diagnostics if "breakout assembly" in p.message]
     assert len(waiting) == len(rerouted)
     assert none.summary["changes"]["reroute"] == 0
+
+
+_COMPUTE = tuple(f"A{k:02d}" for k in range(1, 11)) + tuple(
+    f"B{k:02d}" for k in range(1, 11) if k != 5
+)
+"""Generation 1's compute racks (B05 is a network rack)."""
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    emptied=st.sets(st.sampled_from(_COMPUTE), min_size=1, max_size=5),
+    grow=st.booleans(),
+)
+def test_installed_cables_of_kept_devices_stay_on_their_ports(gen1, emptied, grow):
+    """Whatever racks are emptied (and whether row C is added), under minimal every
+    installed cable whose two devices stay is kept as it is, the others are removed, and
+    no port carries two cables."""
+    racks = tuple(r for r in _COMPUTE if r not in emptied) + (("C",) if grow else ())
+    servers = gen1.servers.model_copy(update={"racks": racks})
+    plan = topo.plan(_on(gen1.model_copy(update={"servers": servers}), GEN1_PLAN))
+    rows = _rows(render_plan(plan)["changes.csv"])
+    gone = {r["cable_id"] for r in rows if r["action"] == "remove"}
+    installed = _rows((GEN1_PLAN / "cables.csv").read_bytes())
+    assert gone == {r["cable_id"] for r in installed if {r["a_rack"], r["b_rack"]} & emptied}
+    assert not {r["action"] for r in rows} & {"reroute"}
+    assert ({r["action"] for r in rows} >= {"add"}) == grow
+    ports: set[tuple[str, str]] = set()
+    for c in plan.cables:
+        for end in ((c.a_device, c.a_port), (c.b_device, c.b_port)):
+            assert end not in ports, end
+            ports.add(end)

@@ -54,7 +54,7 @@ racks, among :attr:`~topo.model.Fabric.zones` where a device names a zone.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from layouts.model import Floor
 from topo.catalog import Catalog, Server, SwitchModel
@@ -196,11 +196,13 @@ def build_on_layout(
     location: str = "fabric",
     prefix: str = "",
     problems: list[Problem] | None = None,
+    units: Mapping[str, int] | None = None,
 ) -> Fabric:
     """Build one data network over servers already laid out (see :func:`build_fabric`).
 
     ``problems`` found earlier (by the server layout) are raised together with the
-    fabric's own.
+    fabric's own. ``units``: a rail fabric's installed nodes' scalable units (see
+    :func:`topo.fabric.rail.build_rail`); other kinds ignore it.
     """
     problems = [] if problems is None else problems
     switches = resolve_switches(intent, catalog, location)
@@ -215,7 +217,7 @@ def build_on_layout(
                 problems.extend(exc.problems)
         return build_rail(
             intent, layout, models, floor, switches, location=location, prefix=prefix,
-            problems=problems, appliances=kept,
+            problems=problems, appliances=kept, units=units,
         )  # fmt: skip
     return _build_clos(intent, layout, models, floor, switches, location, prefix, problems)
 
@@ -235,7 +237,9 @@ def _build_clos(
     legacy = isinstance(intent, SpineLeafIntent)
     clos = intent if isinstance(intent, ClosIntent) else None
     planes = clos.planes if clos is not None else 1
-    att = attach_servers(layout, models, intent.nics, intent.server_ports, loc, problems)
+    att = attach_servers(
+        layout, models, intent.nics, intent.server_ports, loc, problems, only=intent.server_models
+    )
     p_all = len(att.ports) if att else 0
     if not planes_divide(att, planes, loc, problems):
         planes = 1

@@ -23,7 +23,7 @@ network; :attr:`~topo.model.Fabric.parts` lists the networks in scenario order.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import layouts.limits as limits
 from layouts.model import Floor
@@ -48,9 +48,19 @@ def _where(scenario: Scenario, i: int) -> tuple[str, str]:
     return f"fabrics.{i}", f"{net.name}-" if len(scenario.fabrics) > 1 else ""
 
 
-def build_network(scenario: Scenario, floor: Floor, catalog: Catalog) -> Fabric:
+def build_network(
+    scenario: Scenario,
+    floor: Floor,
+    catalog: Catalog,
+    *,
+    units: Mapping[str, Mapping[str, int]] | None = None,
+) -> Fabric:
     """Build every data network of ``scenario`` and merge them (management comes later,
     from the placement: see :func:`add_management`).
+
+    ``units``: by fabric name, the scalable unit of each installed node of a rail fabric
+    (nodes stay in their unit when others come and go; see
+    :func:`topo.brownfield.installed_units`).
 
     Raises:
         CatalogError: unknown server or switch models, every one at once.
@@ -121,6 +131,7 @@ def build_network(scenario: Scenario, floor: Floor, catalog: Catalog) -> Fabric:
                     location=loc,
                     prefix=prefix,
                     problems=own,
+                    units=(units or {}).get(net.name),
                 )
             )
         except FabricError as exc:

@@ -21,11 +21,15 @@ keep planes apart.
 Rail leaves are ``{prefix}su{u:02d}-rail{r}`` with ``rack=None``, ``group`` = their SU and
 a zone of candidate racks: the network racks nearest the SU (or ``leaf.racks``), nearest
 first. A last SU with fewer nodes than ``su_nodes`` is built as it is, and a note says so.
+
+On an installed plan (``units``), installed nodes keep their SU and the other nodes fill
+the SUs' free slots in SU order before new SUs are opened, so emptying a rack moves no
+node to another SU.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from layouts.model import Floor, Rack
@@ -52,6 +56,7 @@ def build_rail(
     prefix: str = "",
     problems: list[Problem] | None = None,
     appliances: dict[str, Server] | None = None,
+    units: Mapping[str, int] | None = None,
 ) -> Fabric:
     """Build a rail-optimized fabric over servers already laid out.
 
@@ -60,6 +65,9 @@ def build_rail(
         problems: problems found earlier, raised together with this fabric's own.
         appliances: the models of ``intent.appliances`` by id (a missing one was
             reported already).
+        units: the scalable unit (from 0) of installed nodes, by server id: they stay in
+            it, and the other nodes fill the units' free slots in unit order before new
+            units are opened (see :func:`topo.brownfield.installed_units`).
 
     Raises:
         FabricError: the rails do not match the nodes' NICs, a scalable unit does not fit
@@ -83,7 +91,9 @@ def build_rail(
         Counter({'server': 72, 'leaf': 24, 'spine': 16})
     """
     problems = [] if problems is None else problems
-    shape = _size_rail(intent, layout, models, floor, switches, location, appliances, problems)
+    shape = _size_rail(
+        intent, layout, models, floor, switches, location, appliances, problems, units or {}
+    )
     return _emit_rail(intent, layout, shape, switches, prefix)
 
 
@@ -117,12 +127,15 @@ def _size_rail(
     location: str,
     appliances: dict[str, Server] | None,
     problems: list[Problem],
+    installed: Mapping[str, int],
 ) -> _RailShape:
     """Check the intent against the servers and switches and size every tier; raise
     every problem found at once."""
     loc = location
     leaf, spine, core = switches["leaf"], switches["spine"], switches["core"]
-    att = attach_servers(layout, models, intent.nics, intent.server_ports, loc, problems)
+    att = attach_servers(
+        layout, models, intent.nics, intent.server_ports, loc, problems, only=intent.server_models
+    )
     planes = intent.planes
     p_all = len(att.ports) if att else 0
     rails = p_all // planes
@@ -167,7 +180,7 @@ def _size_rail(
     if att:
         nodes = [(sid, rack) for rack, ids in att.racks for sid in ids]
     extra = _check_appliances(intent, appliances or {}, rails, s, loc, problems) if att else {}
-    units = _units(nodes, su, extra, loc, problems)
+    units = _units(nodes, su, extra, loc, problems, installed)
     n_su = len(units)
     up_speed = None
     if att and down:
@@ -383,9 +396,18 @@ def _units(
     extra: dict[int, list[_Appliance]],
     loc: str,
     problems: list[Problem],
+    installed: Mapping[str, int],
 ) -> list[list[tuple[str, Rack]]]:
-    """Nodes in scalable units of ``su`` slots, an appliance taking one slot of its unit."""
+    """Nodes in scalable units of ``su`` slots, an appliance taking one slot of its unit.
+
+    Installed nodes stay in their unit (as many as it still has slots for) and the others
+    fill the free slots in unit order; then come new units. An installed unit all of
+    whose nodes are gone keeps its place (so later units keep their names) unless it was
+    the last.
+    """
     units: list[list[tuple[str, Rack]]] = []
+    if installed:
+        nodes = _fill_installed(nodes, su, extra, installed, units)
     i = 0
     while i < len(nodes) or not units:
         cap = su - len(extra.get(len(units), ()))
@@ -412,3 +434,28 @@ def _units(
             )
         )
     return units
+
+
+def _fill_installed(
+    nodes: list[tuple[str, Rack]],
+    su: int,
+    extra: dict[int, list[_Appliance]],
+    installed: Mapping[str, int],
+    units: list[list[tuple[str, Rack]]],
+) -> list[tuple[str, Rack]]:
+    """Put the installed nodes back in their units (appended to ``units``), fill the
+    free slots with other nodes in order; return the nodes left for new units."""
+    count = max((installed[sid] + 1 for sid, _ in nodes if sid in installed), default=0)
+    units.extend([] for _ in range(count))
+    rest: list[tuple[str, Rack]] = []
+    for sid, rack in nodes:
+        u = installed.get(sid)
+        if u is not None and len(units[u]) < su - len(extra.get(u, ())):
+            units[u].append((sid, rack))
+        else:
+            rest.append((sid, rack))
+    for u, unit in enumerate(units):
+        room = max(0, su - len(extra.get(u, ())) - len(unit))
+        unit.extend(rest[:room])
+        rest = rest[room:]
+    return rest

@@ -299,6 +299,8 @@ def attach_servers(
     server_ports: int | None,
     location: str,
     problems: list[Problem],
+    *,
+    only: Sequence[str] | None = None,
 ) -> Attached | None:
     """The servers a network connects and the NIC ports it uses on each.
 
@@ -309,11 +311,29 @@ def attach_servers(
             of other models join when they have a group of that name).
         server_ports: use only the first this many ports of the group.
         location: the network's location for messages, e.g. ``fabrics.1``.
+        only: the server models the network connects (``server_models``); None for all.
 
     Returns:
         The attachment (possibly with no rack), or None (with a problem recorded) when no
-        server model has the group or the models disagree on its ports or speed.
+        server model has the group, the models disagree on its ports or speed, or
+        ``only`` names a model no server group has.
     """
+    if only is not None:
+        have = [m.id for m in dict.fromkeys(models)]
+        unknown = [m for m in only if m not in have]
+        for m in unknown:
+            problems.append(
+                Problem(
+                    f"{location}.server_models",
+                    f"server model {m!r} is in no server group; the groups use "
+                    f"{', '.join(repr(h) for h in have)}",
+                    m,
+                )
+            )
+        if unknown:
+            return None
+        models = [m for m in models if m.id in only]
+        layout = [rs for rs in layout if rs.model.id in only]
     shape: tuple[int, int] | None = None  # count, speed
     first_port: dict[str, int] = {}
     first_model: Server | None = None
