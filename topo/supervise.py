@@ -99,14 +99,14 @@ def error_text(exc: BaseException) -> str:
 
 
 def process_context(preload: Sequence[str] = ()) -> BaseContext:
-    """Where children come from: a fork server that has imported the modules ``preload``
-    (a child then starts in milliseconds with them in memory), or ``spawn`` where there
-    is none. A process has one fork server: the ``preload`` it starts with is kept."""
+    """Where children come from: a fork server that has imported this module (so topo) and
+    the modules ``preload``, so that a child starts in milliseconds with them in memory; or
+    ``spawn`` where there is none. A process has one fork server, started with the
+    ``preload`` of its first child."""
     if "forkserver" not in multiprocessing.get_all_start_methods():  # pragma: no cover
         return multiprocessing.get_context("spawn")
     ctx = multiprocessing.get_context("forkserver")
-    if preload:
-        ctx.set_forkserver_preload(list(preload))
+    ctx.set_forkserver_preload([__name__, *preload])
     return ctx
 
 
