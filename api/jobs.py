@@ -13,8 +13,7 @@
 ``workers`` plans run at once and the rest wait ``queued``. A child still running after
 ``time_limit_s`` is killed and its plan marked failed; so is a plan whose child dies.
 Drawings, exports and validations run in children the same way, at most ``workers`` at
-once. Children are forked from a fork server that has topo already imported, so a plan
-starts in milliseconds.
+once, each forked from a fork server that has topo imported: it starts in milliseconds.
 """
 
 from __future__ import annotations
@@ -25,10 +24,11 @@ import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from api.store import FailureKind, PlanStore
-from api.worker import draw_svg, export_files, plan_outcome, ready, validate_problems
+from api.worker import draw_svg, export_files, plan_outcome, validate_problems
 from topo.supervise import Child, Outcome, process_context, start_child
 
 __all__ = ["MEDIA_TYPES", "Job", "PlanRunner", "media_type_of"]
@@ -94,7 +94,8 @@ class PlanRunner:
         self.time_limit_s = time_limit_s
         self.memory_limit_bytes = memory_limit_bytes
         self._side_jobs = threading.BoundedSemaphore(workers)
-        self._ctx = process_context(preload=("api.worker", "topo.outputs.drawing"))
+        context = process_context(preload=("api.worker", "topo.outputs.drawing"))
+        self._start = partial(start_child, memory_limit_bytes=memory_limit_bytes, context=context)
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="topo-plan")
         self._jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
@@ -103,43 +104,44 @@ class PlanRunner:
     def warm_up(self, timeout_s: float = 120) -> None:
         """Start a no-op child and wait for it: the fork server is then up with topo
         imported, so that the first plan does not wait a second for it."""
-        with self._start(ready, timeout=timeout_s) as child:
-            child.wait()
+        self._call(int, timeout=timeout_s)  # any call: int() is 0
 
     def draw(self, files: dict[str, bytes], options: dict[str, Any]) -> tuple[str, Any]:
-        """Read the plan from its stored ``files`` and draw it with ``options`` in a child
-        process, under the same time and memory limits as a plan, at most ``workers`` at
-        once: ``("done", svg bytes)``, ``("problems", [problem dicts])``, ``("time-limit"
+        """The plan of the stored ``files`` drawn with ``options`` in a child, within a plan's
+        limits: ``("done", svg bytes)``, ``("problems", [problem dicts])``, ``("time-limit"
         | "memory", message)`` or ``("crash", traceback or message)``."""
-        return self._in_child(draw_svg, files, options, what="drawing")
+        return self._side_job(draw_svg, files, options, what="drawing")
 
     def export(self, files: dict[str, bytes], to: str) -> tuple[str, Any]:
-        """Read the plan from its stored ``files`` and export it in format ``to`` in a
-        child process, as :meth:`draw` does; ``("done", {name: bytes})`` or a failure."""
-        return self._in_child(export_files, files, to, what="export")
+        """The plan of the stored ``files`` in format ``to``, as :meth:`draw` answers:
+        ``("done", {name: bytes})`` or a failure."""
+        return self._side_job(export_files, files, to, what="export")
 
     def validate(self, data: dict[str, Any]) -> tuple[str, Any]:
-        """Every problem of the scenario ``data``, found in a child process as :meth:`draw`
-        does: ``("done", [problem dicts])`` or a failure."""
-        return self._in_child(validate_problems, data, what="validation")
+        """Every problem of the scenario ``data``, as :meth:`draw` answers: ``("done",
+        [problem dicts])`` or a failure."""
+        return self._side_job(validate_problems, data, what="validation")
 
-    def _start(self, fn: Any, *args: Any, timeout: float, progress: bool = False) -> Child:
-        return start_child(
-            fn,
-            *args,
-            timeout=timeout,
-            memory_limit_bytes=self.memory_limit_bytes,
-            progress=progress,
-            context=self._ctx,
-        )
+    def _call(self, fn: Any, *args: Any, timeout: float, job: Job | None = None) -> Outcome:
+        """``fn(*args)`` in a child within this server's limits; a plan's ``job`` hears of
+        its progress and can be cancelled."""
+        stages = itertools.count(1)
+        with self._start(fn, *args, timeout=timeout, progress=job is not None) as child:
+            if job is None:
+                return child.wait()
+            job.child = child
+            if job.cancelled:  # while the child started
+                child.cancel()
+            return child.wait(
+                lambda stage: self.store.progress(job.plan_id, str(stage), next(stages))
+            )
 
-    def _in_child(self, fn: Any, *args: Any, what: str) -> tuple[str, Any]:
+    def _side_job(self, fn: Any, *args: Any, what: str) -> tuple[str, Any]:
         deadline = time.monotonic() + self.time_limit_s
         if not self._side_jobs.acquire(timeout=self.time_limit_s):
             return "time-limit", f"every {what} worker stayed busy past this server's limit"
         try:
-            with self._start(fn, *args, timeout=max(0.0, deadline - time.monotonic())) as child:
-                outcome = child.wait()
+            outcome = self._call(fn, *args, timeout=max(0.0, deadline - time.monotonic()))
         finally:
             self._side_jobs.release()
         if outcome.status == "ok":
@@ -186,11 +188,6 @@ class PlanRunner:
         elif job.child is not None:
             job.child.cancel()
 
-    def running(self) -> int:
-        """Plans queued or running in this server."""
-        with self._lock:
-            return len(self._jobs)
-
     def shutdown(self, reason: str) -> None:
         """Stop every plan, mark the unfinished ones failed with ``reason``."""
         self._stopping = True
@@ -216,17 +213,7 @@ class PlanRunner:
         try:
             if job.cancelled or self._stopping or not self.store.mark_running(job.plan_id):
                 return
-            stages = itertools.count(1)
-            with self._start(
-                plan_outcome, job.data, timeout=self.time_limit_s, progress=True
-            ) as child:
-                job.child = child
-                if job.cancelled:  # while the child started
-                    child.cancel()
-                outcome = child.wait(
-                    lambda stage: self.store.progress(job.plan_id, str(stage), next(stages))
-                )
-            self._store(job, outcome)
+            self._store(job, self._call(plan_outcome, job.data, timeout=self.time_limit_s, job=job))
         except Exception as exc:  # a bug here must not leave the plan running forever
             log.exception("plan %s: supervisor failed", job.plan_id)
             self.store.fail(job.plan_id, failure="internal", reason=f"internal error: {exc}")
@@ -235,13 +222,8 @@ class PlanRunner:
 
     def _store(self, job: Job, outcome: Outcome) -> None:
         if outcome.status == "ok":
-            self.store.finish(
-                job.plan_id,
-                summary=outcome.value["summary"],
-                diagnostics=outcome.value["diagnostics"],
-                notes=outcome.value["notes"],
-                files={n: (media_type_of(n), b) for n, b in outcome.value["files"].items()},
-            )
+            files = {n: (media_type_of(n), b) for n, b in outcome.value["files"].items()}
+            self.store.finish(job.plan_id, **(outcome.value | {"files": files}))
         elif outcome.status != "cancelled":
             if outcome.status == "error":
                 log.error("plan %s: topo failed:\n%s", job.plan_id, outcome.detail)

@@ -1,10 +1,8 @@
 """What runs inside a plan's own process: plan, draw, export or validate one scenario.
 
-The server runs each of these calls in a child process (:mod:`topo.supervise`, started by
-:mod:`api.jobs`) so that plans run in parallel on every core and a call over its time or
-memory limit can be stopped. This module is that child's whole world: it imports topo
-only, never the web stack. A call returns its answer or raises :class:`TopoError`;
-:func:`topo.supervise.call_in_child` sends either back to the server.
+:mod:`api.jobs` runs each of these calls in a child process (:mod:`topo.supervise`), so
+that plans run in parallel on every core and a call over its time or memory limit can be
+stopped. This module is that child's whole world: it imports topo, never the web stack.
 
 Importing this module parses the built-in catalog once, so that children forked from a
 process that imported it (the fork server) start with it in memory.
@@ -27,7 +25,6 @@ __all__ = [
     "export_files",
     "plan_in_child",
     "plan_outcome",
-    "ready",
     "validate_problems",
 ]
 
@@ -45,14 +42,9 @@ def plan_outcome(data: dict[str, Any], progress: Any = None) -> dict[str, Any]:
 
 
 def plan_in_child(conn: Connection, data: dict[str, Any], max_bytes: int | None = None) -> None:
-    """A plan's child process on a pipe of the caller's: the call :mod:`api.jobs` has
-    :func:`topo.supervise.start_child` run, planning ``data`` within ``max_bytes`` of
-    address space and reporting through ``conn``."""
+    """The child of a plan as :mod:`api.jobs` starts it, on a pipe of the caller's: plan
+    ``data`` within ``max_bytes`` of address space and report through ``conn``."""
     call_in_child(conn, plan_outcome, (data,), max_bytes=max_bytes, progress=True)
-
-
-def ready() -> None:
-    """A child that does nothing: starting one proves children can be started."""
 
 
 def draw_svg(files: dict[str, bytes], options: dict[str, Any]) -> bytes:

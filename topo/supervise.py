@@ -5,37 +5,26 @@ their work this way, so that a call that runs too long, needs too much memory or
 in native code fails alone, and can be stopped at any time::
 
     parent                                      child (forked from a fork server)
-    start_child(fn, *args) ── start ─────────> ignore Ctrl-C, cap the address space
+    start_child(fn, *args) ── start ─────────> call_in_child: ignore Ctrl-C, cap memory
                            <── ("progress", x)  progress(x), as often as fn likes
                            <── ("ok", value) ── fn(*args) returned
                            <── ("problems", ..) fn raised TopoError
                            <── ("memory", ..) ─ fn raised MemoryError
                            <── ("error", ..) ── fn raised anything else
     Child.poll / Child.wait ─> Outcome          (or, as the parent saw it: timeout,
-    Child.close: close the pipe, kill, reap      crashed, cancelled)
-
-Steps:
-
-1. :func:`start_child` starts a process for a module-level function and its arguments
-   (both travel by pickle, so the function must be importable by name).
-2. The child (:func:`call_in_child`) runs the call and sends one final message; with
-   ``progress=True`` the call gets a keyword ``progress`` that sends values before it.
-3. :meth:`Child.poll` (never blocking) and :meth:`Child.wait` turn that message, the
-   child's death or a passed deadline into an :class:`Outcome`; progress values go to
-   ``on_progress`` as they come. :func:`wait_for_children` blocks on many children.
-4. :meth:`Child.cancel` kills the child from any thread; :meth:`Child.close` reaps it.
+    Child.cancel from any thread: kill            crashed, cancelled)
+    Child.close: close the pipe, kill, reap       wait_for_children: news of many children
 """
 
 from __future__ import annotations
 
-import contextlib
 import multiprocessing
 import signal
 import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection, wait
 from multiprocessing.context import BaseContext
@@ -48,7 +37,6 @@ from topo.errors import Problem, TopoError
 __all__ = [
     "Child",
     "Outcome",
-    "Status",
     "call_in_child",
     "error_text",
     "process_context",
@@ -56,19 +44,16 @@ __all__ = [
     "wait_for_children",
 ]
 
-Status = Literal["ok", "problems", "error", "memory", "timeout", "crashed", "cancelled"]
-"""How a call in a child ended: ``ok``, or as the child reported it ``problems`` (it raised
-:class:`~topo.errors.TopoError`), ``error`` (any other exception), ``memory`` (over the
-memory cap), or as the parent saw it ``timeout``, ``crashed`` (the child died without an
-answer: a crash in native code, a signal) or ``cancelled``."""
-
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
     """How a call in a child process ended.
 
     Attributes:
-        status: see :data:`Status`.
+        status: ``ok``; or as the child reported it ``problems`` (it raised
+            :class:`~topo.errors.TopoError`), ``error`` (any other exception), ``memory``
+            (over its cap); or as the parent saw it ``timeout``, ``crashed`` (the child
+            died without an answer: a crash in native code, a signal) or ``cancelled``.
         value: the call's return value (``ok`` only).
         message: one line on a failure: ``"RuntimeError: boom"``, ``"did not finish
             within 5 s"``, ``"exit code 3"``, ``"killed by signal 9"``, ...
@@ -78,7 +63,7 @@ class Outcome:
         seconds: wall time from start to outcome, as the parent measured it.
     """
 
-    status: Status
+    status: Literal["ok", "problems", "error", "memory", "timeout", "crashed", "cancelled"]
     value: Any = None
     message: str = ""
     problems: tuple[Problem, ...] = ()
@@ -122,47 +107,28 @@ def call_in_child(
     how it ended on ``conn`` (see the module's picture), then close it."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops its children
     limit_memory(max_bytes)
-    memory = ("memory", "needed more memory than the machine could give")
-    if max_bytes:
-        memory = ("memory", f"needed more memory than the limit of {max_bytes // 2**20:,} "
-                            "MiB (TOPO_MEMORY_LIMIT_MB)")  # fmt: skip
+    cap = f"the limit of {max_bytes // 2**20:,} MiB (TOPO_MEMORY_LIMIT_MB)" if max_bytes else ""
+    memory = ("memory", f"needed more memory than {cap or 'the machine could give'}")
     kwargs = {"progress": lambda value: conn.send(("progress", value))} if progress else {}
     try:
-        try:
-            reply: tuple[Any, ...] = ("ok", fn(*args, **kwargs))
-        except TopoError as exc:
-            reply = ("problems", error_text(exc), [p.to_dict() for p in exc.problems])
-        except MemoryError:
-            reply = memory
-        except Exception as exc:
-            reply = ("error", error_text(exc), traceback.format_exc())
-        try:
-            conn.send(reply)
-        except MemoryError:  # the value itself did not fit
-            del reply
-            conn.send(memory)
-        except Exception as exc:  # the value could not be pickled
-            conn.send(("error", f"cannot send the result back: {error_text(exc)}", ""))
-    finally:
-        conn.close()
+        reply: tuple[Any, ...] = ("ok", fn(*args, **kwargs))
+    except TopoError as exc:
+        reply = ("problems", error_text(exc), [p.to_dict() for p in exc.problems])
+    except MemoryError:
+        reply = memory
+    except Exception as exc:
+        reply = ("error", error_text(exc), traceback.format_exc())
+    try:
+        conn.send(reply)
+    except MemoryError:  # the value itself did not fit
+        del reply
+        conn.send(memory)
+    except Exception as exc:  # the value could not be pickled
+        conn.send(("error", f"cannot send the result back: {error_text(exc)}", ""))
+    conn.close()
 
 
 _START_LOCK = threading.Lock()  # guards __main__ while a child starts
-
-
-@contextlib.contextmanager
-def _main_module_hidden() -> Iterator[None]:
-    """Start a child without it importing the parent's ``__main__`` (the caller's script,
-    a test runner) once more before its call: calls only name importable functions."""
-    main = sys.modules["__main__"]
-    saved = {k: v for k, v in vars(main).items() if k in ("__file__", "__spec__")}
-    with _START_LOCK:
-        main.__dict__.pop("__file__", None)
-        main.__spec__ = None
-        try:
-            yield
-        finally:
-            main.__dict__.update(saved)
 
 
 def start_child(
@@ -197,11 +163,16 @@ def start_child(
     process = context.Process(  # type: ignore[attr-defined]
         target=call_in_child, args=(sender, fn, args), kwargs=options, daemon=True
     )
-    try:
-        with _main_module_hidden():
+    main = sys.modules["__main__"]  # the child must not run the caller's script again
+    with _START_LOCK:
+        saved = {k: v for k, v in vars(main).items() if k in ("__file__", "__spec__")}
+        main.__dict__.pop("__file__", None)
+        main.__spec__ = None
+        try:
             process.start()
-    finally:
-        sender.close()
+        finally:
+            main.__dict__.update(saved)
+            sender.close()
     return Child(process, receiver, timeout)
 
 
@@ -234,17 +205,15 @@ class Child:
         ``on_progress``; the outcome once the call ended, the child died or was cancelled,
         or the deadline passed (the child is then killed); else ``None``."""
         alive = self.outcome is None and self._process.is_alive()  # before the last read
-        while self.outcome is None and not self._cancelled:
-            try:
-                if not self._conn.poll(0):
-                    break
+        try:
+            while self.outcome is None and not self._cancelled and self._conn.poll(0):
                 message = self._conn.recv()
-            except (EOFError, OSError):
-                return self._died()
-            if message[0] != "progress":
-                return self._end(_outcome_of(message))
-            if on_progress is not None:
-                on_progress(message[1])
+                if message[0] != "progress":
+                    return self._end(_outcome_of(message))
+                if on_progress is not None:
+                    on_progress(message[1])
+        except (EOFError, OSError):  # the child is gone, its pipe with it
+            return self._died()
         if self.outcome is None and (self._cancelled or not alive):
             return self._died()
         if self.outcome is None and self.deadline and time.monotonic() >= self.deadline:
@@ -280,11 +249,10 @@ class Child:
     def _died(self) -> Outcome:
         if self._cancelled:
             return self._end(Outcome("cancelled", message="cancelled"))
-        outcome = self._end(Outcome("crashed"))
-        code = outcome.exit_code
+        self._process.join(5)  # the pipe closes an instant before the process ends
+        code = self._process.exitcode
         why = f"killed by signal {-code}" if code is not None and code < 0 else f"exit code {code}"
-        self.outcome = outcome = replace(outcome, message=why)
-        return outcome
+        return self._end(Outcome("crashed", message=why))
 
     def _end(self, outcome: Outcome) -> Outcome:
         seconds = time.monotonic() - self.started

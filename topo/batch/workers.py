@@ -33,15 +33,8 @@ from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 from layouts.limits import LIMITS
+from topo import supervise
 from topo.errors import Problem, TopoError
-from topo.supervise import (
-    Child,
-    Outcome,
-    error_text,
-    process_context,
-    start_child,
-    wait_for_children,
-)
 
 __all__ = [
     "DaskRunner",
@@ -98,7 +91,7 @@ class Runner(Protocol):
 # -- local processes ------------------------------------------------------------------------
 
 
-def _job_result(job: Job, outcome: Outcome) -> JobResult:
+def _job_result(job: Job, outcome: supervise.Outcome) -> JobResult:
     if outcome.status == "ok":
         return JobResult(job.key, "ok", outcome.value, outcome.seconds)
     status: Status = "timeout" if outcome.status == "timeout" else "error"
@@ -113,8 +106,8 @@ class LocalRunner:
     def __init__(self, workers: int | None = None) -> None:
         self.slots = max(1, workers or os.cpu_count() or 1)
         # children fork from a server that has already imported topo's planner
-        self._ctx = process_context(preload=("topo.batch.run",))
-        self._busy: dict[Child, Job] = {}
+        self._ctx = supervise.process_context(preload=("topo.batch.run",))
+        self._busy: dict[supervise.Child, Job] = {}
 
     def __enter__(self) -> LocalRunner:
         return self
@@ -139,13 +132,13 @@ class LocalRunner:
         while queue or self._busy:
             while queue and len(self._busy) < self.slots:
                 job = queue.popleft()
-                child = start_child(
+                child = supervise.start_child(
                     job.fn, job.arg, timeout=timeout, memory_limit_bytes=memory, context=self._ctx
                 )
                 self._busy[child] = job
                 if on_start:
                     on_start(job.key)
-            wait_for_children(self._busy)
+            supervise.wait_for_children(self._busy)
             for child, job in list(self._busy.items()):
                 if (outcome := child.poll()) is not None:
                     del self._busy[child]
@@ -168,28 +161,21 @@ def local_runner(workers: int | None = None) -> LocalRunner:
 
 
 def _call_with_timeout(fn: Callable[[Any], Any], arg: Any, timeout: float | None) -> Any:
-    """Run ``fn(arg)`` on a Dask worker; give up waiting after ``timeout`` seconds.
-
-    Returns ``(status, value, seconds)``.
-    """
-    box: dict[str, Any] = {}
+    """Run ``fn(arg)`` on a Dask worker, waiting ``timeout`` seconds at most: ``(status,
+    value, seconds)``."""
+    box: list[tuple[str, Any]] = []
     t0 = time.perf_counter()
 
     def target() -> None:
         try:
-            box["reply"] = ("ok", fn(arg))
+            box.append(("ok", fn(arg)))
         except Exception as exc:
-            box["reply"] = ("error", error_text(exc))
+            box.append(("error", supervise.error_text(exc)))
 
-    if timeout is None:
-        target()
-    else:
-        thread = threading.Thread(target=target, name="topo-job", daemon=True)
-        thread.start()
-        thread.join(timeout)
-        if thread.is_alive():
-            box["reply"] = ("timeout", f"did not finish within {timeout:g} s")
-    status, value = box["reply"]
+    thread = threading.Thread(target=target, name="topo-job", daemon=True)
+    thread.start()
+    thread.join(timeout)
+    status, value = box[0] if box else ("timeout", f"did not finish within {timeout:g} s")
     return status, value, time.perf_counter() - t0
 
 
@@ -200,23 +186,13 @@ class DaskRunner:
         try:
             from distributed import Client
         except ImportError:
-            raise TopoError(
-                Problem(
-                    "--scheduler",
-                    "running on a Dask cluster needs the 'distributed' package: "
-                    "pip install 'topo[dask]'",
-                )
-            ) from None
+            why = "running on a Dask cluster needs the 'distributed' package: "
+            raise TopoError(Problem("--scheduler", why + "pip install 'topo[dask]'")) from None
         try:
             self._client = Client(address, timeout=connect_timeout, set_as_default=False)
         except (OSError, TimeoutError, ValueError) as exc:
-            raise TopoError(
-                Problem(
-                    "--scheduler",
-                    f"cannot reach the Dask scheduler at {address!r}: {error_text(exc)}",
-                    address,
-                )
-            ) from None
+            why = f"cannot reach the Dask scheduler at {address!r}: {supervise.error_text(exc)}"
+            raise TopoError(Problem("--scheduler", why, address)) from None
         self.address = address
         self.slots = max(1, sum(self._client.nthreads().values()))
         self._outstanding: dict[Any, Job] = {}
@@ -260,7 +236,7 @@ class DaskRunner:
             try:
                 status, value, seconds = fut.result()
             except Exception as exc:  # the task could not run: lost worker, bad pickle
-                status, value, seconds = "error", error_text(exc), 0.0
+                status, value, seconds = "error", supervise.error_text(exc), 0.0
             if waiting and on_start:
                 on_start(waiting.pop(0).key)
             yield JobResult(job.key, status, value, seconds)
