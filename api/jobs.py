@@ -166,7 +166,7 @@ class PlanRunner:
             return "invalid", f"the scenario cannot be planned: {n} problem{'s' * (n != 1)}"
         if outcome.status == "crashed":
             return "internal", f"the {what} process ended unexpectedly ({outcome.message})"
-        return "internal", f"internal error in the {what}"
+        return "internal", f"internal error during {what}"
 
     def submit(self, plan_id: str, data: dict[str, Any]) -> Job:
         """Queue the stored plan ``plan_id`` of scenario ``data`` (JSON data)."""
