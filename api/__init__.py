@@ -12,6 +12,7 @@ Layout of the package (the FastAPI "bigger applications" shape)::
     limits.py     request body size limit
     store.py      the plan store (SQLAlchemy): plans, progress, output files
     jobs.py       background plans, each in its own process, at most N at once
+    installed.py  existing: {plan: <id>}: the files of a stored plan a scenario builds on
     worker.py     what runs in a plan's process
 
 The API holds no planning logic: routes validate, call topo, and shape the answer.

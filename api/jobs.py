@@ -62,6 +62,7 @@ class Job:
 
     plan_id: str
     data: dict[str, Any]
+    installed: dict[str, bytes] | None = None
     done: threading.Event = field(default_factory=threading.Event)
     cancelled: bool = False
     child: Child | None = None
@@ -117,10 +118,13 @@ class PlanRunner:
         ``("done", {name: bytes})`` or a failure."""
         return self._side_job(export_files, files, to, what="export")
 
-    def validate(self, data: dict[str, Any]) -> tuple[str, Any]:
-        """Every problem of the scenario ``data``, as :meth:`draw` answers: ``("done",
-        [problem dicts])`` or a failure."""
-        return self._side_job(validate_problems, data, what="validation")
+    def validate(
+        self, data: dict[str, Any], installed: dict[str, bytes] | None = None
+    ) -> tuple[str, Any]:
+        """Every problem of the scenario ``data`` (on the stored plan files ``installed``
+        its ``existing`` names), as :meth:`draw` answers: ``("done", [problem dicts])`` or
+        a failure."""
+        return self._side_job(validate_problems, data, installed, what="validation")
 
     def _call(self, fn: Any, *args: Any, timeout: float, job: Job | None = None) -> Outcome:
         """``fn(*args)`` in a child within this server's limits; a plan's ``job`` hears of
@@ -168,9 +172,12 @@ class PlanRunner:
             return "internal", f"the {what} process ended unexpectedly ({outcome.message})"
         return "internal", f"internal error during {what}"
 
-    def submit(self, plan_id: str, data: dict[str, Any]) -> Job:
-        """Queue the stored plan ``plan_id`` of scenario ``data`` (JSON data)."""
-        job = Job(plan_id, data)
+    def submit(
+        self, plan_id: str, data: dict[str, Any], installed: dict[str, bytes] | None = None
+    ) -> Job:
+        """Queue the stored plan ``plan_id`` of scenario ``data`` (JSON data), built on the
+        files ``installed`` of the stored plan its ``existing`` names, if any."""
+        job = Job(plan_id, data, installed)
         with self._lock:
             self._jobs[plan_id] = job
         job.future = self._pool.submit(self._run, job)
@@ -213,7 +220,8 @@ class PlanRunner:
         try:
             if job.cancelled or self._stopping or not self.store.mark_running(job.plan_id):
                 return
-            self._store(job, self._call(plan_outcome, job.data, timeout=self.time_limit_s, job=job))
+            fn = partial(plan_outcome, installed=job.installed)
+            self._store(job, self._call(fn, job.data, timeout=self.time_limit_s, job=job))
         except Exception as exc:  # a bug here must not leave the plan running forever
             log.exception("plan %s: supervisor failed", job.plan_id)
             self.store.fail(job.plan_id, failure="internal", reason=f"internal error: {exc}")

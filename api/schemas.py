@@ -130,7 +130,9 @@ class PlanPublic(_Out):
         default_factory=list, description="An invalid plan's problems, each located."
     )
     files: dict[str, str] = Field(
-        default_factory=dict, description="A done plan's output files: name -> URL path."
+        default_factory=dict,
+        description="A done plan's output files: name -> URL path (with "
+        "changes.csv and work_orders.csv for a plan built on an installed one).",
     )
 
 

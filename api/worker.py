@@ -10,6 +10,7 @@ process that imported it (the fork server) start with it in memory.
 
 from __future__ import annotations
 
+from functools import partial
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -17,7 +18,7 @@ from topo.catalog import builtin_catalog
 from topo.errors import TopoError
 from topo.outputs.exports import render_plan
 from topo.planner import plan, validate_scenario
-from topo.scenario import parse_scenario
+from topo.scenario import Scenario, attach_installed, parse_scenario
 from topo.supervise import call_in_child
 
 __all__ = [
@@ -29,10 +30,20 @@ __all__ = [
 ]
 
 
-def plan_outcome(data: dict[str, Any], progress: Any = None) -> dict[str, Any]:
-    """Plan a scenario given as JSON data: its summary, diagnostics, notes and files;
-    ``progress`` is called with each planner stage's name as it starts."""
-    result = plan(parse_scenario(data), progress=progress)
+def _scenario(data: dict[str, Any], installed: dict[str, bytes] | None) -> Scenario:
+    """The scenario of ``data``, on the stored plan files ``installed`` (its
+    ``existing: {plan: <id>}``, read from the store by the parent) if given."""
+    scenario = parse_scenario(data)
+    return scenario if installed is None else attach_installed(scenario, installed)
+
+
+def plan_outcome(
+    data: dict[str, Any], progress: Any = None, installed: dict[str, bytes] | None = None
+) -> dict[str, Any]:
+    """Plan a scenario given as JSON data, on the files of the stored plan it names as
+    ``existing`` (``installed``): its summary, diagnostics, notes and files; ``progress``
+    is called with each planner stage's name as it starts."""
+    result = plan(_scenario(data, installed), progress=progress)
     return {
         "summary": result.summary.to_json(),
         "diagnostics": [p.to_dict() for p in result.diagnostics],
@@ -41,10 +52,17 @@ def plan_outcome(data: dict[str, Any], progress: Any = None) -> dict[str, Any]:
     }
 
 
-def plan_in_child(conn: Connection, data: dict[str, Any], max_bytes: int | None = None) -> None:
+def plan_in_child(
+    conn: Connection,
+    data: dict[str, Any],
+    max_bytes: int | None = None,
+    installed: dict[str, bytes] | None = None,
+) -> None:
     """The child of a plan as :mod:`api.jobs` starts it, on a pipe of the caller's: plan
-    ``data`` within ``max_bytes`` of address space and report through ``conn``."""
-    call_in_child(conn, plan_outcome, (data,), max_bytes=max_bytes, progress=True)
+    ``data`` (on the stored plan files ``installed``) within ``max_bytes`` of address
+    space and report through ``conn``."""
+    fn = partial(plan_outcome, installed=installed)
+    call_in_child(conn, fn, (data,), max_bytes=max_bytes, progress=True)
 
 
 def draw_svg(files: dict[str, bytes], options: dict[str, Any]) -> bytes:
@@ -64,15 +82,18 @@ def export_files(files: dict[str, bytes], to: str) -> dict[str, bytes]:
     return export_plan(plan_from_files(files), to)
 
 
-def validate_problems(data: dict[str, Any]) -> list[dict[str, Any]]:
-    """Every problem of the scenario ``data``, as JSON data.
+def validate_problems(
+    data: dict[str, Any], installed: dict[str, bytes] | None = None
+) -> list[dict[str, Any]]:
+    """Every problem of the scenario ``data`` (on the stored plan files ``installed``), as
+    JSON data.
 
     Example:
         >>> validate_problems({"name": "x"})[0]["location"]
         'floor'
     """
     try:
-        problems = validate_scenario(parse_scenario(data))
+        problems = validate_scenario(_scenario(data, installed))
     except TopoError as exc:
         problems = list(exc.problems)
     return [p.to_dict() for p in problems]

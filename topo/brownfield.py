@@ -44,9 +44,9 @@ from layouts.pathways import PathwayGraph, compact_route
 from topo.cables import Cable, breakout_assemblies
 from topo.errors import Problem, ScenarioError
 from topo.model import Device, Endpoint, Fabric, Link
-from topo.outputs.read import read_plan
+from topo.outputs.read import plan_from_files, read_plan
 from topo.plan import CableChange, Changes, Plan
-from topo.scenario import Scenario, existing_folder
+from topo.scenario import ExistingPlan, Scenario, existing_files, existing_folder
 
 __all__ = [
     "Installed",
@@ -95,23 +95,41 @@ class Reuse:
 def load_installed(scenario: Scenario) -> Installed | None:
     """The installed plan of a scenario with ``existing``; None without.
 
+    A plan folder is read once :func:`topo.scenario.resolve_existing` found it; a plan
+    stored by the API (``existing: {plan: <id>}``) from the files the API gave with
+    :func:`topo.scenario.attach_installed`.
+
     Raises:
-        ScenarioError: ``existing`` was not resolved to a folder (a scenario that did not
-            come from a file: the API), or the folder is not a plan.
+        ScenarioError: ``existing`` was not resolved (a folder named in a scenario that
+            did not come from a file, or a stored plan outside the API), or what it names
+            is not a plan.
     """
-    if scenario.existing is None:
+    ref = scenario.existing
+    if ref is None:
         return None
+    files = existing_files(scenario)
+    if files is not None:
+        return Installed(plan_from_files(files), scenario.options.rewire)
     folder = existing_folder(scenario)
-    if folder is None:
-        raise ScenarioError(
-            Problem(
-                "existing",
-                f"existing plan {scenario.existing!r} was not found: plan the scenario "
-                "from its file (`topo plan`) so the folder is read relative to it",
-                scenario.existing,
-            )
-        )
+    if isinstance(ref, ExistingPlan) or folder is None:
+        raise ScenarioError(_unresolved(ref))
     return Installed(read_plan(folder), scenario.options.rewire)
+
+
+def _unresolved(ref: str | ExistingPlan) -> Problem:
+    if isinstance(ref, ExistingPlan):
+        return Problem(
+            "existing.plan",
+            f"existing plan {ref.plan!r} is stored by the topo HTTP API: post the scenario "
+            "to it (`topo plan` reads a plan folder)",
+            ref.plan,
+        )
+    return Problem(
+        "existing",
+        f"existing plan {ref!r} was not found: plan the scenario from its file (`topo "
+        "plan`) so the folder is read relative to it",
+        ref,
+    )
 
 
 def pin_devices(fabric: Fabric, installed: Installed | None) -> Fabric:

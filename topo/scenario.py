@@ -31,6 +31,7 @@ pydantic or YAML traceback reach the user.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -56,6 +57,7 @@ __all__ = [
     "ClosIntent",
     "CoreIntent",
     "DataFabricIntent",
+    "ExistingPlan",
     "FabricIntent",
     "LeafIntent",
     "ManagementIntent",
@@ -69,7 +71,9 @@ __all__ = [
     "SourcingOptions",
     "SpineIntent",
     "SpineLeafIntent",
+    "attach_installed",
     "check_scenario_size",
+    "existing_files",
     "existing_folder",
     "floor_of",
     "load_scenario",
@@ -396,6 +400,18 @@ class Options(_Frozen):
     )
 
 
+class ExistingPlan(_Frozen):
+    """An installed plan stored by the topo HTTP API, named by its id
+    (``existing: {plan: 3f2a...}``); only the API reads it, from its own store."""
+
+    plan: str = Field(
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="The id of a done plan stored by the API (`POST /v1/plans`).",
+    )
+
+
 class Scenario(_Frozen):
     """A whole scenario. Give one network as ``fabric:`` or several as ``fabrics: [...]``
     (compute, storage, front-end, management, ...) over the same servers and floor."""
@@ -417,14 +433,22 @@ class Scenario(_Frozen):
     )
     catalog: CatalogOverrides | None = None
     options: Options = Options()
-    existing: str | None = Field(
+    existing: (
+        Annotated[
+            Annotated[Annotated[str, Field(min_length=1)], Tag("str")]
+            | Annotated[ExistingPlan, Tag("ExistingPlan")],
+            Discriminator(lambda v: "str" if isinstance(v, str) else "ExistingPlan"),
+        ]
+        | None
+    ) = Field(
         None,
-        min_length=1,
-        description="A plan folder written by `topo plan`: what is installed. The plan "
-        "builds on it (see `options.rewire`); a relative path is read from the scenario "
-        "file's folder.",
+        description="What is installed: a plan folder written by `topo plan` (`topo plan` "
+        "only; a relative path is read from the scenario file's folder) or, posted to the "
+        "HTTP API, a plan it stores: `{plan: <id>}`. The plan builds on it (see "
+        "`options.rewire`).",
     )
     _existing_dir: Path | None = PrivateAttr(None)
+    _existing_files: Mapping[str, bytes] | None = PrivateAttr(None)
 
     @model_validator(mode="after")
     def _one_way_to_give_fabrics(self) -> Scenario:
@@ -574,7 +598,9 @@ def resolve_existing(
     """The scenario with the folder of its installed plan (``existing``) found.
 
     The scenario keeps ``existing`` as written (so the ``scenario.yaml`` of its plan is
-    the same wherever it is planned); :func:`existing_folder` gives the folder found.
+    the same wherever it is planned); :func:`existing_folder` gives the folder found. A
+    plan stored by the API (``existing: {plan: <id>}``) is left to the API, which gives
+    its files with :func:`attach_installed`.
 
     Args:
         base_dir: where a relative ``existing`` path is read from.
@@ -582,16 +608,29 @@ def resolve_existing(
             never does).
 
     Raises:
-        ScenarioError: a path where paths are not allowed, or no such folder.
+        ScenarioError: a path where paths are not allowed, a stored plan where only
+            paths are (the CLI), or no such folder.
     """
     ref = scenario.existing
     if ref is None:
         return scenario
+    if isinstance(ref, ExistingPlan):
+        if not allow_paths:
+            return scenario
+        raise ScenarioError(
+            Problem(
+                "existing.plan",
+                f"existing plan {ref.plan!r} names a plan stored by the topo HTTP API; "
+                "`topo plan` reads a plan folder: existing: <folder>",
+                ref.plan,
+            )
+        )
     if not allow_paths:
         raise ScenarioError(
             Problem(
                 "existing",
-                f"existing {ref!r} is a file path; only `topo plan` reads installed plans",
+                f"existing {ref!r} is a file path; the API never reads folders: name a plan "
+                "it stores, existing: {plan: <id>}",
                 ref,
             )
         )
@@ -607,10 +646,25 @@ def resolve_existing(
     return resolved
 
 
+def attach_installed(scenario: Scenario, files: Mapping[str, bytes]) -> Scenario:
+    """The scenario with the files of the stored plan its ``existing: {plan: <id>}``
+    names (``scenario.yaml``, ``plan.json``, ``cables.csv``, and ``changes.csv`` if it
+    has one), for :func:`existing_files`; the API reads them from its store."""
+    resolved = scenario.model_copy()
+    resolved._existing_files = dict(files)
+    return resolved
+
+
 def existing_folder(scenario: Scenario) -> Path | None:
     """The folder of the scenario's installed plan, once :func:`resolve_existing` found
     it; None when the scenario names none or it was not resolved."""
     return scenario._existing_dir
+
+
+def existing_files(scenario: Scenario) -> Mapping[str, bytes] | None:
+    """The files of the scenario's stored installed plan, once :func:`attach_installed`
+    gave them; None otherwise."""
+    return scenario._existing_files
 
 
 def floor_of(scenario: Scenario) -> Floor:

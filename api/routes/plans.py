@@ -5,7 +5,8 @@
     POST   /v1/plans                    201 done within the budget, 202 accepted, 200 reused
     GET    /v1/plans                    newest first, paged
     GET    /v1/plans/{id}               status, progress, summary, diagnostics
-    GET    /v1/plans/{id}/cables.csv    the bytes `topo plan` writes (one route per file)
+    GET    /v1/plans/{id}/cables.csv    the bytes `topo plan` writes (one route per file;
+                                        changes.csv, work_orders.csv on an installed plan)
     GET    /v1/plans/{id}/floor.svg     the drawing; ?cable=C000001&rack=A01&tier=leaf-spine
                                         highlight routes as `topo draw` does
     GET    /v1/plans/{id}/export/{fmt}  the plan for NetBox, AVD, containerlab, a workbook,
@@ -24,23 +25,25 @@ import topo
 from api.body import JSON_TYPES, YAML_TYPES, canonical
 from api.deps import RunnerDep, ScenarioDep, SettingsDep, StoreDep
 from api.errors import NotFound, NotReady, Unavailable
+from api.installed import installed_files
 from api.jobs import media_type_of
 from api.routes import error_responses
 from api.schemas import SCENARIO_REF, PlanPage, PlanProgress, PlanPublic, scenario_examples
 from api.store import StoredPlan
 from topo.errors import Problem, TopoError
-from topo.outputs.exports import OUTPUT_FILES
+from topo.outputs.exports import CHANGE_FILES, OUTPUT_FILES
 from topo.outputs.formats import FORMATS, zip_files
 from topo.outputs.read import PLAN_FILES
-from topo.scenario import resolve_existing, resolve_floor
+from topo.scenario import resolve_floor
 
 __all__ = ["DOWNLOADS", "plan_public", "router"]
 
 PREFIX = "/v1/plans"
 router = APIRouter(prefix="/plans", tags=["plans"])
 
-DOWNLOADS: tuple[str, ...] = tuple(OUTPUT_FILES)
-"""Output files served for a done plan: every file `topo plan` writes, by name."""
+DOWNLOADS: tuple[str, ...] = (*OUTPUT_FILES, *CHANGE_FILES)
+"""Output files served for a done plan: every file `topo plan` writes, by name (the
+change files only for a plan built on an installed one)."""
 
 log = logging.getLogger("topo.api")
 
@@ -137,6 +140,10 @@ def create_plan(
     201 and its summary; a longer one is answered 202 and runs in the background: follow
     the Location header. A scenario identical to one planned before is answered 200 from
     the stored plan, unless `reuse=false`.
+
+    A scenario with `existing: {plan: <id>}` is planned on top of that stored plan (it
+    must be done; see `options.rewire`), and its plan also has `changes.csv` and
+    `work_orders.csv`. A path as `existing` is refused: the API opens no path.
     """
     data, digest = canonical(scenario)
     if reuse:
@@ -147,11 +154,11 @@ def create_plan(
             return plan_public(prior)
     # an unknown layout or a file path is a 422 at once, before anything is stored
     resolve_floor(scenario, allow_paths=False)
-    resolve_existing(scenario, allow_paths=False)  # an installed plan folder, likewise
+    installed = installed_files(store, scenario)  # existing: a stored plan, done
     record = store.create(
         name=scenario.name, digest=digest, scenario=data, topo_version=topo.__version__
     )
-    job = runner.submit(record.id, data)
+    job = runner.submit(record.id, data, installed)
     response.headers["Location"] = _location(record.id)
     if not job.wait(settings.sync_budget_s):
         response.status_code = 202
@@ -263,7 +270,11 @@ def _download(name: str) -> Any:
         )
 
     download.__name__ = "download_" + name.replace(".", "_").replace("-", "_")
-    download.__doc__ = f"The plan's `{name}`: the same bytes `topo plan` writes."
+    download.__doc__ = f"The plan's `{name}`: the same bytes `topo plan` writes." + (
+        " Only a plan built on an installed one (`existing`) has it; 404 for any other."
+        if name in CHANGE_FILES
+        else ""
+    )
     return download
 
 

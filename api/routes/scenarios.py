@@ -7,11 +7,12 @@ import logging
 from fastapi import APIRouter
 
 from api.body import JSON_TYPES, YAML_TYPES, canonical
-from api.deps import RunnerDep, ScenarioDep
+from api.deps import RunnerDep, ScenarioDep, StoreDep
 from api.errors import Unavailable
+from api.installed import installed_files
 from api.routes import error_responses
 from api.schemas import SCENARIO_REF, ProblemPublic, ValidationReport, scenario_examples
-from topo.errors import Problem
+from topo.errors import Problem, TopoError
 
 __all__ = ["router"]
 
@@ -42,18 +43,27 @@ def _report(problems: list[Problem]) -> ValidationReport:
     openapi_extra={"requestBody": _BODY},
     responses=error_responses(400, 415, 422, 503),
 )
-def validate(scenario: ScenarioDep, runner: RunnerDep) -> ValidationReport:
+def validate(scenario: ScenarioDep, runner: RunnerDep, store: StoreDep) -> ValidationReport:
     """Every problem found in a scenario without planning it: floor geometry, catalog
     references, fabric intent, rack space, each with its location.
 
     A body that does not match the scenario format at all (unknown keys, wrong types) is
     answered 422 listing every mismatch, as POST /v1/plans would; one that does is
     answered 200 with the report. The checks run in a worker process under the same time
-    and memory limits as a plan (503 when they run past them).
+    and memory limits as a plan (503 when they run past them). A stored plan named as
+    `existing: {plan: <id>}` that cannot be built on (not stored, not done) is one of the
+    problems; a path as `existing` is, too.
     """
-    kind, payload = runner.validate(canonical(scenario)[0])
+    try:
+        installed, unusable = installed_files(store, scenario), []
+    except TopoError as exc:
+        installed, unusable = None, list(exc.problems)
+    kind, payload = runner.validate(canonical(scenario)[0], installed)
     if kind == "done":
-        return _report([Problem(**p) for p in payload])
+        found = [Problem(**p) for p in payload]
+        if unusable:  # the planning process could not read it either: say why once
+            found = [p for p in found if p.location.split(".")[0] != "existing"]
+        return _report(unusable + found)
     if kind in ("time-limit", "memory"):
         raise Unavailable(Problem("scenario", str(payload)))
     log.error("validation failed:\n%s", payload)

@@ -29,7 +29,7 @@ def test_a_plan_over_the_memory_limit_fails_saying_so(monkeypatch):
     data = yaml.safe_load((ROOT / "examples" / "enterprise-hall.yaml").read_text())
     limit = _address_space() + 64 * 2**20
 
-    def greedy_plan(data, progress=None):  # a plan that wants 1 GiB at once
+    def greedy_plan(data, progress=None, installed=None):  # a plan that wants 1 GiB at once
         return "done", bytearray(2**30)
 
     monkeypatch.setattr(api.worker, "plan_outcome", greedy_plan)

@@ -23,7 +23,13 @@ from topo.errors import ScenarioError
 from topo.outputs import read_plan, render_plan, write_plan
 from topo.outputs.exports import CHANGES_COLUMNS, OUTPUT_FILES, WORK_ORDERS_COLUMNS
 from topo.plan import Plan
-from topo.scenario import Scenario, parse_scenario, resolve_existing
+from topo.scenario import (
+    ExistingPlan,
+    Scenario,
+    attach_installed,
+    parse_scenario,
+    resolve_existing,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 GEN1 = ROOT / "examples" / "brownfield" / "gen1.yaml"
@@ -263,6 +269,26 @@ def test_existing_needs_a_folder_read_from_the_scenario_file(tmp_path):
     with pytest.raises(ScenarioError, match="was not found"):
         topo.plan(scenario)
     assert "existing" in [p.location for p in topo.validate_scenario(scenario)]
+
+
+def test_a_stored_plan_given_as_files_is_the_same_installed_plan(gen2_plan):
+    """What the HTTP API does with ``existing: {plan: <id>}``: the stored plan's files,
+    given with the scenario, plan exactly as its folder does."""
+    stored = parse_scenario(
+        {**topo.load_scenario(GEN2).model_dump(mode="json"), "existing": {"plan": "g1"}}
+    )
+    assert stored.existing == ExistingPlan(plan="g1")
+    with pytest.raises(ScenarioError, match="stored by the topo HTTP API") as refused:
+        topo.plan(stored)
+    assert [p.location for p in refused.value.problems] == ["existing.plan"]
+    with pytest.raises(ScenarioError, match="reads a plan folder"):
+        resolve_existing(stored, allow_paths=True)
+    assert resolve_existing(stored, allow_paths=False) is stored  # the API reads it
+    files = {n: (GEN1_PLAN / n).read_bytes() for n in ("scenario.yaml", "plan.json", "cables.csv")}
+    plan = topo.plan(attach_installed(stored, files))
+    got, want = render_plan(plan), render_plan(gen2_plan)
+    assert set(got) == set(want)
+    assert {n for n in got if got[n] != want[n]} == {"scenario.yaml"}
 
 
 def test_a_plan_on_an_installed_one_is_reproducible(gen2_plan):
