@@ -13,7 +13,8 @@
 ``workers`` plans run at once and the rest wait ``queued``. A child still running after
 ``time_limit_s`` is killed and its plan marked failed; so is a plan whose child dies.
 Drawings, exports and validations run in children the same way, at most ``workers`` at
-once, each forked from a fork server that has topo imported: it starts in milliseconds.
+once (:meth:`PlanRunner.run_in_child`). Every child is forked from a fork server that has
+topo imported: it starts in milliseconds.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from functools import partial
 from typing import Any
 
 from api.store import FailureKind, PlanStore
-from api.worker import draw_svg, export_files, plan_outcome, validate_problems
+from api.worker import plan_outcome
 from topo.supervise import Child, Outcome, process_context, start_child
 
 __all__ = ["MEDIA_TYPES", "Job", "PlanRunner", "media_type_of"]
@@ -107,40 +108,11 @@ class PlanRunner:
         imported, so that the first plan does not wait a second for it."""
         self._call(int, timeout=timeout_s)  # any call: int() is 0
 
-    def draw(self, files: dict[str, bytes], options: dict[str, Any]) -> tuple[str, Any]:
-        """The plan of the stored ``files`` drawn with ``options`` in a child, within a plan's
-        limits: ``("done", svg bytes)``, ``("problems", [problem dicts])``, ``("time-limit"
-        | "memory", message)`` or ``("crash", traceback or message)``."""
-        return self._side_job(draw_svg, files, options, what="drawing")
-
-    def export(self, files: dict[str, bytes], to: str) -> tuple[str, Any]:
-        """The plan of the stored ``files`` in format ``to``, as :meth:`draw` answers:
-        ``("done", {name: bytes})`` or a failure."""
-        return self._side_job(export_files, files, to, what="export")
-
-    def validate(
-        self, data: dict[str, Any], installed: dict[str, bytes] | None = None
-    ) -> tuple[str, Any]:
-        """Every problem of the scenario ``data`` (on the stored plan files ``installed``
-        its ``existing`` names), as :meth:`draw` answers: ``("done", [problem dicts])`` or
-        a failure."""
-        return self._side_job(validate_problems, data, installed, what="validation")
-
-    def _call(self, fn: Any, *args: Any, timeout: float, job: Job | None = None) -> Outcome:
-        """``fn(*args)`` in a child within this server's limits; a plan's ``job`` hears of
-        its progress and can be cancelled."""
-        stages = itertools.count(1)
-        with self._start(fn, *args, timeout=timeout, progress=job is not None) as child:
-            if job is None:
-                return child.wait()
-            job.child = child
-            if job.cancelled:  # while the child started
-                child.cancel()
-            return child.wait(
-                lambda stage: self.store.progress(job.plan_id, str(stage), next(stages))
-            )
-
-    def _side_job(self, fn: Any, *args: Any, what: str) -> tuple[str, Any]:
+    def run_in_child(self, fn: Any, *args: Any, what: str) -> tuple[str, Any]:
+        """``fn(*args)`` (one of :mod:`api.worker`'s calls: draw, export, validate) in a
+        child within a plan's limits, at most ``workers`` at once: ``("done", value)``,
+        ``("problems", [problem dicts])``, ``("time-limit" | "memory", message)`` or
+        ``("crash", traceback or message)``; ``what`` names the call in the messages."""
         deadline = time.monotonic() + self.time_limit_s
         if not self._side_jobs.acquire(timeout=self.time_limit_s):
             return "time-limit", f"every {what} worker stayed busy past this server's limit"
@@ -155,6 +127,20 @@ class PlanRunner:
         failure, reason = self._failure(outcome, what)
         kind = {"time-limit": "time-limit", "memory-limit": "memory"}.get(failure, "crash")
         return kind, outcome.detail or reason
+
+    def _call(self, fn: Any, *args: Any, timeout: float, job: Job | None = None) -> Outcome:
+        """``fn(*args)`` in a child within this server's limits; a plan's ``job`` hears of
+        its progress and can be cancelled."""
+        stages = itertools.count(1)
+        with self._start(fn, *args, timeout=timeout, progress=job is not None) as child:
+            if job is None:
+                return child.wait()
+            job.child = child
+            if job.cancelled:  # while the child started
+                child.cancel()
+            return child.wait(
+                lambda stage: self.store.progress(job.plan_id, str(stage), next(stages))
+            )
 
     def _failure(self, outcome: Outcome, what: str) -> tuple[FailureKind, str]:
         """Why a call did not end ``ok``: (failure, reason) as a failed plan stores them."""
