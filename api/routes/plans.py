@@ -314,8 +314,8 @@ def download_floor_svg(
             raise NotFound(Problem("file", f"plan {plan_id!r} has no file 'floor.svg'"))
         return Response(found.content, media_type=found.media_type, headers=headers)
     options = {"cables": tuple(cable or ()), "rack": rack, "tier": tier}
-    files = _stored_plan_files(store, plan_id)
-    kind, payload = runner.run_in_child(draw_svg, files, options, what="drawing")
+    stored = _stored_plan_files(store, plan_id)
+    kind, payload = runner.run_in_child(draw_svg, stored, options, what="drawing")
     svg = _answer(kind, payload, plan_id, "drawing")
     return Response(svg, media_type=media_type_of("floor.svg"), headers=headers)
 
@@ -379,8 +379,8 @@ def export_plan_file(
             Problem("fmt", f"no export format {fmt!r}; topo exports {', '.join(FORMATS)}", fmt)
         )
     _done(store, plan_id)
-    files = _stored_plan_files(store, plan_id)
-    kind, payload = runner.run_in_child(export_files, files, fmt, what="export")
+    stored = _stored_plan_files(store, plan_id)
+    kind, payload = runner.run_in_child(export_files, stored, fmt, what="export")
     files = _answer(kind, payload, plan_id, "export")
     if spec.single:
         ((_, data),) = files.items()
