@@ -4,32 +4,33 @@
 
     POST /v1/plans ─> store.create (queued) ─> PlanRunner.submit ─> worker thread
                                                                      │ store.mark_running
-                                                                     │ fork a child process
+                                                                     │ start_child(plan_outcome)
          child: topo.plan + render_plan ── pipe ── progress ───────> │ store.progress
-                                           └──── done / problems ──> │ store.finish / fail
+                                           └──── its outcome ──────> │ store.finish / fail
                                                                      └ job.done is set
 
-``workers`` threads each supervise one child at a time, so at most ``workers`` plans run
-at once and the rest wait ``queued``. A child still running after ``time_limit_s`` is
-killed and its plan marked failed; so is a plan whose child dies. Children are forked from
-a fork server that has topo already imported, so a plan starts in milliseconds.
+``workers`` threads each supervise one child at a time (:mod:`topo.supervise`), so at most
+``workers`` plans run at once and the rest wait ``queued``. A child still running after
+``time_limit_s`` is killed and its plan marked failed; so is a plan whose child dies.
+Drawings, exports and validations run in children the same way, at most ``workers`` at
+once (:meth:`PlanRunner.run_in_child`). Every child is forked from a fork server that has
+topo imported: it starts in milliseconds.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
-import multiprocessing
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from multiprocessing.connection import Connection
-from multiprocessing.context import BaseContext
-from multiprocessing.process import BaseProcess
+from functools import partial
 from typing import Any
 
-from api.store import PlanStore
-from api.worker import draw_in_child, export_in_child, plan_in_child, ready, validate_in_child
+from api.store import FailureKind, PlanStore
+from api.worker import plan_outcome
+from topo.supervise import Child, Outcome, process_context, start_child
 
 __all__ = ["MEDIA_TYPES", "Job", "PlanRunner", "media_type_of"]
 
@@ -44,8 +45,6 @@ MEDIA_TYPES = {
 }
 """Media type of an output file, by suffix; anything else is served as octet-stream."""
 
-_POLL_S = 0.5
-
 
 def media_type_of(name: str) -> str:
     """The media type an output file is served with.
@@ -58,24 +57,6 @@ def media_type_of(name: str) -> str:
     return MEDIA_TYPES.get(suffix, "application/octet-stream")
 
 
-def _context() -> BaseContext:
-    methods = multiprocessing.get_all_start_methods()
-    if "forkserver" not in methods:  # pragma: no cover - Windows
-        return multiprocessing.get_context("spawn")
-    ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["api.worker", "topo.outputs.drawing"])
-    return ctx
-
-
-def _end(process: BaseProcess, receiver: Connection) -> None:
-    """Close the pipe from a child, stop the child if it still runs, and reap it."""
-    receiver.close()
-    if process.is_alive():
-        process.kill()
-    process.join()
-    process.close()
-
-
 @dataclass(eq=False)
 class Job:
     """One plan on its way: wait on :attr:`done` to know when it is stored."""
@@ -85,7 +66,7 @@ class Job:
     installed: dict[str, bytes] | None = None
     done: threading.Event = field(default_factory=threading.Event)
     cancelled: bool = False
-    process: BaseProcess | None = None
+    child: Child | None = None
     future: Future[None] | None = None
 
     def wait(self, timeout: float | None) -> bool:
@@ -100,6 +81,7 @@ class PlanRunner:
         store: where progress and results are written.
         workers: plans run at the same time.
         time_limit_s: a plan still running after this long is stopped and fails.
+        memory_limit_bytes: the address space of each child (``None``: no cap).
     """
 
     def __init__(
@@ -114,7 +96,8 @@ class PlanRunner:
         self.time_limit_s = time_limit_s
         self.memory_limit_bytes = memory_limit_bytes
         self._side_jobs = threading.BoundedSemaphore(workers)
-        self._ctx = _context()
+        context = process_context(preload=("api.worker", "topo.outputs.drawing"))
+        self._start = partial(start_child, memory_limit_bytes=memory_limit_bytes, context=context)
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="topo-plan")
         self._jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
@@ -123,63 +106,57 @@ class PlanRunner:
     def warm_up(self, timeout_s: float = 120) -> None:
         """Start a no-op child and wait for it: the fork server is then up with topo
         imported, so that the first plan does not wait a second for it."""
-        process = self._ctx.Process(target=ready, daemon=True)  # type: ignore[attr-defined]
-        process.start()
-        process.join(timeout_s)
-        if process.is_alive():  # pragma: no cover - a machine too loaded to fork
-            process.kill()
-            process.join()
-        process.close()
+        self._call(int, timeout=timeout_s)  # any call: int() is 0
 
-    def draw(self, files: dict[str, bytes], options: dict[str, Any]) -> tuple[str, Any]:
-        """Read the plan from its stored ``files`` and draw it with ``options`` in a child process,
-        under the same time and memory limits as a plan, at most ``workers`` at once;
-        ``(kind, payload)`` as :func:`api.worker.draw_in_child` sends it, or
-        ``("time-limit", message)``."""
-        return self._in_child(draw_in_child, (files, options), what="drawing")
-
-    def export(self, files: dict[str, bytes], to: str) -> tuple[str, Any]:
-        """Read the plan from its stored ``files`` and export it in format ``to`` in a
-        child process, under the limits of a drawing; ``("done", {name: bytes})`` or a
-        failure as :meth:`draw` reports it."""
-        return self._in_child(export_in_child, (files, to), what="export")
-
-    def validate(
-        self, data: dict[str, Any], installed: dict[str, bytes] | None = None
-    ) -> tuple[str, Any]:
-        """Every problem of the scenario ``data`` (on the stored plan files ``installed``
-        its ``existing`` names), found in a child process under the same time and memory
-        limits as a plan, at most ``workers`` at once; ``(kind, payload)`` as
-        :func:`api.worker.validate_in_child` sends it, or ``("time-limit", message)``."""
-        return self._in_child(validate_in_child, (data, installed), what="validation")
-
-    def _in_child(self, target: Any, args: tuple[Any, ...], *, what: str) -> tuple[str, Any]:
-        """Run ``target(sender, *args, max_bytes)`` in a child; its one message back."""
+    def run_in_child(self, fn: Any, *args: Any, what: str) -> tuple[str, Any]:
+        """``fn(*args)`` (one of :mod:`api.worker`'s calls: draw, export, validate) in a
+        child within a plan's limits, at most ``workers`` at once: ``("done", value)``,
+        ``("problems", [problem dicts])``, ``("time-limit" | "memory", message)`` or
+        ``("crash", traceback or message)``; ``what`` names the call in the messages."""
         deadline = time.monotonic() + self.time_limit_s
         if not self._side_jobs.acquire(timeout=self.time_limit_s):
             return "time-limit", f"every {what} worker stayed busy past this server's limit"
         try:
-            receiver, sender = self._ctx.Pipe(duplex=False)
-            process = self._ctx.Process(  # type: ignore[attr-defined]
-                target=target,
-                args=(sender, *args, self.memory_limit_bytes),
-                daemon=True,
-            )
-            process.start()
-            sender.close()
-            try:
-                if receiver.poll(max(0.0, deadline - time.monotonic())):
-                    try:
-                        return receiver.recv()  # type: ignore[no-any-return]
-                    except (EOFError, OSError):
-                        return "crash", f"the {what} process ended (exit code {process.exitcode})"
-                return "time-limit", (
-                    f"{what} took longer than this server's limit of {self.time_limit_s:g} s"
-                )
-            finally:
-                _end(process, receiver)
+            outcome = self._call(fn, *args, timeout=max(0.0, deadline - time.monotonic()))
         finally:
             self._side_jobs.release()
+        if outcome.status == "ok":
+            return "done", outcome.value
+        if outcome.status == "problems":
+            return "problems", [p.to_dict() for p in outcome.problems]
+        failure, reason = self._failure(outcome, what)
+        kind = {"time-limit": "time-limit", "memory-limit": "memory"}.get(failure, "crash")
+        return kind, outcome.detail or reason
+
+    def _call(self, fn: Any, *args: Any, timeout: float, job: Job | None = None) -> Outcome:
+        """``fn(*args)`` in a child within this server's limits; a plan's ``job`` hears of
+        its progress and can be cancelled."""
+        stages = itertools.count(1)
+        with self._start(fn, *args, timeout=timeout, progress=job is not None) as child:
+            if job is None:
+                return child.wait()
+            job.child = child
+            if job.cancelled:  # while the child started
+                child.cancel()
+            return child.wait(
+                lambda stage: self.store.progress(job.plan_id, str(stage), next(stages))
+            )
+
+    def _failure(self, outcome: Outcome, what: str) -> tuple[FailureKind, str]:
+        """Why a call did not end ``ok``: (failure, reason) as a failed plan stores them."""
+        if outcome.status == "timeout":
+            limit = f"{self.time_limit_s:g} s"
+            return "time-limit", f"{what} took longer than this server's limit of {limit}"
+        if outcome.status == "memory":
+            mib = (self.memory_limit_bytes or 0) // 2**20
+            limit = f" of {mib:,} MiB (TOPO_MEMORY_LIMIT_MB)" if mib else ""
+            return "memory-limit", f"{what} needed more memory than this server's limit{limit}"
+        if outcome.status == "problems":
+            n = len(outcome.problems)
+            return "invalid", f"the scenario cannot be planned: {n} problem{'s' * (n != 1)}"
+        if outcome.status == "crashed":
+            return "internal", f"the {what} process ended unexpectedly ({outcome.message})"
+        return "internal", f"internal error during {what}"
 
     def submit(
         self, plan_id: str, data: dict[str, Any], installed: dict[str, bytes] | None = None
@@ -201,13 +178,8 @@ class PlanRunner:
         job.cancelled = True
         if job.future is not None and job.future.cancel():
             self._forget(job)
-        elif job.process is not None and job.process.is_alive():
-            job.process.kill()
-
-    def running(self) -> int:
-        """Plans queued or running in this server."""
-        with self._lock:
-            return len(self._jobs)
+        elif job.child is not None:
+            job.child.cancel()
 
     def shutdown(self, reason: str) -> None:
         """Stop every plan, mark the unfinished ones failed with ``reason``."""
@@ -216,8 +188,8 @@ class PlanRunner:
             jobs = list(self._jobs.values())
         for job in jobs:
             job.cancelled = True
-            if job.process is not None and job.process.is_alive():
-                job.process.kill()
+            if job.child is not None:
+                job.child.cancel()
         self._pool.shutdown(wait=True, cancel_futures=True)
         for job in jobs:
             self.store.fail(job.plan_id, failure="interrupted", reason=reason)
@@ -234,83 +206,21 @@ class PlanRunner:
         try:
             if job.cancelled or self._stopping or not self.store.mark_running(job.plan_id):
                 return
-            self._supervise(job)
+            fn = partial(plan_outcome, installed=job.installed)
+            self._store(job, self._call(fn, job.data, timeout=self.time_limit_s, job=job))
         except Exception as exc:  # a bug here must not leave the plan running forever
             log.exception("plan %s: supervisor failed", job.plan_id)
             self.store.fail(job.plan_id, failure="internal", reason=f"internal error: {exc}")
         finally:
             self._forget(job)
 
-    def _supervise(self, job: Job) -> None:
-        receiver, sender = self._ctx.Pipe(duplex=False)
-        process = self._ctx.Process(  # type: ignore[attr-defined]
-            target=plan_in_child,
-            args=(sender, job.data, self.memory_limit_bytes, job.installed),
-            daemon=True,
-        )
-        job.process = process
-        process.start()
-        sender.close()
-        try:
-            self._follow(job, receiver, process)
-        finally:
-            _end(process, receiver)
-
-    def _follow(self, job: Job, receiver: Connection, process: BaseProcess) -> None:
-        deadline = time.monotonic() + self.time_limit_s
-        stages = 0
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                process.kill()
-                self.store.fail(
-                    job.plan_id,
-                    failure="time-limit",
-                    reason=f"planning took longer than this server's limit of "
-                    f"{self.time_limit_s:g} s",
-                )
-                return
-            if not receiver.poll(min(remaining, _POLL_S)):
-                continue
-            try:
-                kind, payload = receiver.recv()
-            except (EOFError, OSError):
-                if job.cancelled:
-                    return
-                process.join(timeout=5)
-                self.store.fail(
-                    job.plan_id,
-                    failure="internal",
-                    reason=f"the planner process ended unexpectedly (exit code {process.exitcode})",
-                )
-                return
-            if kind == "progress":
-                stages += 1
-                self.store.progress(job.plan_id, str(payload), stages)
-            elif kind == "done":
-                self.store.finish(
-                    job.plan_id,
-                    summary=payload["summary"],
-                    diagnostics=payload["diagnostics"],
-                    notes=payload["notes"],
-                    files={n: (media_type_of(n), b) for n, b in payload["files"].items()},
-                )
-                return
-            elif kind == "memory":
-                self.store.fail(job.plan_id, failure="memory-limit", reason=str(payload))
-                return
-            elif kind == "problems":
-                n = len(payload)
-                self.store.fail(
-                    job.plan_id,
-                    failure="invalid",
-                    reason=f"the scenario cannot be planned: {n} problem{'s' if n != 1 else ''}",
-                    problems=payload,
-                )
-                return
-            else:
-                log.error("plan %s: topo failed:\n%s", job.plan_id, payload)
-                self.store.fail(
-                    job.plan_id, failure="internal", reason="internal error in the planner"
-                )
-                return
+    def _store(self, job: Job, outcome: Outcome) -> None:
+        if outcome.status == "ok":
+            files = {n: (media_type_of(n), b) for n, b in outcome.value["files"].items()}
+            self.store.finish(job.plan_id, **(outcome.value | {"files": files}))
+        elif outcome.status != "cancelled":
+            if outcome.status == "error":
+                log.error("plan %s: topo failed:\n%s", job.plan_id, outcome.detail)
+            failure, reason = self._failure(outcome, "planning")
+            problems = [p.to_dict() for p in outcome.problems]
+            self.store.fail(job.plan_id, failure=failure, reason=reason, problems=problems)

@@ -1,15 +1,8 @@
-"""What runs inside a plan's own process: plan one scenario, send back the results.
+"""What runs inside a plan's own process: plan, draw, export or validate one scenario.
 
-The server plans each scenario in a child process (see :mod:`api.jobs`) so that plans run
-in parallel on every core and a plan over its time limit can be stopped. This module is
-that child's whole world; it imports topo only, never the web stack, and talks to its
-parent through one pipe, with messages of the form ``(kind, payload)``::
-
-    ("progress", "routing cables")                         as each planner stage starts
-    ("done", {"summary", "diagnostics", "notes", "files"})  the plan and its output files
-    ("problems", [problem dicts])                          the scenario cannot be planned
-    ("memory", "message")                                  over the memory limit
-    ("crash", "traceback text")                            a bug in topo
+:mod:`api.jobs` runs each of these calls in a child process (:mod:`topo.supervise`), so
+that plans run in parallel on every core and a call over its time or memory limit can be
+stopped. This module is that child's whole world: it imports topo, never the web stack.
 
 Importing this module parses the built-in catalog once, so that children forked from a
 process that imported it (the fork server) start with it in memory.
@@ -17,25 +10,23 @@ process that imported it (the fork server) start with it in memory.
 
 from __future__ import annotations
 
-import traceback
+from functools import partial
 from multiprocessing.connection import Connection
 from typing import Any
 
-from layouts.limits import limit_memory
 from topo.catalog import builtin_catalog
 from topo.errors import TopoError
 from topo.outputs.exports import render_plan
 from topo.planner import plan, validate_scenario
 from topo.scenario import Scenario, attach_installed, parse_scenario
+from topo.supervise import call_in_child
 
 __all__ = [
-    "draw_in_child",
-    "export_in_child",
-    "limit_memory",
+    "draw_svg",
+    "export_files",
     "plan_in_child",
     "plan_outcome",
-    "ready",
-    "validate_in_child",
+    "validate_problems",
 ]
 
 
@@ -48,36 +39,17 @@ def _scenario(data: dict[str, Any], installed: dict[str, bytes] | None) -> Scena
 
 def plan_outcome(
     data: dict[str, Any], progress: Any = None, installed: dict[str, bytes] | None = None
-) -> tuple[str, Any]:
+) -> dict[str, Any]:
     """Plan a scenario given as JSON data, on the files of the stored plan it names as
-    ``existing`` (``installed``); the message the child sends back.
-
-    Example:
-        >>> kind, payload = plan_outcome({"name": "x"})
-        >>> kind, payload[0]["location"]
-        ('problems', 'floor')
-    """
-    try:
-        result = plan(_scenario(data, installed), progress=progress)
-        return "done", {
-            "summary": result.summary.to_json(),
-            "diagnostics": [p.to_dict() for p in result.diagnostics],
-            "notes": list(result.notes),
-            "files": render_plan(result),
-        }
-    except TopoError as exc:
-        return "problems", [p.to_dict() for p in exc.problems]
-    except Exception:
-        return "crash", traceback.format_exc()
-
-
-def ready() -> None:
-    """A child that does nothing: starting one proves children can be started."""
-
-
-def _memory_message(max_bytes: int | None) -> str:
-    limit = f" of {max_bytes // 2**20:,} MiB (TOPO_MEMORY_LIMIT_MB)" if max_bytes else ""
-    return f"planning needed more memory than this server's limit{limit}"
+    ``existing`` (``installed``): its summary, diagnostics, notes and files; ``progress``
+    is called with each planner stage's name as it starts."""
+    result = plan(_scenario(data, installed), progress=progress)
+    return {
+        "summary": result.summary.to_json(),
+        "diagnostics": [p.to_dict() for p in result.diagnostics],
+        "notes": list(result.notes),
+        "files": render_plan(result),
+    }
 
 
 def plan_in_child(
@@ -86,97 +58,45 @@ def plan_in_child(
     max_bytes: int | None = None,
     installed: dict[str, bytes] | None = None,
 ) -> None:
-    """Child-process entry point: plan ``data`` (on the stored plan files ``installed``)
-    and report through ``conn``, within ``max_bytes`` of address space."""
-    limit_memory(max_bytes)
-    try:
-        try:
-            outcome = plan_outcome(
-                data, progress=lambda stage: conn.send(("progress", stage)), installed=installed
-            )
-        except MemoryError:
-            outcome = ("memory", _memory_message(max_bytes))
-        if outcome[0] == "crash" and "MemoryError" in str(outcome[1]).splitlines()[-1]:
-            outcome = ("memory", _memory_message(max_bytes))
-        try:
-            conn.send(outcome)
-        except MemoryError:  # the results themselves did not fit
-            del outcome
-            conn.send(("memory", _memory_message(max_bytes)))
-    finally:
-        conn.close()
+    """The child of a plan as :mod:`api.jobs` starts it, on a pipe of the caller's: plan
+    ``data`` (on the stored plan files ``installed``) within ``max_bytes`` of address
+    space and report through ``conn``."""
+    fn = partial(plan_outcome, installed=installed)
+    call_in_child(conn, fn, (data,), max_bytes=max_bytes, progress=True)
 
 
-def draw_in_child(
-    conn: Connection, files: dict[str, bytes], options: dict[str, Any], max_bytes: int | None
-) -> None:
-    """Child-process entry point: read the plan from its stored ``files`` (never planning
-    again) and draw it with the highlight ``options`` (``cables``, ``rack``, ``tier``);
-    send ``("done", svg bytes)``."""
+def draw_svg(files: dict[str, bytes], options: dict[str, Any]) -> bytes:
+    """Read the plan from its stored ``files`` (never planning again) and draw it with the
+    highlight ``options`` (``cables``, ``rack``, ``tier``)."""
     from topo.outputs.drawing import plan_to_svg
     from topo.outputs.read import plan_from_files
 
-    limit_memory(max_bytes)
-    try:
-        try:
-            result = plan_from_files(files)
-            svg = plan_to_svg(result, **options).encode("utf-8")
-            del result
-            conn.send(("done", svg))
-        except TopoError as exc:
-            conn.send(("problems", [p.to_dict() for p in exc.problems]))
-        except MemoryError:
-            conn.send(("memory", _memory_message(max_bytes)))
-        except Exception:
-            conn.send(("crash", traceback.format_exc()))
-    finally:
-        conn.close()
+    return plan_to_svg(plan_from_files(files), **options).encode("utf-8")
 
 
-def export_in_child(
-    conn: Connection, files: dict[str, bytes], to: str, max_bytes: int | None
-) -> None:
-    """Child-process entry point: read the plan from its stored ``files`` and export it
-    in format ``to``; send ``("done", {file name: bytes})``."""
+def export_files(files: dict[str, bytes], to: str) -> dict[str, bytes]:
+    """Read the plan from its stored ``files`` and export it in format ``to``."""
     from topo.outputs.formats import export_plan
     from topo.outputs.read import plan_from_files
 
-    limit_memory(max_bytes)
-    try:
-        try:
-            conn.send(("done", export_plan(plan_from_files(files), to)))
-        except TopoError as exc:
-            conn.send(("problems", [p.to_dict() for p in exc.problems]))
-        except MemoryError:
-            conn.send(("memory", _memory_message(max_bytes)))
-        except Exception:
-            conn.send(("crash", traceback.format_exc()))
-    finally:
-        conn.close()
+    return export_plan(plan_from_files(files), to)
 
 
-def validate_in_child(
-    conn: Connection,
-    data: dict[str, Any],
-    installed: dict[str, bytes] | None,
-    max_bytes: int | None,
-) -> None:
-    """Child-process entry point: every problem of the scenario ``data`` (on the stored
-    plan files ``installed``) as ``("done", [problem dicts])``, within ``max_bytes`` of
-    address space."""
-    limit_memory(max_bytes)
+def validate_problems(
+    data: dict[str, Any], installed: dict[str, bytes] | None = None
+) -> list[dict[str, Any]]:
+    """Every problem of the scenario ``data`` (on the stored plan files ``installed``), as
+    JSON data.
+
+    Example:
+        >>> validate_problems({"name": "x"})[0]["location"]
+        'floor'
+    """
     try:
-        try:
-            problems = validate_scenario(_scenario(data, installed))
-            conn.send(("done", [p.to_dict() for p in problems]))
-        except TopoError as exc:
-            conn.send(("done", [p.to_dict() for p in exc.problems]))
-        except MemoryError:
-            conn.send(("memory", _memory_message(max_bytes).replace("planning", "validation")))
-        except Exception:
-            conn.send(("crash", traceback.format_exc()))
-    finally:
-        conn.close()
+        problems = validate_scenario(_scenario(data, installed))
+    except TopoError as exc:
+        problems = list(exc.problems)
+    return [p.to_dict() for p in problems]
 
 
 builtin_catalog()  # cached: every child forked after this import shares the parsed catalog

@@ -51,7 +51,7 @@ def test_serve_and_view_come_from_the_api_entry_points():
 LEVELS: tuple[tuple[str, ...], ...] = (
     ("layouts",),
     ("topo.errors", "topo.model", "topo.summary"),
-    ("topo.catalog",),
+    ("topo.catalog", "topo.supervise"),
     ("topo.scenario", "topo.media"),
     ("topo.cables",),
     ("topo.power", "topo.sourcing"),

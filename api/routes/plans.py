@@ -30,6 +30,7 @@ from api.jobs import media_type_of
 from api.routes import error_responses
 from api.schemas import SCENARIO_REF, PlanPage, PlanProgress, PlanPublic, scenario_examples
 from api.store import StoredPlan
+from api.worker import draw_svg, export_files
 from topo.errors import Problem, TopoError
 from topo.outputs.exports import CHANGE_FILES, OUTPUT_FILES
 from topo.outputs.formats import FORMATS, zip_files
@@ -313,7 +314,8 @@ def download_floor_svg(
             raise NotFound(Problem("file", f"plan {plan_id!r} has no file 'floor.svg'"))
         return Response(found.content, media_type=found.media_type, headers=headers)
     options = {"cables": tuple(cable or ()), "rack": rack, "tier": tier}
-    kind, payload = runner.draw(_stored_plan_files(store, plan_id), options)
+    stored = _stored_plan_files(store, plan_id)
+    kind, payload = runner.run_in_child(draw_svg, stored, options, what="drawing")
     svg = _answer(kind, payload, plan_id, "drawing")
     return Response(svg, media_type=media_type_of("floor.svg"), headers=headers)
 
@@ -377,7 +379,8 @@ def export_plan_file(
             Problem("fmt", f"no export format {fmt!r}; topo exports {', '.join(FORMATS)}", fmt)
         )
     _done(store, plan_id)
-    kind, payload = runner.export(_stored_plan_files(store, plan_id), fmt)
+    stored = _stored_plan_files(store, plan_id)
+    kind, payload = runner.run_in_child(export_files, stored, fmt, what="export")
     files = _answer(kind, payload, plan_id, "export")
     if spec.single:
         ((_, data),) = files.items()

@@ -12,6 +12,7 @@ from api.errors import Unavailable
 from api.installed import installed_files
 from api.routes import error_responses
 from api.schemas import SCENARIO_REF, ProblemPublic, ValidationReport, scenario_examples
+from api.worker import validate_problems
 from topo.errors import Problem, TopoError
 
 __all__ = ["router"]
@@ -58,7 +59,8 @@ def validate(scenario: ScenarioDep, runner: RunnerDep, store: StoreDep) -> Valid
         installed, unusable = installed_files(store, scenario), []
     except TopoError as exc:
         installed, unusable = None, list(exc.problems)
-    kind, payload = runner.validate(canonical(scenario)[0], installed)
+    data = canonical(scenario)[0]
+    kind, payload = runner.run_in_child(validate_problems, data, installed, what="validation")
     if kind == "done":
         found = [Problem(**p) for p in payload]
         if unusable:  # the planning process could not read it either: say why once

@@ -7,10 +7,11 @@ argument) and yield a :class:`JobResult` for each as it finishes, in completion 
         for result in runner.run(jobs, timeout=60):
             ...
 
-:class:`LocalRunner` keeps ``workers`` processes, hands each one job at a time and so knows
-exactly which jobs are running; a job past its ``timeout`` has its process killed and
-replaced, and a process that dies (out of memory, a crash in native code) fails only its
-own job. Workers ignore Ctrl-C: the parent stops them when it is interrupted.
+:class:`LocalRunner` runs each job in its own process (:mod:`topo.supervise`), at most
+``workers`` at once, and so knows exactly which jobs are running; a job past its
+``timeout`` has its process killed, and a process that dies (out of memory, a crash in
+native code) fails only its own job. Job processes ignore Ctrl-C: the parent stops them
+when it is interrupted.
 
 :class:`DaskRunner` submits every job to an existing Dask scheduler
 (``tcp://host:8786``). Dask cannot stop a running task, so a job past its ``timeout`` is
@@ -22,20 +23,17 @@ finishes in the background on its worker. Dask is an optional dependency
 from __future__ import annotations
 
 import contextlib
-import multiprocessing as mp
 import os
-import signal
-import sys
 import threading
 import time
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from multiprocessing.connection import Connection, wait
 from typing import Any, Literal, Protocol
 
-from layouts.limits import LIMITS, limit_memory
+from layouts.limits import LIMITS
+from topo import supervise
 from topo.errors import Problem, TopoError
 
 __all__ = [
@@ -90,104 +88,26 @@ class Runner(Protocol):
     def close(self) -> None: ...
 
 
-def _error_text(exc: BaseException) -> str:
-    text = str(exc)
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
-
 # -- local processes ------------------------------------------------------------------------
 
 
-def _worker_main(conn: Connection) -> None:
-    """A worker process: run jobs sent on ``conn`` until told to stop (``None``), within
-    the memory limit (``TOPO_MEMORY_LIMIT_MB``)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    limit_memory(LIMITS.memory_limit_mb * 2**20)
-    while True:
-        try:
-            msg = conn.recv()
-        except (EOFError, OSError):
-            return
-        if msg is None:
-            return
-        fn, arg = msg
-        try:
-            reply: tuple[str, Any] = ("ok", fn(arg))
-        except MemoryError:
-            reply = ("error", f"needed more memory than the limit of {LIMITS.memory_limit_mb:,} "
-                              "MiB (TOPO_MEMORY_LIMIT_MB)")  # fmt: skip
-        except Exception as exc:
-            reply = ("error", _error_text(exc))
-        try:
-            conn.send(reply)
-        except Exception as exc:  # the value could not be pickled
-            conn.send(("error", f"cannot send the result back: {_error_text(exc)}"))
-
-
-@contextlib.contextmanager
-def _main_module_hidden() -> Iterator[None]:
-    """Start processes without them importing the parent's ``__main__`` again.
-
-    A new worker would otherwise run the caller's script (or a test runner's) once more
-    before its first job; jobs only ever name functions of importable modules.
-    """
-    main = sys.modules.get("__main__")
-    if main is None:
-        yield
-        return
-    saved: dict[str, Any] = {
-        k: main.__dict__[k] for k in ("__file__", "__spec__") if k in main.__dict__
-    }
-    main.__dict__.pop("__file__", None)
-    main.__dict__["__spec__"] = None
-    try:
-        yield
-    finally:
-        main.__dict__.pop("__spec__", None)
-        main.__dict__.update(saved)
-
-
-class _Worker:
-    def __init__(self, ctx: Any) -> None:
-        parent, child = ctx.Pipe(duplex=True)
-        self.conn: Connection = parent
-        self.process = ctx.Process(target=_worker_main, args=(child,), daemon=True)
-        with _main_module_hidden():
-            self.process.start()
-        child.close()
-
-    def stop(self, *, kill: bool) -> None:
-        if kill:
-            self.process.kill()
-        else:
-            try:
-                self.conn.send(None)
-            except OSError:
-                self.process.kill()
-        self.process.join(timeout=5)
-        if self.process.is_alive():
-            self.process.kill()
-            self.process.join(timeout=5)
-        self.conn.close()
-
-
-def _context() -> Any:
-    if "forkserver" in mp.get_all_start_methods():
-        ctx = mp.get_context("forkserver")
-        # workers fork from a server that has already imported topo's planner
-        ctx.set_forkserver_preload(["topo.batch.run"])
-        return ctx
-    return mp.get_context("spawn")
+def _job_result(job: Job, outcome: supervise.Outcome) -> JobResult:
+    if outcome.status == "ok":
+        return JobResult(job.key, "ok", outcome.value, outcome.seconds)
+    status: Status = "timeout" if outcome.status == "timeout" else "error"
+    died = outcome.status == "crashed"
+    message = f"worker process died ({outcome.message})" if died else outcome.message
+    return JobResult(job.key, status, message, outcome.seconds)
 
 
 class LocalRunner:
-    """A pool of ``workers`` local processes, started as jobs need them."""
+    """Local processes, one per job (:mod:`topo.supervise`), at most ``workers`` at once."""
 
     def __init__(self, workers: int | None = None) -> None:
         self.slots = max(1, workers or os.cpu_count() or 1)
-        self._ctx = _context()
-        self._idle: list[_Worker] = []
-        self._busy: dict[_Worker, tuple[Job, float]] = {}
+        # children fork from a server that has already imported topo's planner
+        self._ctx = supervise.process_context(preload=("topo.batch.run",))
+        self._busy: dict[supervise.Child, Job] = {}
 
     def __enter__(self) -> LocalRunner:
         return self
@@ -208,60 +128,28 @@ class LocalRunner:
     ) -> Iterator[JobResult]:
         """Run every job; yield each result as it comes."""
         queue = deque(jobs)
+        memory = LIMITS.memory_limit_mb * 2**20
         while queue or self._busy:
             while queue and len(self._busy) < self.slots:
-                worker = self._idle.pop() if self._idle else _Worker(self._ctx)
                 job = queue.popleft()
-                worker.conn.send((job.fn, job.arg))
-                self._busy[worker] = (job, time.monotonic())
+                child = supervise.start_child(
+                    job.fn, job.arg, timeout=timeout, memory_limit_bytes=memory, context=self._ctx
+                )
+                self._busy[child] = job
                 if on_start:
                     on_start(job.key)
-            yield from self._collect(timeout)
-
-    def _collect(self, timeout: float | None) -> Iterator[JobResult]:
-        now = time.monotonic()
-        wait_s = None
-        if timeout is not None:
-            wait_s = max(0.0, min(t0 + timeout for _j, t0 in self._busy.values()) - now)
-        handles: list[Any] = [w.conn for w in self._busy]
-        handles += [w.process.sentinel for w in self._busy]
-        ready = set(wait(handles, wait_s))
-        now = time.monotonic()
-        for worker, (job, t0) in list(self._busy.items()):
-            if worker.conn in ready:
-                try:
-                    status, value = worker.conn.recv()
-                except (EOFError, OSError):
-                    yield self._lost(worker, job, t0)
-                    continue
-                del self._busy[worker]
-                self._idle.append(worker)
-                yield JobResult(job.key, status, value, now - t0)
-            elif worker.process.sentinel in ready:
-                yield self._lost(worker, job, t0)
-            elif timeout is not None and now - t0 >= timeout:
-                del self._busy[worker]
-                worker.stop(kill=True)
-                yield JobResult(
-                    job.key, "timeout", f"did not finish within {timeout:g} s", now - t0
-                )
-
-    def _lost(self, worker: _Worker, job: Job, t0: float) -> JobResult:
-        del self._busy[worker]
-        worker.stop(kill=True)
-        code = worker.process.exitcode
-        why = f"killed by signal {-code}" if code is not None and code < 0 else f"exit code {code}"
-        return JobResult(job.key, "error", f"worker process died ({why})", time.monotonic() - t0)
+            supervise.wait_for_children(self._busy)
+            for child, job in list(self._busy.items()):
+                if (outcome := child.poll()) is not None:
+                    del self._busy[child]
+                    child.close()
+                    yield _job_result(job, outcome)
 
     def close(self) -> None:
-        """Stop every worker: idle ones are asked to exit, busy ones are killed."""
-        busy, idle = list(self._busy), list(self._idle)
-        self._busy.clear()
-        self._idle.clear()
-        for w in busy:
-            w.stop(kill=True)
-        for w in idle:
-            w.stop(kill=False)
+        """Stop every running job and reap its process."""
+        busy, self._busy = list(self._busy), {}
+        for child in busy:
+            child.close()
 
 
 def local_runner(workers: int | None = None) -> LocalRunner:
@@ -273,28 +161,21 @@ def local_runner(workers: int | None = None) -> LocalRunner:
 
 
 def _call_with_timeout(fn: Callable[[Any], Any], arg: Any, timeout: float | None) -> Any:
-    """Run ``fn(arg)`` on a Dask worker; give up waiting after ``timeout`` seconds.
-
-    Returns ``(status, value, seconds)``.
-    """
-    box: dict[str, Any] = {}
+    """Run ``fn(arg)`` on a Dask worker, waiting ``timeout`` seconds at most: ``(status,
+    value, seconds)``."""
+    box: list[tuple[str, Any]] = []
     t0 = time.perf_counter()
 
     def target() -> None:
         try:
-            box["reply"] = ("ok", fn(arg))
+            box.append(("ok", fn(arg)))
         except Exception as exc:
-            box["reply"] = ("error", _error_text(exc))
+            box.append(("error", supervise.error_text(exc)))
 
-    if timeout is None:
-        target()
-    else:
-        thread = threading.Thread(target=target, name="topo-job", daemon=True)
-        thread.start()
-        thread.join(timeout)
-        if thread.is_alive():
-            box["reply"] = ("timeout", f"did not finish within {timeout:g} s")
-    status, value = box["reply"]
+    thread = threading.Thread(target=target, name="topo-job", daemon=True)
+    thread.start()
+    thread.join(timeout)
+    status, value = box[0] if box else ("timeout", f"did not finish within {timeout:g} s")
     return status, value, time.perf_counter() - t0
 
 
@@ -305,23 +186,13 @@ class DaskRunner:
         try:
             from distributed import Client
         except ImportError:
-            raise TopoError(
-                Problem(
-                    "--scheduler",
-                    "running on a Dask cluster needs the 'distributed' package: "
-                    "pip install 'topo[dask]'",
-                )
-            ) from None
+            why = "running on a Dask cluster needs the 'distributed' package: "
+            raise TopoError(Problem("--scheduler", why + "pip install 'topo[dask]'")) from None
         try:
             self._client = Client(address, timeout=connect_timeout, set_as_default=False)
         except (OSError, TimeoutError, ValueError) as exc:
-            raise TopoError(
-                Problem(
-                    "--scheduler",
-                    f"cannot reach the Dask scheduler at {address!r}: {_error_text(exc)}",
-                    address,
-                )
-            ) from None
+            why = f"cannot reach the Dask scheduler at {address!r}: {supervise.error_text(exc)}"
+            raise TopoError(Problem("--scheduler", why, address)) from None
         self.address = address
         self.slots = max(1, sum(self._client.nthreads().values()))
         self._outstanding: dict[Any, Job] = {}
@@ -365,7 +236,7 @@ class DaskRunner:
             try:
                 status, value, seconds = fut.result()
             except Exception as exc:  # the task could not run: lost worker, bad pickle
-                status, value, seconds = "error", _error_text(exc), 0.0
+                status, value, seconds = "error", supervise.error_text(exc), 0.0
             if waiting and on_start:
                 on_start(waiting.pop(0).key)
             yield JobResult(job.key, status, value, seconds)
