@@ -132,11 +132,16 @@ def test_a_hall_budget_binds_on_all_rows_together():
     sc = parse_scenario(hall(floor={"power_budget_kw": 205}))
     with pytest.raises(InfeasibleError, match=r"hall 'P' needs 209.2 kW .* budget 205 kW"):
         plan(sc)
-    # the spines the placement adds (2.6 kW) and the optics put it over: a diagnostic
-    p = plan(parse_scenario(hall(floor={"power_budget_kw": 210})))
+    # the spines the placement adds need 2.6 kW: with 0.8 kW left they fit nowhere
+    with pytest.raises(InfeasibleError) as err:
+        plan(parse_scenario(hall(floor={"power_budget_kw": 210})))
+    assert "they need 2U and 2.6 kW" in str(err.value)
+    assert "hall power budget left: 0.8 kW" in str(err.value)
+    # placed within the budget, the optics chosen after still put it over: a diagnostic
+    p = plan(parse_scenario(hall(floor={"power_budget_kw": 212})))
     (over,) = [d for d in p.diagnostics if d.location == "floor.power_budget_kw"]
     assert over.message.startswith("hall 'P' needs 213.4 kW")
-    assert "switches 7.8" in over.message and "budget 210 kW" in over.message
+    assert "switches 7.8" in over.message and "budget 212 kW" in over.message
     p = plan(parse_scenario(hall(floor={"power_budget_kw": 220})))
     assert p.summary["power"]["budget_kw"] == 220
     assert p.summary["power"]["it_kw"] <= 220

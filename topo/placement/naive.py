@@ -30,7 +30,8 @@ A device's ``u`` is the TOP unit it occupies (U1 is the bottom)::
 
 from __future__ import annotations
 
-from collections import Counter
+import math
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence, Set
 from typing import NamedTuple
 
@@ -45,16 +46,40 @@ _ROLE_ORDER = {"server": 0, "leaf": 1, "spine": 2, "core": 3, "mgmt": 4, "mgmt-a
 _PLURAL = {"leaf": "leaves", "switch": "switches", "mgmt": "mgmt switches"}
 
 
+class _Budgets:
+    """Power budgets racks share: each row's (busway, PDUs) and the hall's, in W left;
+    rows without a budget and a hall without one are unlimited."""
+
+    __slots__ = ("hall_w", "row_w")
+
+    def __init__(self, floor: Floor) -> None:
+        self.row_w = {
+            row.id: row.power_budget_kw * 1000
+            for row in floor.rows
+            if row.power_budget_kw is not None
+        }
+        self.hall_w = math.inf if floor.power_budget_kw is None else floor.power_budget_kw * 1000
+
+    def room(self, row: str) -> float:
+        return min(self.row_w.get(row, math.inf), self.hall_w)
+
+    def take(self, row: str, w: float) -> None:
+        if row in self.row_w:
+            self.row_w[row] -= w
+        self.hall_w -= w
+
+
 class _RackFill:
     """What a rack holds so far: which units are taken, and the power drawn.
 
     ``used_u`` also counts devices that found no free units (so an overfull rack can say
     how many units it would need)."""
 
-    __slots__ = ("counts", "power_w", "rack", "taken", "used_u")
+    __slots__ = ("budgets", "counts", "power_w", "rack", "taken", "used_u")
 
-    def __init__(self, rack: Rack) -> None:
+    def __init__(self, rack: Rack, budgets: _Budgets) -> None:
         self.rack = rack
+        self.budgets = budgets
         self.taken = bytearray(rack.height_u + 2)  # index 1..height; 1 = taken
         self.taken[0] = self.taken[-1] = 1
         self.power_w = 0.0
@@ -63,7 +88,7 @@ class _RackFill:
 
     @property
     def limit_w(self) -> float:
-        return self.rack.power_kw * 1000
+        return self.rack.limit_kw * 1000
 
     @property
     def free_u(self) -> int:
@@ -90,6 +115,8 @@ class _RackFill:
     def fits(self, d: Device) -> bool:
         if self.power_w + d.power_w > self.limit_w:
             return False
+        if d.power_w > self.budgets.room(self.rack.row) + 1e-6:
+            return False
         return self._highest(d.height_u) is not None
 
     def take(self, d: Device, top: int) -> bool:
@@ -113,6 +140,7 @@ class _RackFill:
         if u is None:
             self.used_u += d.height_u  # does not fit: counted for the message
             self.power_w += d.power_w
+            self.budgets.take(self.rack.row, d.power_w)
             self.counts[d.role] += 1
             return None
         self.take(d, u)
@@ -120,6 +148,7 @@ class _RackFill:
 
     def _count(self, d: Device) -> None:
         self.power_w += d.power_w
+        self.budgets.take(self.rack.row, d.power_w)
         self.used_u += d.height_u
         self.counts[d.role] += 1
 
@@ -190,7 +219,8 @@ def place_devices(
 
 def _empty_racks(floor: Floor, reserve_u: int) -> dict[str, _RackFill]:
     """Every rack of the floor, empty but for its ``reserve_u`` top units, by id."""
-    fills = {r.id: _RackFill(r) for r in floor.racks}
+    budgets = _Budgets(floor)
+    fills = {r.id: _RackFill(r, budgets) for r in floor.racks}
     if reserve_u:
         for fill in fills.values():
             top = fill.rack.height_u
@@ -465,7 +495,27 @@ def _overflow_problem(
     racks = list(racks)
     names = ", ".join(repr(f.rack.id) for f in racks)
     free_u = sum(f.free_u for f in racks)
-    free_w = sum(max(0.0, f.limit_w - f.power_w) for f in racks)
+    by_row: dict[str, float] = defaultdict(float)
+    for f in racks:
+        by_row[f.rack.row] += max(0.0, f.limit_w - f.power_w)
+    budgets = racks[0].budgets if racks else None
+    shared = ""
+    if budgets is not None:
+        capped = {
+            row: min(w, max(0.0, budgets.row_w[row]))
+            for row, w in by_row.items()
+            if row in budgets.row_w
+        }
+        by_row.update(capped)
+        if capped:
+            shared = "; row power budgets left: " + ", ".join(
+                f"{row} {_kw(max(0.0, budgets.row_w[row]))}" for row in sorted(capped)
+            )
+        if budgets.hall_w < math.inf:
+            shared += f"; hall power budget left: {_kw(max(0.0, budgets.hall_w))}"
+    free_w = sum(by_row.values())
+    if budgets is not None:
+        free_w = min(free_w, max(0.0, budgets.hall_w))
     ids = ", ".join(repr(d.id) for d in left[:3]) + (", ..." if len(left) > 3 else "")
     what = _describe(Counter(d.role for d in left))
     need_u = sum(d.height_u for d in left)
@@ -475,6 +525,6 @@ def _overflow_problem(
         f"{what}{f' of {scope}' if scope else ''} ({ids}) {'does' if len(left) == 1 else 'do'} "
         f"not fit in racks {names}: "
         f"they need {need_u}U and {_kw(need_w)}, the racks have {free_u}U and "
-        f"{_kw(free_w)} free",
+        f"{_kw(free_w)} free{shared}",
         left[0].id,
     )

@@ -303,12 +303,15 @@ class _Room:
     Attributes:
         taken: per rack, 1 for each unit taken (index 0 is a sentinel, always taken).
         units: per rack, its free units.
-        power_w: per rack, its power budget left (W).
+        power_w: per rack, its power left (W): its budget capped by its cooling.
     """
 
     taken: Mapping[str, bytearray]
     units: Mapping[str, int]
     power_w: Mapping[str, float]
+    groups: Mapping[str, tuple[float, tuple[str, ...]]] = field(default_factory=dict)
+    """Power budgets racks share (a row's busway, the hall): name -> (power left (W),
+    the candidate racks it feeds)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -529,7 +532,7 @@ def _free_room(
         taken[r][0] = 1
         for unit in range(max(1, h - reserve_u + 1), h + 1):
             taken[r][unit] = 1
-        room_w[r] = on_floor[r].power_kw * 1000
+        room_w[r] = on_floor[r].limit_kw * 1000
     for d in naive.devices:
         if d.id in free_ids or d.rack not in taken:
             continue
@@ -537,7 +540,32 @@ def _free_room(
         for unit in range(max(1, d.u - d.height_u + 1), d.u + 1):
             taken[d.rack][unit] = 1
         room_w[d.rack] -= d.power_w
-    return _Room(taken, {r: t.count(0) for r, t in taken.items()}, room_w)
+    return _Room(
+        taken,
+        {r: t.count(0) for r, t in taken.items()},
+        room_w,
+        _budgets(floor, naive, racks, free_ids),
+    )
+
+
+def _budgets(
+    floor: Floor, naive: Placement, racks: list[str], free_ids: Set[str]
+) -> dict[str, tuple[float, tuple[str, ...]]]:
+    """The row and hall power budgets that feed candidate racks, less the power of the
+    devices that stay where the naive placement put them (W)."""
+    on_floor = floor.rack_index
+    used: dict[str, float] = defaultdict(float)
+    for d in naive.devices:
+        if d.id not in free_ids and d.rack in on_floor:
+            used[on_floor[d.rack].row] += d.power_w
+    out: dict[str, tuple[float, tuple[str, ...]]] = {}
+    for row in floor.rows:
+        fed = tuple(r for r in racks if on_floor[r].row == row.id)
+        if row.power_budget_kw is not None and fed:
+            out[f"row {row.id}"] = (row.power_budget_kw * 1000 - used[row.id], fed)
+    if floor.power_budget_kw is not None and racks:
+        out["hall"] = (floor.power_budget_kw * 1000 - sum(used.values()), tuple(racks))
+    return out
 
 
 # -- solving: one stage per role, each a transportation problem ---------------------------
@@ -579,6 +607,7 @@ def _solve_stages(model: _Model, options: PlacementOptions) -> _Choice:
         dict(model.room.units),
         dict(model.room.power_w),
         None if model.loads is None else model.loads.spare.copy(),
+        dict(model.room.groups),
     )
     choice: dict[str, str] = {}
     solver_log: list[str] = []
@@ -597,6 +626,9 @@ def _solve_stages(model: _Model, options: PlacementOptions) -> _Choice:
             choice[d.id] = r
             left.units[r] -= d.height_u
             left.power_w[r] -= d.power_w
+            for name, (room, fed) in left.groups.items():
+                if r in fed:
+                    left.groups[name] = (room - d.power_w, fed)
             if stage.loads is not None and left.spare is not None:
                 load = stage.loads[k][stage.offered[d.id].index(r)]
                 np.subtract(left.spare, load, out=left.spare)
@@ -618,6 +650,8 @@ class _Left:
     units: dict[str, int]
     power_w: dict[str, float]
     spare: np.ndarray | None
+    groups: dict[str, tuple[float, tuple[str, ...]]] = field(default_factory=dict)
+    """Row and hall power left (W) and the racks each feeds."""
 
 
 def _stages(free: Sequence[Device]) -> list[list[Device]]:
@@ -661,7 +695,7 @@ def _place_stage(
         got = solve_stage(
             devs, offered, rows, left.units, left.power_w, costs.placed,
             threads=options.threads, seed=options.seed, loads=loads, spare=left.spare,
-            log=stage_log,
+            log=stage_log, power_groups=left.groups,
         )  # fmt: skip
         if got is not None:
             break

@@ -23,8 +23,9 @@ Every solver run appends its status to the stage's log: ``GLOP OPTIMAL``,
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -69,6 +70,8 @@ class _Transport:
             numbered by its position here).
         racks: every rack a device may use, sorted.
         room_u, room_w: free units and power (W) of each rack.
+        groups: power budgets racks share that this stage could exceed: name -> (power
+            left (W), the racks it feeds).
     """
 
     devs: list[Device]
@@ -78,6 +81,7 @@ class _Transport:
     racks: list[str]
     room_u: Mapping[str, int]
     room_w: Mapping[str, float]
+    groups: Mapping[str, tuple[float, tuple[str, ...]]] = field(default_factory=dict)
 
 
 def solve_stage(
@@ -93,6 +97,7 @@ def solve_stage(
     loads: list[np.ndarray] | None = None,
     spare: np.ndarray | None = None,
     log: list[str] | None = None,
+    power_groups: Mapping[str, tuple[float, tuple[str, ...]]] | None = None,
 ) -> dict[str, str] | None:
     """Assign ``devs`` to racks minimising the summed cost rows; None if it fails.
 
@@ -106,6 +111,9 @@ def solve_stage(
         loads: per device, its segment loads from each candidate (mm²); with ``spare``
             (per segment) segments the stage could overfill get soft capacity rows.
         log: every solver run appends its status to it.
+        power_groups: power budgets racks share (a row's busway, the hall): name ->
+            (power left (W), the racks it feeds); one the stage could exceed becomes a
+            knapsack row (CP-SAT, and GLOP's spread).
 
     Returns:
         The rack of each device by id, or None if no solver assigned them.
@@ -123,8 +131,16 @@ def solve_stage(
             key = (*key, id(loads[k]))
         classes.setdefault(key, []).append(k)
     racks = sorted({r for d in devs for r in cands[d.id]})
-    t = _Transport(devs, cands, rows, classes, racks, room_u, room_w)
-    one_size = len({(d.height_u, d.power_w) for d in devs}) == 1
+    need = sum(d.power_w for d in devs)
+    offered = set(racks)
+    groups = {
+        name: (room, tuple(r for r in fed if r in offered))
+        for name, (room, fed) in sorted((power_groups or {}).items())
+        if need > room + 1e-6 and offered.intersection(fed)
+    }
+    t = _Transport(devs, cands, rows, classes, racks, room_u, room_w, groups)
+    # a shared budget couples racks: min-cost flow cannot hold it, CP-SAT can
+    one_size = len({(d.height_u, d.power_w) for d in devs}) == 1 and not groups
     got = None
     if loads is not None and spare is not None:
         cap_rows = _capacity_rows(classes, loads, spare)
@@ -201,6 +217,12 @@ def _spread_lp(t: _Transport, cap_rows: _CapRows, *, log: list[str]) -> _Bounds 
                 d = devs[classes[key][0]]
                 units.SetCoefficient(x[c, r], d.height_u)
                 power.SetCoefficient(x[c, r], d.power_w)
+    for name, (room, fed) in t.groups.items():
+        budget = solver.Constraint(-solver.infinity(), max(0.0, room), f"g_{name}")
+        for r in fed:
+            for c, key in enumerate(keys):
+                if (c, r) in x:
+                    budget.SetCoefficient(x[c, r], devs[classes[key][0]].power_w)
     for seg, (room, terms) in sorted(cap_rows.items()):
         over = solver.NumVar(0, solver.infinity(), f"over_{seg}")
         objective.SetCoefficient(over, 1.0)
@@ -295,6 +317,16 @@ def _transport_cpsat(
         model.add(sum(hh * x[c, r] for hh, (c, _) in zip(h, terms, strict=True)) <= t.room_u[r])
         model.add(
             sum(ww * x[c, r] for ww, (c, _) in zip(w, terms, strict=True)) <= int(t.room_w[r])
+        )
+    for room, fed in t.groups.values():
+        model.add(
+            sum(
+                math.ceil(devs[classes[key][0]].power_w) * x[c, r]
+                for r in fed
+                for c, key in enumerate(keys)
+                if (c, r) in x
+            )
+            <= max(0, int(room))
         )
     obj = []
     for c, key in enumerate(keys):
