@@ -92,6 +92,7 @@ from topo.plan import Plan, SegmentFill, tray_fill
 from topo.routing import route_cables
 from topo.routing.optimizer import CableDemand, RouteOptions, RoutingResult
 from topo.scenario import ManagementIntent, Options, Scenario, SpineLeafIntent, floor_of
+from topo.sourcing import prefer_domestic
 
 __all__ = ["plan", "plan_fabric", "validate_scenario"]
 
@@ -767,6 +768,19 @@ def _route_and_finish(
     if shortest:
         # every cable on a shortest route, sized as short as it can be: no plan costs less
         cost_lb = sum(c.cost_cents for c in cables if c.status == "ok")
+    # a minimum domestic share moves cables to domestic media (no thicker): the bounds
+    # above stay those of the cheapest media, which no plan can beat
+    legs = {
+        link.id
+        for link, r in zip(todo.links, breakout_assemblies(todo.links), strict=True)
+        if r >= 0
+    }
+    cables, moved = prefer_domestic(
+        options.sourcing, catalog, placement.devices, cables,
+        slack_m=options.slack_m, keep=legs | set(kept),
+    )  # fmt: skip
+    if moved:
+        fills = tray_fill(full_graph, cables, area_of)
     solver = _final_status(result.solver, cables, fills, length_lb, cost_lb, shortest=shortest)
     speeds = np.array([d.speed_gbps for d in demands], dtype=np.int64)
     areas = {s: float(result.area_mm2[speeds == s].mean()) for s in np.unique(speeds).tolist()}
@@ -783,7 +797,7 @@ def _route_and_finish(
         solver=solver,
         lower_bound_mm=length_lb,
         problems=problems + reuse.problems,
-        notes=fabric.notes + placement.notes + solver.notes,
+        notes=fabric.notes + placement.notes + solver.notes + ((moved,) if moved else ()),
         lower_bound_cost_cents=cost_lb,
         placement_report=report,
         shared_segments=result.shared,

@@ -12,22 +12,24 @@ without its own takes its media's. A scenario's ``options.sourcing`` reads them:
    each line's sourcing.
 3. :func:`sourcing_summary` (``summary.sourcing``) gives the cost by origin and the
    domestic share *of the bill of materials' total cost*; items with no ``origin``
-   count as not domestic and are reported apart. A share below
-   ``min_domestic_share`` is a diagnostic (:func:`sourcing_diagnostics`) that says by
-   how much, in points and in dollars: the share is only known once cables are chosen,
-   so the plan is still an answer.
+   count as not domestic and are reported apart.
+4. :func:`prefer_domestic` moves cables to domestic media (no thicker) until the share
+   reaches ``min_domestic_share``; a share still below it is a diagnostic
+   (:func:`sourcing_diagnostics`) that says by how much, in points and in dollars: the
+   share is only known once cables are chosen, so the plan is still an answer.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence, Set
+from dataclasses import dataclass, replace
 from typing import Any
 
 from topo.cables import Cable
 from topo.catalog import Catalog, Media, Server, SwitchModel, Transceiver
 from topo.errors import CatalogError, FabricError, Problem
+from topo.media import choose_media
 from topo.model import Device, Fabric
 from topo.scenario import Scenario, SourcingOptions
 
@@ -36,6 +38,7 @@ __all__ = [
     "BomItem",
     "Sourcing",
     "bom_items",
+    "prefer_domestic",
     "restrict_origins",
     "sourcing_diagnostics",
     "sourcing_of",
@@ -310,3 +313,99 @@ def sourcing_diagnostics(rules: SourcingOptions | None, items: Sequence[BomItem]
             round(share, 4),
         )
     ]
+
+
+def prefer_domestic(
+    rules: SourcingOptions | None,
+    catalog: Catalog,
+    devices: Sequence[Device],
+    cables: Sequence[Cable],
+    *,
+    slack_m: float | None,
+    keep: Set[str] = frozenset(),
+) -> tuple[tuple[Cable, ...], str]:
+    """Cables moved to domestic media until the bill of materials reaches
+    ``min_domestic_share``, and a note saying what moved (empty when nothing did).
+
+    A cable may move to a media of its speed whose cable and optics both come from the
+    domestic origin, that reaches its length and is no thicker than its own (so no tray
+    fills more). The moves that cost least per domestic dollar go first, as few as reach
+    the share (found by bisection, each candidate count checked on the whole bill); if
+    all of them do not reach it, all are made and the share stays a diagnostic. Cables
+    of ``keep`` (links whose media a breakout assembly or an installed cable fixes) stay.
+    """
+    if rules is None or rules.min_domestic_share is None or rules.domestic is None:
+        return tuple(cables), ""
+    need = rules.min_domestic_share
+
+    def share(cs: Sequence[Cable]) -> float:
+        domestic, total, _ = _share(rules, bom_items(catalog, devices, cs))
+        return domestic / total if total else 0.0
+
+    before = share(cables)
+    if before >= need - 1e-12:
+        return tuple(cables), ""
+    dom = rules.domestic
+    home = {
+        m.id
+        for m in catalog.media
+        if sourcing_of(m).origin == dom
+        and (m.transceiver is None or sourcing_of(m.transceiver, m).origin == dom)
+    }
+    slack = None if slack_m is None else round(slack_m * 1000)
+    index = catalog.media_index
+    moves: list[tuple[float, int, Cable]] = []
+    picked: dict[tuple[int, str, int], tuple[Media, int, int] | None] = {}
+    for n, c in enumerate(cables):
+        if c.status != "ok" or c.media in home or c.link in keep or c.media not in index:
+            continue
+        own = index[c.media]
+        base = c.length_mm - 2 * (slack if slack is not None else round(own.slack_m * 1000))
+        key = (c.speed_gbps, c.media, base)
+        if key not in picked:
+            options = [
+                m
+                for m in catalog.media_for(c.speed_gbps)
+                if m.id in home and m.area_mm2 <= own.area_mm2 + 1e-9
+            ]
+            picked[key] = choose_media(options, base, slack)
+        got = picked[key]
+        if got is None:
+            continue
+        m, need_mm, stock = got
+        new = replace(
+            c,
+            media=m.id,
+            kind=m.kind,
+            length_mm=need_mm,
+            stock_mm=stock,
+            cost_cents=m.link_cost_cents(stock),
+            power_w=m.link_power_w,
+        )
+        moves.append(((new.cost_cents - c.cost_cents) / max(1, new.cost_cents), n, new))
+    if not moves:
+        return tuple(cables), ""
+    moves.sort(key=lambda m: (m[0], m[1]))
+
+    def apply(k: int) -> list[Cable]:
+        out = list(cables)
+        for _, n, new in moves[:k]:
+            out[n] = new
+        return out
+
+    lo, hi = 0, len(moves)  # the fewest moves reaching the share, if all of them do
+    if share(apply(hi)) >= need - 1e-12:
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if share(apply(mid)) >= need - 1e-12:
+                hi = mid
+            else:
+                lo = mid + 1
+    moved = apply(hi)
+    extra = sum(c.cost_cents for c in moved) - sum(c.cost_cents for c in cables)
+    note = (
+        f"{hi} cables moved to {dom} media to raise the domestic share of the bill of "
+        f"materials from {before:.1%} to {share(moved):.1%} (minimum {need:.0%}), "
+        f"${extra / 100:,.2f} more"
+    )
+    return tuple(moved), note

@@ -10,8 +10,10 @@ the AOC from Taiwan.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 from collections import defaultdict
+from pathlib import Path
 
 import pytest
 
@@ -198,3 +200,39 @@ def test_the_example_prints_its_power_and_domestic_share(tmp_path):
     assert "73.6% US (minimum 60%)" in result.output
     grouped = rows((tmp_path / "bom_by_origin.csv").read_text())
     assert "TW" not in {r["origin"] for r in grouped}  # the AOC's origin is excluded
+
+
+def test_a_minimum_domestic_share_moves_the_cheapest_cables_to_domestic_media():
+    """SR4 optics from MY, DR4 optics and fibre made in the US: the share is raised to
+    the minimum by moving SR4 links to DR4, no thicker, and no more than needed."""
+    import yaml
+
+    root = Path(__file__).parents[2] / "examples"
+    doc = yaml.safe_load((root / "power-and-sourcing.yaml").read_text())
+    doc["catalog"]["sourcing"]["dr4-400g"] = {"origin": "US"}
+    doc["catalog"]["sourcing"]["QSFPDD-400G-DR4"] = {"origin": "US"}
+    before = plan(parse_scenario(doc))
+    doc["options"]["sourcing"]["min_domestic_share"] = 0.8
+    p = plan(parse_scenario(doc))
+
+    def share(bom: list[dict[str, str]]) -> float:
+        us = sum(float(r["total_cost_usd"]) for r in bom[:-1] if r["origin"] == "US")
+        return us / float(bom[-1]["total_cost_usd"])
+
+    bom = rows(plan_to_bom_csv(p))
+    assert share(rows(plan_to_bom_csv(before))) < 0.8 <= share(bom)
+    moved = [(a, b) for a, b in zip(before.cables, p.cables, strict=True) if a.media != b.media]
+    assert moved and all(a.media == "sr4-400g" and b.media == "dr4-400g" for a, b in moved)
+    assert all(a.segments == b.segments and a.id == b.id for a, b in moved)
+    # no more than needed: undoing any one move drops the share below the minimum
+    sr4 = sum(1 for c in before.cables if c.media == "sr4-400g")
+    assert len(moved) < sr4
+    undo = {b.id: a for a, b in moved[-1:]}
+    fewer = dataclasses.replace(p, cables=tuple(undo.get(c.id, c) for c in p.cables))
+    assert share(rows(plan_to_bom_csv(fewer))) < 0.8
+    assert p.summary["max_tray_fill"] <= before.summary["max_tray_fill"]
+    assert any(f"{len(moved)} cables moved to US media" in n for n in p.notes)
+    assert not [d for d in p.diagnostics if "domestic" in d.location]
+    # the bound is still the cheapest media's: the plan costs more, so it is not OPTIMAL
+    assert p.lower_bound_cost_cents == before.lower_bound_cost_cents
+    assert p.summary["solver"]["status"] == "FEASIBLE"
