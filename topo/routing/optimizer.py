@@ -600,11 +600,24 @@ def _fit(
             pi,
             say,
             price_scale=price_scale,
-            most=max(50, _PROVEN_REPAIRS // max(1, fg.n_edges)) if proven else None,
+            most=_repair_budget(fg.n_edges, proven),
         )
         load = fixed_load + seg_area(fg, pieces, pb.group_area)
     return pieces, load
 
+
+def _repair_budget(n_edges: int, proven: bool) -> int:
+    """Groups a repair pass may re-route: a pass costs one min-cost flow per group, in
+    time proportional to the graph's edges, so the budget shrinks as the graph grows
+    (no cap in practice on halls of a few thousand edges)."""
+    per_edge = _PROVEN_REPAIRS if proven else _REPAIRS
+    return max(50 if proven else 200, per_edge // max(1, n_edges))
+
+
+_REPAIRS = 1_600_000
+"""When no proof says nothing fits, a repair pass re-routes up to this many groups
+divided by the graph's edges, at least 200: every group on a 1,300-edge hall, about
+200 on the 7,000-edge halls of 65,000 GPUs, whose passes otherwise took minutes."""
 
 _PROVEN_REPAIRS = 400_000
 """When the prices prove that nothing fits, the repair re-routes this many groups
