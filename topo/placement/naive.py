@@ -386,9 +386,15 @@ def _plural(role: str, n: int) -> str:
 
 
 def _describe(counts: Counter[str]) -> str:
-    """``Counter(server=16, leaf=1)`` -> ``'16 servers and 1 leaf'``."""
-    roles = sorted(counts, key=lambda r: (_ROLE_ORDER.get(r, 9), r))
+    """``Counter(server=16, leaf=1)`` -> ``'16 servers and 1 leaf'``.
+
+    >>> _describe(Counter(server=16, leaf=1)), _describe(Counter())
+    ('16 servers and 1 leaf', 'no devices')
+    """
+    roles = sorted((r for r in counts if counts[r]), key=lambda r: (_ROLE_ORDER.get(r, 9), r))
     parts = [f"{counts[r]} {_plural(r, counts[r])}" for r in roles]
+    if not parts:
+        return "no devices"
     return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
