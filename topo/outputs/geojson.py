@@ -53,6 +53,10 @@ def _pt(p: tuple[float, float]) -> list[float]:
     return [round(float(p[0]), 3), round(float(p[1]), 3)]
 
 
+def _xy(p: tuple[float, float]) -> tuple[float, float]:
+    return round(float(p[0]), 3), round(float(p[1]), 3)
+
+
 def _ring(points: Any) -> list[list[float]]:
     ring = [_pt(p) for p in points]
     return [*ring, ring[0]]
@@ -120,10 +124,7 @@ def plan_to_geojson(plan: Plan) -> dict[str, bytes]:
     segs = plan.pathways.segments
     for (tier, path), ids in sorted(routes.items()):
         line = [
-            list(p)
-            for p in route_polyline(
-                [(tuple(_pt(segs[i].start)), tuple(_pt(segs[i].end))) for i in path]
-            )
+            list(p) for p in route_polyline([(_xy(segs[i].start), _xy(segs[i].end)) for i in path])
         ]
         ids = sorted(ids)
         feats.append(
