@@ -1,6 +1,7 @@
 """Floors in DXF: written by topo's drawings, read from a facilities team's CAD drawing.
 
-The layer convention (metres; plan view):
+The layer convention (plan view; the drawing's ``$INSUNITS``: millimetres,
+centimetres, metres, inches or feet, unitless read as metres):
 
 =========================  ==========================================================
 layer                      what topo reads
@@ -8,9 +9,11 @@ layer                      what topo reads
 ``TOPO-ROOM``              the room outline: one closed polyline
 ``TOPO-KEEPOUT[-<KIND>]``  keep-outs: closed polylines; KIND is COLUMN, COOLING, DOOR or
                            OTHER (default COLUMN)
-``TOPO-RACK[-<ROLE>]``     racks: closed four-corner polylines; ROLE is COMPUTE,
+``TOPO-RACK[-<ROLE>]``     racks: closed four-corner polylines, or block references
+                           (INSERT) whose extents are the footprint; ROLE is COMPUTE,
                            NETWORK or EMPTY (default COMPUTE)
-``TOPO-RACK-ID``           rack ids (``A01``): a TEXT or MTEXT inside each rack
+``TOPO-RACK-ID``           rack ids (``A01``): a TEXT or MTEXT inside each rack (a
+                           block reference may carry its id as an ``ID`` attribute)
 ``TOPO-TRAY``              tray centre lines: polylines or lines; the polyline's
                            constant width is the tray's width (default 0.3 m)
 =========================  ==========================================================
@@ -22,7 +25,7 @@ trays and keep-outs, tray depth, elevation and fill limit, each row's rack heigh
 power, the room's name and defaults. Without it the defaults of :mod:`layouts.model`
 apply and trays and keep-outs are numbered. Entities on other layers are skipped and
 listed; an entity on a ``TOPO`` layer that cannot be used (an open rack outline, a rack
-without an id, two rooms) is an error naming its handle and layer.
+without an id, two racks with one id, two rooms) is an error naming its handle and layer.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import ezdxf
+from ezdxf import bbox
 from ezdxf.document import Drawing
 from pydantic import ValidationError
 
@@ -121,17 +125,40 @@ class DxfFloor:
     skipped: tuple[Problem, ...]
 
 
-def _points(e: Any) -> tuple[list[tuple[float, float]], bool] | None:
+_UNITS = {0: 1.0, 1: 0.0254, 2: 0.3048, 4: 0.001, 5: 0.01, 6: 1.0}
+"""Metres per drawing unit by ``$INSUNITS`` code: unitless, inches, feet, mm, cm, m."""
+
+
+def _points(e: Any, scale: float = 1.0) -> tuple[list[tuple[float, float]], bool] | None:
+    """A polyline's or line's points in metres and whether it is closed; a block
+    reference's extents as a closed rectangle; None for anything else."""
     kind = e.dxftype()
     if kind == "LWPOLYLINE":
-        return [(float(x), float(y)) for x, y, *_ in e.get_points()], bool(e.closed)
-    if kind == "POLYLINE":
-        return [(float(v.dxf.location.x), float(v.dxf.location.y)) for v in e.vertices], bool(
-            e.is_closed
-        )
-    if kind == "LINE":
-        return [(e.dxf.start.x, e.dxf.start.y), (e.dxf.end.x, e.dxf.end.y)], False
-    return None
+        pts = [(float(x), float(y)) for x, y, *_ in e.get_points()]
+        closed = bool(e.closed)
+    elif kind == "POLYLINE":
+        pts = [(float(v.dxf.location.x), float(v.dxf.location.y)) for v in e.vertices]
+        closed = bool(e.is_closed)
+    elif kind == "LINE":
+        pts, closed = [(e.dxf.start.x, e.dxf.start.y), (e.dxf.end.x, e.dxf.end.y)], False
+    elif kind == "INSERT":
+        box = bbox.extents([e])
+        if not box.has_data:
+            return None
+        (x0, y0, _), (x1, y1, _) = box.extmin, box.extmax
+        pts, closed = [(x0, y0), (x1, y0), (x1, y1), (x0, y1)], True
+    else:
+        return None
+    if scale == 1.0:
+        return [(float(x), float(y)) for x, y in pts], closed
+    return [(round(x * scale, 6), round(y * scale, 6)) for x, y in pts], closed
+
+
+def _attrib_id(e: Any) -> str | None:
+    """The ``ID`` attribute of a block reference, if it has one."""
+    if e.dxftype() != "INSERT":
+        return None
+    return next((a.dxf.text.strip() for a in e.attribs if a.dxf.tag.upper() == "ID"), None)
 
 
 def _where(e: Any) -> str:
@@ -150,6 +177,17 @@ def floor_from_dxf(source: str | os.PathLike[str]) -> DxfFloor:
     except (OSError, ezdxf.DXFError) as exc:
         raise LayoutError(Problem("dxf", f"cannot read {os.fspath(source)!r}: {exc}")) from None
     problems: list[Problem] = []
+    units = int(doc.header.get("$INSUNITS", 0))
+    if units not in _UNITS:
+        raise LayoutError(
+            Problem(
+                "dxf.$INSUNITS",
+                f"drawing units {units} are not millimetres (4), centimetres (5), metres (6), "
+                "inches (1), feet (2) or unitless (0)",
+                units,
+            )
+        )
+    scale = _UNITS[units]
     skipped: dict[str, int] = defaultdict(int)
     outlines: list[tuple[Any, list[tuple[float, float]]]] = []
     keepouts: list[KeepOut] = []
@@ -166,11 +204,11 @@ def floor_from_dxf(source: str | os.PathLike[str]) -> DxfFloor:
             if e.dxftype() in ("TEXT", "MTEXT"):
                 text = e.plain_text() if e.dxftype() == "MTEXT" else e.dxf.text  # type: ignore[attr-defined]
                 p = e.dxf.align_point if e.dxftype() == "TEXT" and e.dxf.halign else e.dxf.insert
-                labels.append((text.strip(), (p.x, p.y)))
+                labels.append((text.strip(), (p.x * scale, p.y * scale)))
             else:
                 problems.append(Problem(f"dxf.{e.dxf.handle}", f"{_where(e)}: not a text"))
             continue
-        pts = _points(e)
+        pts = _points(e, scale)
         if pts is None:
             problems.append(Problem(f"dxf.{e.dxf.handle}", f"{_where(e)}: not a polyline"))
             continue
@@ -212,7 +250,9 @@ def floor_from_dxf(source: str | os.PathLike[str]) -> DxfFloor:
             rack_shapes.append((e, points, role))
         elif layer == "TOPO-TRAY":
             width = data.get("width") or (
-                e.dxf.const_width if e.dxftype() == "LWPOLYLINE" and e.dxf.const_width else 0.3
+                e.dxf.const_width * scale
+                if e.dxftype() == "LWPOLYLINE" and e.dxf.const_width
+                else 0.3
             )
             trays.append(
                 Tray(
@@ -263,12 +303,18 @@ def _rows(
     by_row: dict[str, list[tuple[int, tuple[float, float, float, float], str, dict]]] = defaultdict(
         list
     )
+    seen: dict[str, str] = {}
     for e, pts, role in shapes:
         xs, ys = [p[0] for p in pts], [p[1] for p in pts]
         box = (min(xs), min(ys), max(xs), max(ys))
         data = _read_xdata(e)
-        rid = data.get("id") or next(
-            (t for t, (x, y) in labels if box[0] <= x <= box[2] and box[1] <= y <= box[3]), None
+        rid = (
+            data.get("id")
+            or _attrib_id(e)
+            or next(
+                (t for t, (x, y) in labels if box[0] <= x <= box[2] and box[1] <= y <= box[3]),
+                None,
+            )
         )
         m = re.fullmatch(r"([A-Z]{1,3})(\d{2})", str(rid or ""))
         if m is None:
@@ -280,6 +326,16 @@ def _rows(
                 )
             )
             continue
+        if rid in seen:
+            problems.append(
+                Problem(
+                    f"dxf.{e.dxf.handle}",
+                    f"{_where(e)}: rack {rid!r} is drawn twice (also entity {seen[rid]})",
+                    rid,
+                )
+            )
+            continue
+        seen[str(rid)] = e.dxf.handle
         by_row[m.group(1)].append((int(m.group(2)), box, role, data))
     rows = []
     for row_id in sorted(by_row, key=lambda r: (len(r), r)):

@@ -114,3 +114,59 @@ def test_the_cli_imports_a_drawing(example_plans, tmp_path):
         app, ["layouts", "import", str(tmp_path / "no.dxf"), "-o", str(out)]
     )
     assert result.exit_code == 2 and "no such file" in result.output
+
+
+def _block_drawing(path: Path, *, units: int, duplicate: bool = False) -> None:
+    """Racks as block references carrying an ID attribute, in ``units`` (4: mm)."""
+    k = 1000.0 if units == 4 else 1.0
+    doc = ezdxf.new("R2010")
+    doc.header["$INSUNITS"] = units
+    rack = doc.blocks.new("RACK600")
+    rack.add_lwpolyline([(0, 0), (0.6 * k, 0), (0.6 * k, 1.2 * k), (0, 1.2 * k)], close=True)
+    rack.add_attdef("ID", (0.1 * k, 0.5 * k), dxfattribs={"height": 0.1 * k})
+    msp = doc.modelspace()
+    msp.add_lwpolyline(
+        [(0, 0), (10 * k, 0), (10 * k, 6 * k), (0, 6 * k)],
+        close=True,
+        dxfattribs={"layer": "TOPO-ROOM"},
+    )
+    for n in range(4):
+        ref = msp.add_blockref(
+            "RACK600", ((1 + n * 0.6) * k, 1 * k), dxfattribs={"layer": "TOPO-RACK"}
+        )
+        ref.add_auto_attribs({"ID": f"B{(1 if duplicate and n == 3 else n + 1):02d}"})
+    msp.add_lwpolyline(
+        [(0.5 * k, 2.5 * k), (9.5 * k, 2.5 * k)],
+        dxfattribs={"layer": "TOPO-TRAY", "const_width": 0.45 * k},
+    )
+    doc.saveas(path)
+
+
+@pytest.mark.parametrize("units", [4, 6])
+def test_block_racks_with_id_attributes_in_millimetres_or_metres(tmp_path, units):
+    path = tmp_path / "hall.dxf"
+    _block_drawing(path, units=units)
+    floor = floor_from_dxf(path).floor
+    assert [r.id for r in floor.racks] == ["B01", "B02", "B03", "B04"]
+    b02 = floor.rack_index["B02"]
+    assert (b02.x, b02.y, b02.size_x, b02.size_y) == pytest.approx((1.9, 1.6, 0.6, 1.2))
+    assert floor.outline[2] == pytest.approx((10.0, 6.0))
+    assert floor.trays[0].width == pytest.approx(0.45)
+
+
+def test_a_rack_drawn_twice_is_named_with_both_entities(tmp_path):
+    path = tmp_path / "hall.dxf"
+    _block_drawing(path, units=6, duplicate=True)
+    with pytest.raises(LayoutError, match="rack 'B01' is drawn twice") as exc:
+        floor_from_dxf(path)
+    assert "INSERT" in str(exc.value)
+
+
+def test_unknown_drawing_units_are_refused(tmp_path):
+    path = tmp_path / "hall.dxf"
+    _block_drawing(path, units=6)
+    doc = ezdxf.readfile(path)
+    doc.header["$INSUNITS"] = 14  # decimetres: not a unit facilities drawings use
+    doc.saveas(path)
+    with pytest.raises(LayoutError, match=r"drawing units 14"):
+        floor_from_dxf(path)
