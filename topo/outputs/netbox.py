@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import yaml
@@ -150,6 +151,40 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9_-]+", "-", text.lower()).strip("-") or "x"
 
 
+def _device_types(
+    model_ids: Iterable[str],
+    models: Mapping[str, SwitchModel | Server],
+    maker: Callable[[str], str],
+) -> dict[str, tuple[str, str]]:
+    """Each model's NetBox device type ``(model, slug)``, unique where NetBox needs it: a
+    model name two ids share under one manufacturer gets its id in brackets, a slug two
+    ids share gets ``-2``, ``-3``... in id order.
+
+    >>> from topo.catalog import builtin_catalog
+    >>> sw = builtin_catalog().switch_index
+    >>> one = sw["sw-64x400g-1u"]
+    >>> types = _device_types(["a.b", "a-b"], {"a.b": one, "a-b": one}, lambda _: "X")
+    >>> types["a-b"][1], types["a.b"][1], types["a.b"][0].endswith("(a.b)")
+    ('a-b', 'a-b-2', True)
+    """
+    ids = sorted(model_ids)
+    name = {i: models[i].name if i in models else i for i in ids}
+    shared: dict[tuple[str, str], int] = defaultdict(int)
+    for i in ids:
+        shared[(maker(i), name[i])] += 1
+    out: dict[str, tuple[str, str]] = {}
+    taken: set[str] = set()
+    for i in ids:
+        model = name[i] if shared[(maker(i), name[i])] == 1 else f"{name[i]} ({i})"
+        slug, n = _slug(i), 1
+        while slug in taken:
+            n += 1
+            slug = f"{_slug(i)}-{n}"
+        taken.add(slug)
+        out[i] = (model, slug)
+    return out
+
+
 def plan_to_netbox(plan: Plan) -> dict[str, bytes]:
     """NetBox bulk-import files for the plan (see the module docstring)."""
     cat = plan.catalog
@@ -215,6 +250,7 @@ def plan_to_netbox(plan: Plan) -> dict[str, bytes]:
         [[r, _slug(r), ROLE_COLOURS.get(r, "9e9e9e")] for r in roles],
     )
     docs = []
+    types = _device_types({d.model for d in devices}, models, maker)
     for model_id in sorted({d.model for d in devices}):
         m = models.get(model_id)
         ifaces = used.get(model_id, {})
@@ -222,8 +258,8 @@ def plan_to_netbox(plan: Plan) -> dict[str, bytes]:
         docs.append(
             {
                 "manufacturer": maker(model_id),
-                "model": m.name if m is not None else model_id,
-                "slug": _slug(model_id),
+                "model": types[model_id][0],
+                "slug": types[model_id][1],
                 "part_number": model_id,
                 "u_height": m.height_u if m is not None else 1,
                 "is_full_depth": True,
@@ -244,7 +280,7 @@ def plan_to_netbox(plan: Plan) -> dict[str, bytes]:
     put(
         "07-devices.csv",
         DEVICE_COLUMNS,
-        [_device_row(d, site, location, maker(d.model), models) for d in devices],
+        [_device_row(d, site, location, maker(d.model), types[d.model][0]) for d in devices],
     )
     put("08-cables.csv", CABLE_COLUMNS, cable_rows)
     return files
@@ -259,10 +295,8 @@ def _device_row(
     site: str,
     location: str,
     maker: str,
-    models: dict[str, SwitchModel | Server],
+    model_name: str,
 ) -> list[Any]:
-    m = models.get(d.model)
-    model_name = m.name if m is not None else d.model
     bottom = d.u - d.height_u + 1 if d.u is not None else ""
     return [
         d.id, d.role, maker, model_name, site, location, d.rack or "", bottom, "front", "planned",
