@@ -59,6 +59,7 @@ __all__ = [
     "DataFabricIntent",
     "ExistingPlan",
     "FabricIntent",
+    "JoinIntent",
     "LeafIntent",
     "ManagementIntent",
     "MgmtSwitchIntent",
@@ -154,6 +155,26 @@ class CoreIntent(_Frozen):
     )
 
 
+class JoinIntent(_Frozen):
+    """Links from a fabric's top tier to another data fabric's top tier (a new
+    generation's spines to the last one's), spread round robin over the switches of
+    both tiers, each on a free port: give the tiers spare ports (``spine.count``).
+
+    Example:
+        >>> JoinIntent(fabric="ndr", links=8)
+        JoinIntent(fabric='ndr', links=8, speed_gbps=None)
+    """
+
+    fabric: str = Field(min_length=1, description="the other data fabric, by name")
+    links: int = Field(ge=1, le=100_000, description="links between the two top tiers")
+    speed_gbps: int | None = Field(
+        None,
+        gt=0,
+        description="link speed; default the fastest both top tiers' free ports offer "
+        "(a faster port runs at a lower speed)",
+    )
+
+
 class _DataFabric(_Frozen):
     """What every data fabric intent says: its name, the server NICs it connects, the
     leaf-spine speed and the oversubscription. Subclasses pin ``kind`` to a literal (it
@@ -188,6 +209,11 @@ class _DataFabric(_Frozen):
         None,
         description="Media kinds this fabric's links may use, e.g. {exclude: [aoc]}; "
         "default any (the cheapest that reaches).",
+    )
+    join: tuple[JoinIntent, ...] = Field(
+        (),
+        description="Links from this fabric's top tier to other data fabrics' top tiers "
+        "(tier `fabric-join`); default none: each fabric stands alone.",
     )
 
 

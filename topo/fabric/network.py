@@ -23,7 +23,9 @@ network; :attr:`~topo.model.Fabric.parts` lists the networks in scenario order.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 import layouts.limits as limits
 from layouts.model import Floor
@@ -32,12 +34,12 @@ from topo.errors import CatalogError, FabricError, Problem, TopoError
 from topo.fabric.build import build_on_layout, resolve_switches
 from topo.fabric.mgmt import build_management
 from topo.fabric.servers import layout_servers, server_models
-from topo.model import Device, Fabric, FabricInfo, Link
+from topo.model import Device, Endpoint, Fabric, FabricInfo, Link
 from topo.power import check_power
-from topo.scenario import ManagementIntent, Scenario
+from topo.scenario import DataFabricIntent, JoinIntent, ManagementIntent, Scenario
 from topo.sourcing import restrict_origins
 
-__all__ = ["add_management", "build_network", "merge_fabrics", "restrict_media"]
+__all__ = ["add_management", "build_network", "join_fabrics", "merge_fabrics", "restrict_media"]
 
 
 def _where(scenario: Scenario, i: int) -> tuple[str, str]:
@@ -143,6 +145,7 @@ def build_network(
             built = _count_built(fabrics[-1], built)
     if problems:
         raise FabricError(problems)
+    fabrics = join_fabrics(fabrics, [(_where(scenario, i)[0], net) for i, net in data], catalog)
     if len(fabrics) == 1 and len(scenario.networks) == 1:
         merged = fabrics[0]
     else:
@@ -373,3 +376,146 @@ def restrict_media(scenario: Scenario, fabric: Fabric, catalog: Catalog) -> Cata
     if not drop:
         return catalog
     return catalog.model_copy(update={"media": tuple(m for m in catalog.media if m.id not in drop)})
+
+
+_TOP = ("core", "spine", "leaf")
+"""Roles from the top tier down: a fabric's top tier is the first it has."""
+
+
+def join_fabrics(
+    fabrics: Sequence[Fabric],
+    intents: Sequence[tuple[str, DataFabricIntent]],
+    catalog: Catalog,
+) -> list[Fabric]:
+    """The fabrics with the links each intent's ``join`` asks for added to its fabric.
+
+    Link ``k`` of a join from fabric A to fabric B joins A's top-tier switch
+    ``k mod |A|`` to B's ``k mod |B|`` (each tier in id order), each end on the lowest
+    free port of its switch at least as fast as the link; ids ``{A}-{B}-J0001``, tier
+    ``fabric-join``. ``intents`` pairs each fabric (in order) with its location.
+
+    Raises:
+        FabricError: a join names no other data fabric, or a switch has too few free
+            ports: each problem names the join, the switch, the ports it needs and has.
+    """
+    by_name = {f.name: k for k, f in enumerate(fabrics)}
+    out = list(fabrics)
+    problems: list[Problem] = []
+    for k, (loc, net) in enumerate(intents):
+        for j, join in enumerate(net.join):
+            where = f"{loc}.join.{j}"
+            other = by_name.get(join.fabric)
+            if other is None or other == k:
+                names = ", ".join(repr(n) for n in by_name if n != out[k].name) or "none"
+                problems.append(
+                    Problem(
+                        f"{where}.fabric",
+                        f"fabric {out[k].name!r} joins {join.fabric!r}, which is not another "
+                        f"data fabric of the scenario (others: {names})",
+                        join.fabric,
+                    )
+                )
+                continue
+            links, trouble = _join_links(out[k], out[other], join, catalog, where)
+            problems.extend(trouble)
+            out[k] = replace(out[k], links=out[k].links + tuple(links))
+    if problems:
+        raise FabricError(problems)
+    return out
+
+
+def _top(fabric: Fabric) -> list[Device]:
+    for role in _TOP:
+        tier = sorted((d for d in fabric.devices if d.role == role), key=lambda d: d.id)
+        if tier:
+            return tier
+    return []
+
+
+def _free_ports(
+    fabrics: Sequence[Fabric], device: Device, catalog: Catalog
+) -> list[tuple[int, int]]:
+    """``(port, speed)`` of every port of ``device`` no link of ``fabrics`` uses, in order."""
+    used = {
+        e.port
+        for f in fabrics
+        for link in f.links
+        for e in (link.a, link.b)
+        if e.device == device.id
+    }
+    model = catalog.switch_index.get(device.model)
+    out, port = [], 0
+    for group in model.ports if model is not None else ():
+        for _ in range(group.count):
+            port += 1
+            if port not in used:
+                out.append((port, group.speed_gbps))
+    return out
+
+
+def _join_links(
+    a: Fabric, b: Fabric, join: JoinIntent, catalog: Catalog, where: str
+) -> tuple[list[Link], list[Problem]]:
+    """The links of one join, or the problems that stop it."""
+    top_a, top_b = _top(a), _top(b)
+    if not top_a or not top_b:
+        empty = a.name if not top_a else b.name
+        return [], [Problem(where, f"fabric {empty!r} has no switches to join", empty)]
+    kinds = {
+        f.name: {m.infiniband for d in tier if (m := catalog.switch_index.get(d.model))}
+        for f, tier in ((a, top_a), (b, top_b))
+    }
+    if kinds[a.name] != kinds[b.name]:
+        ib = a.name if True in kinds[a.name] else b.name
+        eth = b.name if ib == a.name else a.name
+        return [], [
+            Problem(
+                where,
+                f"fabric {ib!r} is InfiniBand and {eth!r} Ethernet: their switches cannot be "
+                "cabled to each other (that takes a gateway)",
+                join.fabric,
+            )
+        ]
+    free = {d.id: _free_ports([a, b], d, catalog) for d in top_a + top_b}
+    fastest = [max((s for d in tier for _, s in free[d.id]), default=0) for tier in (top_a, top_b)]
+    speed = join.speed_gbps or min(fastest)
+    need: dict[str, int] = defaultdict(int)
+    for n in range(join.links):
+        need[top_a[n % len(top_a)].id] += 1
+        need[top_b[n % len(top_b)].id] += 1
+    problems = []
+    ports: dict[str, list[int]] = {}
+    for dev, count in sorted(need.items()):
+        fit = [p for p, s in free[dev] if s >= speed > 0]
+        if len(fit) < count:
+            problems.append(
+                Problem(
+                    where,
+                    f"joining {a.name!r} to {b.name!r} with {join.links} links needs {count} "
+                    f"free ports{f' of {speed}G or faster' if speed else ''} on {dev!r}, "
+                    f"which has {len(fit)}: give its tier spare ports (more spines: "
+                    "spine.count) or ask for fewer links",
+                    count,
+                )
+            )
+        ports[dev] = fit
+    if problems:
+        return [], problems
+    taken: dict[str, int] = defaultdict(int)
+    links = []
+    for n in range(join.links):
+        da, db = top_a[n % len(top_a)].id, top_b[n % len(top_b)].id
+        pa, pb = ports[da][taken[da]], ports[db][taken[db]]
+        taken[da] += 1
+        taken[db] += 1
+        links.append(
+            Link(
+                f"{a.name}-{b.name}-J{n + 1:04d}",
+                Endpoint(da, pa),
+                Endpoint(db, pb),
+                speed,
+                "fabric-join",
+                a.name,
+            )
+        )
+    return links, []
