@@ -99,6 +99,12 @@ def plan_to_avd(plan: Plan, *, platform: str | None = None) -> dict[str, bytes]:
         ['group_vars/DC.yml', 'group_vars/DC_L3_LEAVES.yml', 'group_vars/DC_SPINES.yml',
          'inventory.yml']
     """
+    joins = sum(1 for x in plan.fabric.links if x.tier == "fabric-join")
+    if joins:
+        raise ExportError(
+            f"plan {plan.scenario.name!r} joins two fabrics ({joins} fabric-join links): "
+            "AVD's inputs describe one fabric at a time, with no links between fabrics"
+        )
     networks, skipped = _networks(plan)
     if not networks:
         reasons = "; ".join(f"{name!r}: {why}" for name, why in skipped) or "no networks"

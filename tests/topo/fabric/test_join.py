@@ -86,3 +86,11 @@ def test_a_join_names_another_data_fabric() -> None:
 def test_infiniband_and_ethernet_are_not_cabled_together() -> None:
     with pytest.raises(FabricError, match="InfiniBand and 'storage' Ethernet"):
         plan(_scenario(other="sw-64x400g-1u"))
+
+
+def test_avd_refuses_a_plan_with_joined_fabrics(joined) -> None:
+    from topo.errors import ExportError
+    from topo.outputs.avd import plan_to_avd
+
+    with pytest.raises(ExportError, match="8 fabric-join links"):
+        plan_to_avd(joined)
