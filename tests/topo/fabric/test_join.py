@@ -94,3 +94,28 @@ def test_avd_refuses_a_plan_with_joined_fabrics(joined) -> None:
 
     with pytest.raises(ExportError, match="8 fabric-join links"):
         plan_to_avd(joined)
+
+
+def test_a_new_join_on_an_installed_plan_keeps_every_installed_cable(tmp_path) -> None:
+    import yaml
+
+    from topo.outputs import write_plan
+    from topo.scenario import load_scenario
+
+    gen1 = _scenario().model_dump(mode="json", exclude_none=True)
+    gen1["fabrics"][1].pop("join")
+    gen1.update(name="gen1")
+    (tmp_path / "gen1.yaml").write_text(yaml.safe_dump(gen1))
+    write_plan(plan(load_scenario(tmp_path / "gen1.yaml")), tmp_path / "gen1-plan")
+    gen2 = _scenario().model_dump(mode="json", exclude_none=True)
+    gen2.update(name="gen2", existing="gen1-plan/")
+    gen2["options"]["rewire"] = "minimal"
+    (tmp_path / "gen2.yaml").write_text(yaml.safe_dump(gen2))
+    p = plan(load_scenario(tmp_path / "gen2.yaml"))
+    write_plan(p, tmp_path / "gen2-plan")
+    before = (tmp_path / "gen1-plan" / "cables.csv").read_text().splitlines()
+    after = set((tmp_path / "gen2-plan" / "cables.csv").read_text().splitlines())
+    assert all(row in after for row in before)
+    assert p.summary["changes"]["add"] == 8 and p.summary["changes"]["remove"] == 0
+    ends = Counter((e.device, e.port) for link in p.fabric.links for e in (link.a, link.b))
+    assert max(ends.values()) == 1
