@@ -17,7 +17,8 @@ Steps:
    group's next tree is a shortest-path tree under ``length + area * pi``. Every round
    also yields a Lagrangian lower bound (below). Stops when the LP is solved to the
    effort's tolerance, after the effort's rounds, or at the wall-clock safety net; a
-   cost LP that still overflows stops after three rounds in a row within the tolerance.
+   cost LP that still overflows stops after three rounds in a row within the tolerance
+   (below effort high, within 1 %: such rounds trim overflow the repair trims faster).
 4. **Rounding and repair.** Each group's cables are split over its trees by the LP
    weights (largest remainder, sink by sink). Groups that still cross an overfull
    segment are re-routed one at a time by OR-Tools min-cost flow with hard residual
