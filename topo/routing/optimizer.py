@@ -17,7 +17,8 @@ Steps:
    group's next tree is a shortest-path tree under ``length + area * pi``. Every round
    also yields a Lagrangian lower bound (below). Stops when the LP is solved to the
    effort's tolerance, after the effort's rounds, or at the wall-clock safety net; a
-   cost LP that still overflows stops after three rounds in a row within the tolerance.
+   cost LP that still overflows stops after three rounds in a row within the tolerance
+   (below effort high, within 1 %: such rounds trim overflow the repair trims faster).
 4. **Rounding and repair.** Each group's cables are split over its trees by the LP
    weights (largest remainder, sink by sink). Groups that still cross an overfull
    segment are re-routed one at a time by OR-Tools min-cost flow with hard residual
@@ -619,6 +620,12 @@ _REPAIRS = 1_600_000
 divided by the graph's edges, at least 200: every group on a 1,300-edge hall, about
 200 on the 7,000-edge halls of 65,000 GPUs, whose passes otherwise took minutes."""
 
+_OVERFLOW_STALL = 0.01
+"""Below effort high, a cost LP that still overflows counts a round that improves it by
+less than this (relative) as stalled; three in a row end column generation."""
+_OVERFLOW_STALL_FROM = 1e-4
+"""Efforts whose tolerance is at least this (low, normal) use :data:`_OVERFLOW_STALL`."""
+
 _PROVEN_REPAIRS = 400_000
 """When the prices prove that nothing fits, the repair re-routes this many groups
 divided by the graph's edges (each min-cost flow takes time in proportion to them),
@@ -856,7 +863,12 @@ def _generate_columns(
             # the tolerance (or when pricing finds no better tree)
             gap = (last_obj - sol.objective_m) / max(abs(sol.objective_m), 1e-9)
             last_obj = sol.objective_m
-            stalled = stalled + 1 if gap <= effort.tolerance else 0
+            # an LP that still overflows is stalled below a coarser tolerance (below
+            # effort high): its rounds then trim overflow the repair trims faster
+            still = effort.tolerance
+            if sol.overflow_mm2 > 1e-6 and effort.tolerance >= _OVERFLOW_STALL_FROM:
+                still = max(still, _OVERFLOW_STALL)
+            stalled = stalled + 1 if gap <= still else 0
         # rows for segments the LP overfills but has no row for yet
         missing = _missing_rows(lp.master, sol, fixed_load, cap)
         _add_columns(fg, lp, priced)
