@@ -47,7 +47,7 @@ def main() -> None:
                           text_anchor="end"))  # fmt: skip
     body.append(PX.el("text", text="cables", x=(x0 + x1) / 2, y=H - 6, font_size=12,
                       text_anchor="middle"))  # fmt: skip
-    body.append(PX.el("text", text="seconds", x=12, y=TOP + 10, font_size=12))
+    body.append(PX.el("text", text="seconds", x=LEFT + 8, y=TOP + 10, font_size=12))
     c0, d0, _ = min(pts)
     rate = d0 / c0
     series = [
