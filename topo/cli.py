@@ -378,6 +378,14 @@ def _print_summary(s: dict[str, object], *, seconds: float | None = None) -> Non
         t.add_row("time", f"{seconds:.1f} s")
     if s.get("trays_over_limit"):
         t.add_row("trays over limit", f"{s['trays_over_limit']} ({s['overflow_mm2']:,} mm² over)")
+    bound = s.get("floor_bound")
+    if isinstance(bound, dict):
+        t.add_row(
+            "no placement fits",
+            f"line {bound['axis']} = {bound['at_m']:g} m: any placement lays "
+            f"{bound['least_mm2']:,.0f} mm² across it, its trays hold "
+            f"{bound['capacity_mm2']:,.0f} mm² ({bound['ratio']:.2f}x)",
+        )
     placement = s.get("placement")
     if isinstance(placement, dict) and "saving_pct" in placement:
         saving = float(placement["saving_pct"])

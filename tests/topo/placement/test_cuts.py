@@ -160,3 +160,18 @@ def test_least_crossing_equals_brute_force(thin) -> None:
         # integer hundredths of a mm² per link inside the max-flow: within 0.01 a link
         assert best - 0.01 * len(fabric.links) <= cut.least_mm2 <= best + 1e-6
         assert cut.least_mm2 > cut.capacity_mm2
+
+
+def test_the_cli_says_no_placement_fits(tmp_path) -> None:
+    import yaml
+    from typer.testing import CliRunner
+
+    from topo.cli import app
+
+    doc = _rail_scenario(0.005).model_dump(mode="json", exclude_none=True)
+    (tmp_path / "thin.yaml").write_text(yaml.safe_dump(doc))
+    result = CliRunner().invoke(
+        app, ["plan", str(tmp_path / "thin.yaml"), "-o", str(tmp_path / "out")]
+    )
+    text = " ".join(result.output.split())
+    assert "no placement fits" in text and "line y = 6 m" in text and "(3.39x)" in text
