@@ -3,6 +3,7 @@ session."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -50,3 +51,13 @@ def example_folders(
     for name, p in example_plans.items():
         write_plan(p, root / name)
     return {name: root / name for name in example_plans}
+
+
+def assert_golden(data: bytes, path: Path) -> None:
+    """``data`` equals the golden file ``path`` (rewritten first under
+    ``TOPO_UPDATE_GOLDEN=1``, after a deliberate change)."""
+    if os.environ.get("TOPO_UPDATE_GOLDEN") == "1":
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    assert path.exists(), f"missing golden file {path}; regenerate with TOPO_UPDATE_GOLDEN=1"
+    assert data == path.read_bytes(), f"{path.name} differs from {path}"

@@ -558,7 +558,8 @@ def merge_cables(
 def _change(
     c: Cable, action: str, phase: int, route: str, tray_run: str, floor: Floor
 ) -> CableChange:
-    row = {r.id: r.row for r in floor.racks}.get(c.a_rack, "")
+    rack = floor.rack_index.get(c.a_rack)
+    row = rack.row if rack is not None else ""
     return CableChange(
         cable_id=c.id,
         action=action,

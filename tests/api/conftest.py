@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +21,17 @@ YAML = {"content-type": "application/yaml"}
 def scenario_yaml() -> bytes:
     """The shipped default scenario, as posted by curl --data-binary."""
     return DEFAULT_SCENARIO.read_bytes()
+
+
+def wait_finished(client: TestClient, plan_id: str, timeout_s: float) -> dict:
+    """The plan resource once the plan is done or failed (an assertion after ``timeout_s``)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        body = client.get(f"/v1/plans/{plan_id}").json()
+        if body["status"] in ("done", "failed"):
+            return body
+        time.sleep(0.05)
+    raise AssertionError(f"plan {plan_id} still {body['status']} after {timeout_s} s")
 
 
 def make_settings(tmp_path: Path, **overrides: object) -> Settings:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import io
-import time
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from api.main import INTERRUPTED, create_app
-from tests.api.conftest import YAML, make_settings
+from tests.api.conftest import YAML, make_settings, wait_finished
 from topo.cli import app as cli
 from topo.outputs.exports import CHANGE_FILES, OUTPUT_FILES
 
@@ -39,16 +38,6 @@ def _gen2(existing: Any) -> dict[str, Any]:
 
 def _rows(data: bytes) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(data.decode("utf-8"))))
-
-
-def _wait_finished(client: TestClient, plan_id: str, timeout_s: float = 120) -> dict:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        body = client.get(f"/v1/plans/{plan_id}").json()
-        if body["status"] in ("done", "failed"):
-            return body
-        time.sleep(0.05)
-    raise AssertionError(f"plan {plan_id} still {body['status']} after {timeout_s} s")
 
 
 def _files(client: TestClient, plan: dict) -> dict[str, bytes]:
@@ -230,7 +219,7 @@ def test_a_plan_queued_on_a_stored_plan_survives_a_restart(tmp_path, cli_plans):
     settings = make_settings(tmp_path, sync_budget_s=0, workers=1)
     with TestClient(create_app(settings)) as client:
         first = client.post("/v1/plans", content=GEN1.read_bytes(), headers=YAML).json()
-        assert _wait_finished(client, first["id"])["status"] == "done"
+        assert wait_finished(client, first["id"], 120)["status"] == "done"
         busy = client.post("/v1/plans", content=GEN1.read_bytes(), headers=YAML,
                            params={"reuse": "false"})  # fmt: skip
         assert busy.status_code == 202
@@ -244,7 +233,7 @@ def test_a_plan_queued_on_a_stored_plan_survives_a_restart(tmp_path, cli_plans):
             assert body["status"] == "done"
         again = client.post("/v1/plans", json=_gen2({"plan": first["id"]}))
         assert again.status_code in (200, 202), again.text
-        done = _wait_finished(client, again.json()["id"])
+        done = wait_finished(client, again.json()["id"], 120)
         assert done["status"] == "done", done
         files = _files(client, done)
     for name in ("cables.csv", "changes.csv", "work_orders.csv", "trays.csv"):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -13,7 +12,7 @@ from typer.testing import CliRunner
 
 from api.jobs import media_type_of
 from api.main import create_app
-from tests.api.conftest import DEFAULT_SCENARIO, YAML, make_settings
+from tests.api.conftest import DEFAULT_SCENARIO, YAML, make_settings, wait_finished
 from topo.cli import app as cli
 from topo.outputs.exports import OUTPUT_FILES
 from topo.planner import plan
@@ -27,16 +26,6 @@ def stages() -> int:
     plan(load_scenario(DEFAULT_SCENARIO), progress=said.append)
     assert said
     return len(said)
-
-
-def _wait_finished(client: TestClient, plan_id: str, timeout_s: float = 30) -> dict:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        body = client.get(f"/v1/plans/{plan_id}").json()
-        if body["status"] in ("done", "failed"):
-            return body
-        time.sleep(0.05)
-    raise AssertionError(f"plan {plan_id} still {body['status']} after {timeout_s} s")
 
 
 def _mask_seconds(plan_json: bytes) -> dict:
@@ -123,7 +112,7 @@ def test_slow_plans_are_accepted_and_run_in_the_background(tmp_path, scenario_ya
         again = client.post("/v1/plans", content=scenario_yaml, headers=YAML)
         assert again.status_code in (200, 202)
         assert again.json()["id"] == r.json()["id"]
-        done = _wait_finished(client, r.json()["id"])
+        done = wait_finished(client, r.json()["id"], 30)
         assert done["status"] == "done"
         assert done["summary"]["cables"] == 1216
         assert done["progress"]["stages_done"] == stages
@@ -134,7 +123,7 @@ def test_failure_in_the_background_keeps_every_problem(tmp_path, scenario_yaml):
     with TestClient(create_app(make_settings(tmp_path, sync_budget_s=0))) as client:
         r = client.post("/v1/plans", content=wrong, headers=YAML)
         assert r.status_code == 202
-        failed = _wait_finished(client, r.json()["id"])
+        failed = wait_finished(client, r.json()["id"], 30)
         assert failed["status"] == "failed"
         assert failed["failure"] == "invalid"
         assert failed["problems"][0]["location"] == "fabric.spine.model"

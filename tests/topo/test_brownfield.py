@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
 from collections import defaultdict
 from pathlib import Path
@@ -21,6 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import topo
+from tests.conftest import assert_golden
 from topo.catalog import builtin_catalog
 from topo.errors import ScenarioError
 from topo.outputs import read_plan, render_plan, write_plan
@@ -38,7 +38,6 @@ ROOT = Path(__file__).resolve().parents[2]
 GEN1 = ROOT / "examples" / "brownfield" / "gen1.yaml"
 GEN1_PLAN = ROOT / "examples" / "brownfield" / "gen1-plan"
 GEN2 = ROOT / "examples" / "enterprise-gen2.yaml"
-UPDATE = os.environ.get("TOPO_UPDATE_GOLDEN") == "1"
 
 
 def _rows(text: str | bytes) -> list[dict[str, str]]:
@@ -69,12 +68,7 @@ def test_the_installed_example_is_what_topo_plans_today(gen1):
     files = render_plan(topo.plan(gen1))
     assert set(files) == set(OUTPUT_FILES)
     for name, data in files.items():
-        path = GEN1_PLAN / name
-        if UPDATE:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(data)
-        assert path.exists(), f"missing {path}; regenerate with TOPO_UPDATE_GOLDEN=1"
-        assert data == path.read_bytes(), f"{name} differs from {path}"
+        assert_golden(data, GEN1_PLAN / name)
 
 
 def test_planning_a_plan_on_itself_changes_nothing(gen1):

@@ -15,13 +15,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
 import topo
+from tests.conftest import assert_golden
 from topo.errors import FabricError
 from topo.outputs import render_plan, write_plan
 from topo.outputs.exports import OUTPUT_FILES
@@ -31,7 +31,6 @@ ROOT = Path(__file__).resolve().parents[2]
 GEN1 = ROOT / "examples" / "brownfield" / "ai-gen1.yaml"
 GEN1_PLAN = ROOT / "examples" / "brownfield" / "ai-gen1-plan"
 GEN2 = ROOT / "examples" / "ai-hall-gen2.yaml"
-UPDATE = os.environ.get("TOPO_UPDATE_GOLDEN") == "1"
 
 
 def _rows(data: bytes) -> list[dict[str, str]]:
@@ -56,12 +55,7 @@ def test_the_installed_generation_is_what_topo_plans_today(gen1):
     files = render_plan(topo.plan(gen1))
     assert set(files) == set(OUTPUT_FILES)
     for name, data in files.items():
-        path = GEN1_PLAN / name
-        if UPDATE:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(data)
-        assert path.exists(), f"missing {path}; regenerate with TOPO_UPDATE_GOLDEN=1"
-        assert data == path.read_bytes(), f"{name} differs from {path}"
+        assert_golden(data, GEN1_PLAN / name)
 
 
 def test_every_installed_cable_row_is_byte_identical_in_generation_2(gen2_folder):

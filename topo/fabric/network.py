@@ -24,7 +24,7 @@ network; :attr:`~topo.model.Fabric.parts` lists the networks in scenario order.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import replace
 
 import layouts.limits as limits
@@ -432,17 +432,8 @@ def _top(fabric: Fabric) -> list[Device]:
     return []
 
 
-def _free_ports(
-    fabrics: Sequence[Fabric], device: Device, catalog: Catalog
-) -> list[tuple[int, int]]:
-    """``(port, speed)`` of every port of ``device`` no link of ``fabrics`` uses, in order."""
-    used = {
-        e.port
-        for f in fabrics
-        for link in f.links
-        for e in (link.a, link.b)
-        if e.device == device.id
-    }
+def _free_ports(device: Device, used: Set[int], catalog: Catalog) -> list[tuple[int, int]]:
+    """``(port, speed)`` of every port of ``device`` not in ``used``, in order."""
     model = catalog.switch_index.get(device.model)
     out, port = [], 0
     for group in model.ports if model is not None else ():
@@ -476,7 +467,11 @@ def _join_links(
                 join.fabric,
             )
         ]
-    free = {d.id: _free_ports([a, b], d, catalog) for d in top_a + top_b}
+    used: dict[str, set[int]] = defaultdict(set)  # ports the two fabrics' links take
+    for link in (*a.links, *b.links):
+        used[link.a.device].add(link.a.port)
+        used[link.b.device].add(link.b.port)
+    free = {d.id: _free_ports(d, used[d.id], catalog) for d in top_a + top_b}
     fastest = [max((s for d in tier for _, s in free[d.id]), default=0) for tier in (top_a, top_b)]
     speed = join.speed_gbps or min(fastest)
     need: dict[str, int] = defaultdict(int)

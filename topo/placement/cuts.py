@@ -25,6 +25,7 @@ the planner routed is one placement, so a line it fits cannot be a proof.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -162,11 +163,14 @@ def floor_cuts(
     for _, k, c, segs, room in tried[:tries]:
         side_lo = (lo[:, k] >= c).astype(np.int64)  # 1: every candidate on the far side
         side_hi = (hi[:, k] >= c).astype(np.int64)
-        least = _least_crossing(la, lb, w, side_lo, side_hi) / _SCALE
-        if least > room + 1e-6:
+        # figures to 0.1 mm² as written, rounded the way that keeps the claim true:
+        # the least load down, the room up
+        least = math.floor(_least_crossing(la, lb, w, side_lo, side_hi) / _SCALE * 10) / 10
+        room = math.ceil(room * 10) / 10
+        if least > room:
             names = tuple(graph.segments[s].id for s in segs)
             axis: Literal["x", "y"] = "x" if k == 0 else "y"
-            out.append(FloorCut(axis, round(c / 1000, 3), names, round(room, 1), round(least, 1)))
+            out.append(FloorCut(axis, round(c / 1000, 3), names, room, least))
     out.sort(key=lambda f: (-f.ratio, f.axis, f.at_m))
     return out
 

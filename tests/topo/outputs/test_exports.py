@@ -10,12 +10,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 from pathlib import Path
 
 import pytest
 
 import topo
+from tests.conftest import assert_golden
 from topo.outputs.exports import (
     BOM_COLUMNS,
     CABLES_COLUMNS,
@@ -26,18 +26,11 @@ from topo.outputs.exports import (
 )
 
 GOLDEN = Path(__file__).resolve().parents[3] / "tests" / "golden" / "enterprise-hall"
-UPDATE = os.environ.get("TOPO_UPDATE_GOLDEN") == "1"
 
 
 @pytest.mark.parametrize("name", sorted(OUTPUT_FILES))
 def test_exports_match_golden_files(default_plan, name):
-    data = render_plan(default_plan)[name]
-    path = GOLDEN / name
-    if UPDATE:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-    assert path.exists(), f"missing golden file {path}; regenerate with TOPO_UPDATE_GOLDEN=1"
-    assert data == path.read_bytes(), f"{name} differs from {path}"
+    assert_golden(render_plan(default_plan)[name], GOLDEN / name)
 
 
 def test_same_scenario_gives_identical_bytes(default_plan):
