@@ -21,14 +21,20 @@ says where and by how much.
 
 Only lines where some placement already overflows are worth a max-flow: the placement
 the planner routed is one placement, so a line it fits cannot be a proof.
+
+:func:`drop_cuts` finds the other cuts every route crosses, the small ones around the
+racks a free switch may stand in (a run of racks under one tray, between two
+junctions); the placement's stages keep their switches' cable within them
+(:mod:`topo.placement.optimize`).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import numpy as np
 from ortools.graph.python import max_flow
@@ -37,8 +43,9 @@ from layouts.pathways import PathwayGraph
 from topo.cables import breakout_assemblies
 from topo.catalog import Catalog
 from topo.model import Fabric
+from topo.routing.flows import FlowGraph
 
-__all__ = ["FloorCut", "floor_cuts", "link_floor_areas"]
+__all__ = ["DropCut", "FloorCut", "drop_cuts", "floor_cuts", "link_floor_areas"]
 
 _SCALE = 100
 """Max-flow capacities are integers: hundredths of a square millimetre, rounded down."""
@@ -231,3 +238,107 @@ def _least_crossing(
     if flow.solve(0, 1) != flow.OPTIMAL:
         return fixed  # the links between fixed sides alone still bound it
     return fixed + int(flow.optimal_flow())
+
+
+class DropCut(NamedTuple):
+    """A run of candidate racks under one tray and the segments at its two ends."""
+
+    segments: tuple[int, ...]
+    """The segments (pathway graph order) every cable between a rack of the run and a
+    rack outside it crosses."""
+    racks: tuple[str, ...]
+    """The candidate racks of the run."""
+
+
+def drop_cuts(graph: PathwayGraph, racks: Sequence[str]) -> list[DropCut]:
+    """Cuts around the drop points of ``racks`` (the candidate racks of free switches).
+
+    Between two junctions a tray is a chain of tray nodes, each reached by the drops of
+    the racks under it::
+
+        junction ──s1── [A09] ──s2── [A10] ──s3── junction
+                        drop         drop
+
+    Every cable between a switch in ``A09`` and another rack crosses ``s1`` or ``s2``;
+    every cable between ``A09``/``A10`` and a rack outside them crosses ``s1`` or ``s3``.
+    So each run of consecutive candidate drop points of a chain is a cut, bounded by
+    the segments at its two ends; the trays' room on those segments bounds the cable
+    its switches can lay to the rest of the hall, whatever the routes. A drop point that
+    is also a junction is in no cut. Runs are every one of up to :data:`_RUNS` candidate
+    drop points, and the chain's whole run.
+    """
+    fg = FlowGraph.of(graph)
+    wanted = set(racks)
+    rack_nodes = {d.node for d in graph.drops.values()}
+    at_node: dict[int, list[str]] = defaultdict(list)
+    for r in sorted(wanted & set(graph.drops)):
+        at_node[graph.drops[r].tray_node].append(r)
+    segs_at: dict[int, list[tuple[int, int]]] = defaultdict(list)  # node -> (segment, far)
+    junction: set[int] = set()
+    for e in range(len(fg.u)):
+        u, v, s = int(fg.u[e]), int(fg.v[e]), int(fg.seg[e])
+        if s >= 0:
+            segs_at[u].append((s, v))
+            segs_at[v].append((s, u))
+        else:  # a riser or connector joins trays there; a drop does not
+            for a, b in ((u, v), (v, u)):
+                if b not in rack_nodes:
+                    junction.add(a)
+
+    def chain_node(n: int) -> bool:
+        return n not in junction and len(segs_at[n]) <= 2
+
+    out: list[DropCut] = []
+    done: set[int] = set()
+    for start in sorted(at_node):
+        if start in done or not chain_node(start):
+            continue
+        chain = _chain(start, segs_at, chain_node)
+        done.update(n for n, _, _ in chain)
+        stops = [(k, n) for k, (n, _, _) in enumerate(chain) if n in at_node]
+        m = len(stops)
+        runs = [(a, b) for a in range(m) for b in range(a, min(m, a + _RUNS))]
+        if m > _RUNS:
+            runs.append((0, m - 1))
+        for a, b in runs:
+            ends = (chain[stops[a][0]][1], chain[stops[b][0]][2])
+            inside = tuple(r for _, n in stops[a : b + 1] for r in at_node[n])
+            out.append(DropCut(tuple(s for s in ends if s >= 0), inside))
+    return out
+
+
+def _chain(
+    start: int,
+    segs_at: Mapping[int, list[tuple[int, int]]],
+    chain_node: Callable[[int], bool],
+) -> list[tuple[int, int, int]]:
+    """The chain of tray nodes through ``start``, end to end: per node, the segment
+    before it and after it (-1 past a dead end)."""
+    # back to one end: the segment that leads out of the chain is its boundary
+    node, came, seen = start, -1, {start}
+    while True:
+        out = [(s, f) for s, f in segs_at[node] if s != came]
+        if not out:
+            before = -1
+            break
+        s, f = out[0]
+        if not chain_node(f) or f in seen:
+            before = s
+            break
+        seen.add(f)
+        node, came = f, s
+    chain: list[tuple[int, int, int]] = []
+    visited: set[int] = set()
+    while True:
+        visited.add(node)
+        out = [(s, f) for s, f in segs_at[node] if s != before]
+        after, far = out[0] if out else (-1, -1)
+        chain.append((node, before, after))
+        if after < 0 or not chain_node(far) or far in visited:
+            return chain
+        node, before = far, after
+
+
+_RUNS = 8
+"""Longest run of consecutive candidate drop points on a chain given its own cut (the
+whole chain is one too): a row of network racks has 36 runs of up to 8 racks."""

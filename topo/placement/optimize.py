@@ -25,6 +25,19 @@ aware: a link's route is then the cheapest under ``length + area * price`` and i
 grows by the toll it pays, so switches move away from scarce trays (a Lagrangian
 relaxation of placing and routing together; the planner iterates it, see
 :func:`topo.planner.plan`).
+
+With the trays' spare room, each stage also gets soft capacity rows:
+
+- segments, loaded by the stage's links on their shortest routes (routing may still
+  detour around them);
+- *drop cuts* (:func:`topo.placement.cuts.drop_cuts`): a run of candidate racks under
+  one tray between two junctions, and the two segments at its ends, which every cable
+  from its switches to the rest of the hall crosses, whatever the routes. Their
+  overflow weighs :data:`~topo.placement.transport.CUT_WEIGHT` times more, and a stage
+  whose linear program overfills them is offered more racks. A link counts at its
+  media's cross-section for its shortest route; a link to a switch of a later stage is
+  reserved now, at its thinnest media, on the cuts around this end, and settled when
+  that switch is placed, so the leaves and spines leave room for the cores.
 """
 
 from __future__ import annotations
@@ -43,6 +56,7 @@ from layouts.pathways import Drop, PathwayGraph
 from topo.catalog import Catalog
 from topo.media import MediaTable, inrack_mm, media_table
 from topo.model import Device, Fabric, Placement
+from topo.placement.cuts import drop_cuts
 from topo.placement.transport import UNREACHABLE, solve_stage
 from topo.routing.flows import FlowGraph, tree_loads, tree_shape
 
@@ -200,8 +214,9 @@ class _LinkCosts:
             whose rack never changes (filled by :func:`_link_costs`).
         free_ids, row_of, names: derived: the free devices' ids, each one's row in
             ``fixed``, and ``racks`` as an array.
-        vec_cache, cents_per_mm: the caches (a link's cost row by far end, speed and
-            ``priced``; a speed's mean cost per mm).
+        vec_cache, area_cache, cents_per_mm: the caches (a link's cost row by far end,
+            speed and ``priced``; its cross-section row by far end and speed; a speed's
+            mean cost per mm).
     """
 
     objective: Literal["cost", "length"]
@@ -221,6 +236,7 @@ class _LinkCosts:
     row_of: dict[str, int] = field(init=False)
     names: np.ndarray = field(init=False)
     vec_cache: dict[tuple[str, int, int, bool], np.ndarray] = field(default_factory=dict)
+    area_cache: dict[tuple[str, int, int, None], np.ndarray] = field(default_factory=dict)
     cents_per_mm: dict[int, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -268,6 +284,29 @@ class _LinkCosts:
                 val = val + toll * per_mm
             self.vec_cache[key] = np.where(ok, val, UNREACHABLE)
         return self.vec_cache[key]
+
+    def area_vec(self, rack: str, u: int, speed: int) -> np.ndarray:
+        """Cross-section (mm²) of one link from every candidate rack to a far end at
+        ``rack``, ``u``: its media's at the length of its shortest route (the longest
+        media's beyond every reach)."""
+        key = (rack, u, speed, None)
+        if key not in self.area_cache:
+            fr = self.floor_racks[rack]
+            base = inrack_mm(fr.height_u, u, self.dress) + self.dress
+            drops = self.graph.drops
+            node = drops[rack].node if rack in drops else -1
+            route = self.dist[:, node] if node >= 0 else np.full(len(self.racks), np.inf)
+            route = np.where(self.names == rack, 0.0, route)
+            need = base + np.where(np.isfinite(route), route, 0).astype(np.int64)
+            table = self.tables[speed]
+            k = np.minimum(table.interval(need), len(table.breaks) - 1)
+            self.area_cache[key] = table.area_mm2[k].astype(np.float64)
+        return self.area_cache[key]
+
+    def thinnest(self, speed: int) -> float:
+        """The least cross-section of a link of ``speed`` (mm²)."""
+        table = self.tables[speed]
+        return float(table.area_mm2.min()) if len(table.area_mm2) else 0.0
 
     def device_row(
         self, d: Device, where: Mapping[str, str], skip: Set[str], priced: bool
@@ -317,11 +356,13 @@ class _Room:
 @dataclass(frozen=True, eq=False)
 class _TrayLoads:
     """Load (mm²) that free devices' links put on the tray segments, on shortest routes,
-    and on each candidate rack's drop cut (the segments around its drop point, which
-    every cable of the rack's switches crosses).
+    and on the cuts around candidate racks' drop points (the segments at the ends of a
+    run of racks under one tray, which every cable of their switches to a rack outside
+    the run crosses; see :func:`topo.placement.cuts.drop_cuts`).
 
     Attributes:
-        spare: room left per segment, then per candidate rack's drop cut (mm²).
+        spare: room left per segment, then per drop cut (mm²).
+        inside: (candidate racks, drop cuts), 1 where the rack is inside the cut.
         fg: the flow graph of the pathways.
         drops: the pathway graph's drop points by rack.
         area_mm2: the cross-section of a link of each speed.
@@ -332,6 +373,7 @@ class _TrayLoads:
     """
 
     spare: np.ndarray
+    inside: np.ndarray
     fg: FlowGraph
     drops: dict[str, Drop]
     area_mm2: Mapping[int, float]
@@ -341,32 +383,55 @@ class _TrayLoads:
     tree_edge: np.ndarray
     cache: dict[tuple[object, ...], np.ndarray] = field(default_factory=dict)
 
+    @property
+    def n_segments(self) -> int:
+        """The columns of a load that are segments (the drop cuts follow)."""
+        return len(self.fg.capacity)
+
     def device_loads(
-        self, d: Device, where: Mapping[str, str], skip: Set[str], options: tuple[str, ...]
+        self,
+        d: Device,
+        where: Mapping[str, str],
+        skip: Set[str],
+        options: tuple[str, ...],
+        ahead: Set[str] = frozenset(),
     ) -> np.ndarray:
-        """Load (mm²) that ``d``'s links to placed far ends put on every segment, on
-        shortest routes, from each of its candidate racks (``options``), then the load
-        all its links put on each candidate's drop cut: ``(options, segments + all
-        candidates)``."""
+        """Load (mm²) that ``d``'s links put on every segment and drop cut from each of
+        its candidate racks (``options``): ``(options, segments + drop cuts)``. A link's
+        cross-section is its media's at the length of its shortest route.
+
+        A segment carries the links to placed far ends, on shortest routes. A link
+        crosses a drop cut when one of its racks is inside and the other is not; a link
+        to a device of a later stage (``ahead``, a subset of ``skip``, the devices not
+        placed yet) is charged now, at its speed's thinnest media, to every cut around
+        ``d``'s rack, as if its far end will stand outside; when that end is placed,
+        the charge is settled to what the link really lays across each cut.
+        """
         costs = self.costs
-        ends: dict[int, float] = defaultdict(float)
-        need = 0.0
+        fixed: dict[tuple[str, int, int], int] = defaultdict(int)  # far ends that never move
+        placed: dict[tuple[str, int, int], int] = defaultdict(int)  # free ones placed earlier
+        later = 0.0
         for far_id, speed in costs.links_of[d.id]:
-            area = self.area_mm2.get(speed, 0.0)
-            need += area
             if far_id in skip:
+                later += costs.thinnest(speed) if far_id in ahead else 0.0
                 continue
-            rack = where[far_id] if far_id in where else costs.placed[far_id].rack
-            if rack in self.drops:
-                ends[self.drops[rack].node] += area
-        key = (options, tuple(sorted(ends.items())), need)
+            rack, u = costs.far_key(far_id, where)
+            (placed if far_id in where else fixed)[(rack, u, speed)] += 1
+        key = (options, tuple(sorted(fixed.items())), tuple(sorted(placed.items())), later)
         if key not in self.cache:
             rows_of = [costs.col[r] for r in options]
             demand = np.zeros((len(rows_of), self.fg.n))
-            for node, a in ends.items():
-                demand[:, node] = a
-            cut = np.zeros((len(rows_of), len(costs.racks)))
-            cut[np.arange(len(rows_of)), rows_of] = need
+            mine = self.inside[rows_of]
+            cut = later * mine
+            for (rack, u, speed), n in [*fixed.items(), *placed.items()]:
+                a = n * costs.area_vec(rack, u, speed)[rows_of]
+                if rack in self.drops:
+                    demand[:, self.drops[rack].node] += a
+                theirs = self.inside[costs.col[rack]] if rack in costs.col else 0.0
+                # across a cut: one end inside, the other not
+                cut += a[:, None] * (mine + theirs - 2.0 * mine * theirs)
+                if (rack, u, speed) in placed:  # its end reserved this much already
+                    cut -= n * costs.thinnest(speed) * theirs
             shape = (self.tree_depth[rows_of], self.tree_edge[rows_of])
             seg = _segment_loads(self.fg, self.pred[rows_of], demand, shape)
             self.cache[key] = np.hstack([seg, cut])
@@ -446,16 +511,23 @@ def _reach(graph: PathwayGraph, racks: list[str], prices: TrayPrices | None) -> 
 
 def _tray_loads(reach: _Reach, prices: TrayPrices | None, costs: _LinkCosts) -> _TrayLoads | None:
     """The tray loads model, given the trays' spare room (else None): capacity left per
-    segment, then per candidate rack the room left on the segments around its drop
-    point."""
+    segment, then per cut around candidate racks' drop points
+    (:func:`topo.placement.cuts.drop_cuts`)."""
     if prices is None or prices.spare_mm2 is None:
         return None
     fg, graph = reach.fg, reach.fg.graph
-    spare = np.concatenate([prices.spare_mm2, _drop_room(fg, graph, reach.racks, prices)])
+    cuts = drop_cuts(graph, reach.racks)
+    col = {r: i for i, r in enumerate(reach.racks)}
+    inside = np.zeros((len(reach.racks), len(cuts)))
+    for c, cut in enumerate(cuts):
+        inside[[col[r] for r in cut.racks], c] = 1.0
+    cut_spare = [float(prices.spare_mm2[list(cut.segments)].sum()) for cut in cuts]
+    spare = np.concatenate([prices.spare_mm2, np.array(cut_spare)])
     tree_depth, tree_edge = tree_shape(fg, reach.pred)
     return _TrayLoads(
-        spare, fg, graph.drops, prices.area_mm2, costs, reach.pred, tree_depth, tree_edge
-    )
+        spare, inside, fg, graph.drops, prices.area_mm2, costs, reach.pred, tree_depth,
+        tree_edge,
+    )  # fmt: skip
 
 
 def _link_costs(
@@ -643,8 +715,8 @@ class _Left:
     Attributes:
         units: free units per candidate rack.
         power_w: power budget left per candidate rack (W).
-        spare: room left per segment, then per candidate rack's drop cut (mm²); None
-            without capacity rows.
+        spare: room left per segment, then per drop cut (mm²); None without capacity
+            rows.
     """
 
     units: dict[str, int]
@@ -672,30 +744,33 @@ def _place_stage(
     """One stage: each device's cost in each of its candidate racks given the far ends
     placed so far (``choice``), then the stage solved
     (:func:`~topo.placement.transport.solve_stage`) offering each device its cheapest
-    racks first, twice as many while they cannot hold the stage (at most all of them)."""
+    racks first, twice as many (at most all of them) while they cannot hold the stage or
+    the stage's linear program overfills the drop cuts around them."""
     costs = model.costs
     later = costs.free_ids - set(choice)
+    ahead = later - {d.id for d in devs}
     full_rows = []
     for d in devs:
         full = costs.device_row(d, choice, later, costs.priced)
         full_rows.append(full[[costs.col[r] for r in model.cands[d.id]]])
-    got = None
     stage_log: list[str] = []
     widest = max(len(model.cands[d.id]) for d in devs)
     tries = sorted({min(_NEAREST << k, widest) for k in range(widest.bit_length() + 1)})
     offered: dict[str, tuple[str, ...]] = {}
     loads: list[np.ndarray] | None = None
+    got = None
     for most in tries:
         offered, rows = _nearest(devs, model.cands, full_rows, most)
         loads = (
             None
             if model.loads is None
-            else [model.loads.device_loads(d, choice, later, offered[d.id]) for d in devs]
+            else [model.loads.device_loads(d, choice, later, offered[d.id], ahead) for d in devs]
         )
         got = solve_stage(
             devs, offered, rows, left.units, left.power_w, costs.placed,
             threads=options.threads, seed=options.seed, loads=loads, spare=left.spare,
-            log=stage_log, power_groups=left.groups,
+            exact_from=model.loads.n_segments if model.loads is not None else None,
+            widen=most < widest, log=stage_log, power_groups=left.groups,
         )  # fmt: skip
         if got is not None:
             break
@@ -779,7 +854,8 @@ def _stack_units(
 _NEAREST = 24
 """Candidate racks a free device is first placed among: its cheapest ones (a rail
 cluster's spine has every network rack of the hall as a candidate; the far ones only
-make the stage's programs larger). Doubled while the racks cannot hold the stage."""
+make the stage's programs larger). Doubled while the racks cannot hold the stage, or
+while its linear program overfills the drop cuts."""
 
 
 def _nearest(
@@ -797,27 +873,6 @@ def _nearest(
         options[d.id] = tuple(cands[d.id][i] for i in keep.tolist())
         out.append(row[keep])
     return options, out
-
-
-def _drop_room(
-    fg: FlowGraph, graph: PathwayGraph, racks: list[str], prices: TrayPrices
-) -> np.ndarray:
-    """Per rack, the spare capacity of the tray segments at its drop point (mm²): every
-    cable between a switch there and another rack crosses one of them. Infinite where
-    the cut is not one (the drop point is also a junction) or the rack has no drop."""
-    assert prices.spare_mm2 is not None
-    rack_nodes = {d.node for d in graph.drops.values()}
-    out = np.full(len(racks), np.inf)
-    for i, r in enumerate(racks):
-        if r not in graph.drops:
-            continue
-        t = graph.drops[r].tray_node
-        at = (fg.u == t) | (fg.v == t)
-        far = np.where(fg.u == t, fg.v, fg.u)
-        other = at & (fg.seg < 0) & ~np.isin(far, list(rack_nodes))
-        if not other.any():
-            out[i] = float(prices.spare_mm2[np.unique(fg.seg[at & (fg.seg >= 0)])].sum())
-    return out
 
 
 def _segment_loads(

@@ -7,10 +7,12 @@ rack it gets. :func:`solve_stage`:
 1. Devices of one size and power, with the same candidate racks and cost row (and,
    under capacity rows, the same tray loads) form one *class*, a supply of that many
    devices; each rack offers its free units and power.
-2. With the tray loads of the devices and the room left on the trays, segments the
-   stage could overfill get soft capacity rows: GLOP spreads the classes fractionally
-   within them, then CP-SAT rounds the spread, each (class, rack) count between the
-   LP's rounded down and up, overflow priced above any device's cost.
+2. With the tray loads of the devices and the room left on the trays, segments and
+   cuts the stage could overfill get soft capacity rows: GLOP spreads the classes
+   fractionally within them, then CP-SAT rounds the spread, each (class, rack) count
+   between the LP's rounded down and up, overflow priced above any device's cost (a
+   cut's :data:`CUT_WEIGHT` times more). Asked to (``widen``), a stage whose spread
+   overfills a cut gives up instead, so that it is offered more racks.
 3. Otherwise, or if that fails: one size and power, OR-Tools min-cost flow (exact);
    mixed sizes, CP-SAT with units and power as knapsack rows, the naive placement as a
    hint and a deterministic time limit.
@@ -44,8 +46,13 @@ _Counts = dict[tuple[int, str], int]
 """Devices of each class (by index) in each rack."""
 _Bounds = dict[tuple[int, str], tuple[int, int]]
 """Least and most devices of each class in each rack."""
-_CapRows = dict[int, tuple[int, dict[int, np.ndarray]]]
-"""Segment -> (spare mm², class -> its load from each of its candidate racks, mm²)."""
+_CapRows = dict[int, tuple[int, int, dict[int, np.ndarray]]]
+"""Row -> (spare mm², weight of its overflow, class -> its load from each of its candidate
+racks, mm²)."""
+
+CUT_WEIGHT = 1000
+"""Overflow of a cut every route crosses (``exact_from`` in :func:`solve_stage`) weighs
+this many times that of a segment on shortest routes, which routing may still avoid."""
 
 _LP_STATUS = {
     pywraplp.Solver.OPTIMAL: "OPTIMAL",
@@ -96,6 +103,8 @@ def solve_stage(
     seed: int,
     loads: list[np.ndarray] | None = None,
     spare: np.ndarray | None = None,
+    exact_from: int | None = None,
+    widen: bool = False,
     log: list[str] | None = None,
     power_groups: Mapping[str, tuple[float, tuple[str, ...]]] | None = None,
 ) -> dict[str, str] | None:
@@ -110,6 +119,11 @@ def solve_stage(
         threads, seed: CP-SAT's workers and random seed.
         loads: per device, its segment loads from each candidate (mm²); with ``spare``
             (per segment) segments the stage could overfill get soft capacity rows.
+        exact_from: columns of ``loads`` from this one on are cuts that every route
+            crosses, not segments on shortest routes: their overflow weighs
+            :data:`CUT_WEIGHT` times more.
+        widen: give up (None) when the stage's linear program overfills those cuts, so
+            that the caller offers more racks, rather than round it.
         log: every solver run appends its status to it.
         power_groups: power budgets racks share (a row's busway, the hall): name ->
             (power left (W), the racks it feeds); one the stage could exceed becomes a
@@ -143,11 +157,14 @@ def solve_stage(
     one_size = len({(d.height_u, d.power_w) for d in devs}) == 1 and not groups
     got = None
     if loads is not None and spare is not None:
-        cap_rows = _capacity_rows(classes, loads, spare)
+        cap_rows = _capacity_rows(classes, loads, spare, exact_from)
         lp = _spread_lp(t, cap_rows, log=log) if cap_rows else None
+        if lp is not None and widen and lp[1] > 1e-6:
+            log.append("cuts overflow: more racks offered")
+            return None
         if lp is not None:
             got = _transport_cpsat(
-                t, naive, threads=threads, seed=seed, log=log, bounds=lp, cap_rows=cap_rows
+                t, naive, threads=threads, seed=seed, log=log, bounds=lp[0], cap_rows=cap_rows
             )
     if got is None and one_size:
         got = _transport_mcf(t, log=log)
@@ -172,7 +189,10 @@ def _assign(t: _Transport, counts: _Counts) -> dict[str, str]:
 
 
 def _capacity_rows(
-    classes: dict[tuple[object, ...], list[int]], loads: list[np.ndarray], spare: np.ndarray
+    classes: dict[tuple[object, ...], list[int]],
+    loads: list[np.ndarray],
+    spare: np.ndarray,
+    exact_from: int | None = None,
 ) -> _CapRows:
     """Segments the stage could overfill: segment -> (spare mm², class -> load from each
     candidate, mm²); a segment no choice can overfill gets no row."""
@@ -186,14 +206,18 @@ def _capacity_rows(
             for c, members in enumerate(classes.values())
             if loads[members[0]][:, seg].any()
         }
-        out[seg] = (int(np.floor(spare[seg])), terms)
+        weight = CUT_WEIGHT if exact_from is not None and seg >= exact_from else 1
+        out[seg] = (int(np.floor(spare[seg])), weight, terms)
     return out
 
 
-def _spread_lp(t: _Transport, cap_rows: _CapRows, *, log: list[str]) -> _Bounds | None:
+def _spread_lp(
+    t: _Transport, cap_rows: _CapRows, *, log: list[str]
+) -> tuple[_Bounds, float] | None:
     """The stage as a linear program with soft capacity rows (overflow priced above any
     device's cost, costs scaled to at most 1); per (class, rack) the LP's count rounded
-    down and up, or None if GLOP does not solve it."""
+    down and up, and the LP's overflow of cuts (rows weighing more than one); None if
+    GLOP does not solve it."""
     devs, cands, rows, classes = t.devs, t.cands, t.rows, t.classes
     solver = pywraplp.Solver.CreateSolver("GLOP")
     if solver is None:  # pragma: no cover - GLOP ships with OR-Tools
@@ -223,9 +247,12 @@ def _spread_lp(t: _Transport, cap_rows: _CapRows, *, log: list[str]) -> _Bounds 
             for c, key in enumerate(keys):
                 if (c, r) in x:
                     budget.SetCoefficient(x[c, r], devs[classes[key][0]].power_w)
-    for seg, (room, terms) in sorted(cap_rows.items()):
+    cut_over = []
+    for seg, (room, weight, terms) in sorted(cap_rows.items()):
         over = solver.NumVar(0, solver.infinity(), f"over_{seg}")
-        objective.SetCoefficient(over, 1.0)
+        if weight > 1:
+            cut_over.append(over)
+        objective.SetCoefficient(over, float(weight))
         row = solver.Constraint(-solver.infinity(), room, f"cap_{seg}")
         row.SetCoefficient(over, -1)
         for c, terms_c in terms.items():
@@ -241,7 +268,7 @@ def _spread_lp(t: _Transport, cap_rows: _CapRows, *, log: list[str]) -> _Bounds 
     for k, v in x.items():
         val = v.solution_value()
         out[k] = (int(np.floor(val + 1e-6)), int(np.ceil(val - 1e-6)))
-    return out
+    return out, float(sum(v.solution_value() for v in cut_over))
 
 
 def _transport_mcf(t: _Transport, *, log: list[str]) -> _Counts | None:
@@ -335,7 +362,7 @@ def _transport_cpsat(
             obj.append(int(np.rint(rows[k0][j])) * x[c, r])
     # a mm² of overflow costs more than any one device anywhere it can go
     penalty = int(max((float(v[v < UNREACHABLE].max(initial=0)) for v in rows), default=0)) + 1
-    for seg, (room, seg_terms) in sorted((cap_rows or {}).items()):
+    for seg, (room, weight, seg_terms) in sorted((cap_rows or {}).items()):
         load = sum(
             int(tc[j]) * x[c, r]
             for c, tc in seg_terms.items()
@@ -345,7 +372,7 @@ def _transport_cpsat(
         most = sum(int(tc.max()) * len(classes[keys[c]]) for c, tc in seg_terms.items())
         over = model.new_int_var(0, max(0, most - room), f"over_{seg}")
         model.add(load - over <= room)
-        obj.append(penalty * over)
+        obj.append(penalty * weight * over)
     model.minimize(sum(obj))
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = max(1, threads)
