@@ -11,8 +11,8 @@ the trees found so far::
                                           <= capacity[e] - fixed[e]     (cap_e,   dual -pi_e)
                 lam, over >= 0
 
-Only *active* segments (ever overfull) get a capacity row; the caller adds rows as
-they become overfull. ``over`` keeps the LP feasible when nothing fits, at a price
+Only *active* segments (ever nearly full) get a capacity row; the caller adds rows as
+they fill up. ``over`` keeps the LP feasible when nothing fits, at a price
 ``M`` per mm² that dwarfs any detour, so the LP then minimises overflow first.
 Variables are named ``lam_{group}_{k}`` and ``over_{segment}`` for dumps.
 """

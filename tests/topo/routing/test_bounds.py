@@ -148,3 +148,18 @@ def test_long_route_terms_fall_back_to_the_last_route_seen(monkeypatch):
     capped = bound(route_cables(fg.graph, demands_of(classes), TABLES))
     assert capped <= full + 1e-6
     assert capped == pytest.approx(full, rel=0.2)
+
+
+def test_long_route_terms_past_the_pair_budget_keep_the_routeless_term(monkeypatch):
+    """Rack pairs past the budget are not looked at: the bound is weaker, never above
+    the one that looks, and still below the optimum."""
+    import topo.routing.bounds as bounds
+
+    fg = FlowGraph.of(pathways_from_floor(ladder(west=0.05, depth=0.05)))
+    classes = [("B01", 1000, 80)]
+    full = bound(route_cables(fg.graph, demands_of(classes), TABLES))
+    monkeypatch.setattr(bounds, "LONG_ROUTE_PAIRS", 0)
+    none = bound(route_cables(fg.graph, demands_of(classes), TABLES))
+    assert none < full - 1e-6  # looking at the long routes proves more here
+    best = optimum(fg, classes)
+    assert best is not None and none <= best + 1e-6
