@@ -258,20 +258,27 @@ class _LinkCosts:
         assert far.rack is not None and far.u is not None
         return far.rack, far.u
 
+    def _lengths(self, rack: str, u: int) -> tuple[np.ndarray, np.ndarray, int]:
+        """From every candidate rack to a far end at ``rack``, ``u``: the link's length
+        without slack (mm, its shortest route; 0 for the route within the far end's own
+        rack), whether a tray route joins them, and the far end's drop node (-1 if
+        none)."""
+        fr = self.floor_racks[rack]
+        base = inrack_mm(fr.height_u, u, self.dress) + self.dress
+        drops = self.graph.drops
+        node = drops[rack].node if rack in drops else -1
+        route = self.dist[:, node] if node >= 0 else np.full(len(self.racks), np.inf)
+        route = np.where(self.names == rack, 0.0, route)
+        ok = np.isfinite(route)
+        return base + np.where(ok, route, 0).astype(np.int64), ok, node
+
     def cost_vec(self, rack: str, u: int, speed: int, priced: bool) -> np.ndarray:
         """Cost of one link from every candidate rack to a far end at ``rack``, ``u``
         (with its toll under the tray prices if ``priced``)."""
         key = (rack, u, speed, priced)
         if key not in self.vec_cache:
-            fr = self.floor_racks[rack]
-            base = inrack_mm(fr.height_u, u, self.dress) + self.dress
-            drops = self.graph.drops
-            node = drops[rack].node if rack in drops else -1
-            route = self.dist[:, node] if node >= 0 else np.full(len(self.racks), np.inf)
+            need, ok, node = self._lengths(rack, u)
             here = self.names == rack
-            route = np.where(here, 0.0, route)
-            ok = np.isfinite(route)
-            need = base + np.where(ok, route, 0).astype(np.int64)
             if self.objective == "length":
                 val = need.astype(np.float64)
             else:
@@ -291,13 +298,7 @@ class _LinkCosts:
         media's beyond every reach)."""
         key = (rack, u, speed, None)
         if key not in self.area_cache:
-            fr = self.floor_racks[rack]
-            base = inrack_mm(fr.height_u, u, self.dress) + self.dress
-            drops = self.graph.drops
-            node = drops[rack].node if rack in drops else -1
-            route = self.dist[:, node] if node >= 0 else np.full(len(self.racks), np.inf)
-            route = np.where(self.names == rack, 0.0, route)
-            need = base + np.where(np.isfinite(route), route, 0).astype(np.int64)
+            need, _, _ = self._lengths(rack, u)
             table = self.tables[speed]
             k = np.minimum(table.interval(need), len(table.breaks) - 1)
             self.area_cache[key] = table.area_mm2[k].astype(np.float64)
