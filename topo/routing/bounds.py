@@ -356,33 +356,39 @@ def _enumerated_terms(
         g, w = graphs[a, s]
         kk = np.array(ks, dtype=np.int64)
         ii = sel[kk]
+        # the group's cables by media table, each table's cables priced at once
+        by_table: dict[int, list[int]] = {}
+        for p, i in enumerate(ii.tolist()):
+            by_table.setdefault(id(pb.table[i]), []).append(p)
+        parts = [
+            (pb.table[int(ii[ps[0]])], np.array(ps, dtype=np.int64)) for ps in by_table.values()
+        ]
+        base = pb.base[ii].astype(np.int64)
         best = np.full(len(kk), np.inf)
         last, seen = 0.0, 0
         for path in nx.shortest_simple_paths(g, int(pb.src_nodes[src]), sink, weight="w"):
             e = fg.edge_of(np.array(path[:-1]), np.array(path[1:]))
             length, toll, last = float(fg.mm[e].sum()), float(price[e].sum()), float(w[e].sum())
-            for k, i in zip(kk.tolist(), ii.tolist(), strict=True):
-                t = pb.table[i]
-                j = int(t.interval(int(pb.base[i]) + round(length)))
-                if j < len(t.breaks):
-                    v = float(t.cost_cents[j]) + float(t.area_mm2[j]) * toll
-                    best[kk == k] = np.minimum(best[kk == k], v)
+            for t, ps in parts:
+                j = t.interval(base[ps] + round(length))
+                ok = j < len(t.breaks)
+                v = t.cost_cents[j[ok]].astype(np.float64) + t.area_mm2[j[ok]] * toll
+                best[ps[ok]] = np.minimum(best[ps[ok]], v)
             seen += 1
             if seen >= COST_ROUTES:
                 break
         tail = np.full(len(kk), np.inf)
         if seen >= COST_ROUTES:
-            for k, i in zip(kk.tolist(), ii.tolist(), strict=True):
-                t = pb.table[i]
-                j0 = t.interval(np.array([int(pb.base[i] + pb.sp[i])]))
-                tail[kk == k] = _minorant_terms(
+            for t, ps in parts:
+                at = ii[ps]
+                tail[ps] = _minorant_terms(
                     t,
-                    j0,
-                    np.array([float(pb.base[i])]),
-                    np.array([s]),
-                    np.array([last]),
-                    np.array([last]),
-                    np.array([least_toll[k]]),
+                    t.interval((pb.base[at] + pb.sp[at]).astype(np.int64)),
+                    pb.base[at].astype(np.float64),
+                    np.full(len(ps), s),
+                    np.full(len(ps), last),
+                    np.full(len(ps), last),
+                    least_toll[kk[ps]],
                 )
         out[kk] = np.minimum(best, tail)
     return out
