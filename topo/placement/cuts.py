@@ -43,7 +43,6 @@ from layouts.pathways import PathwayGraph
 from topo.cables import breakout_assemblies
 from topo.catalog import Catalog
 from topo.model import Fabric
-from topo.routing.flows import FlowGraph
 
 __all__ = ["DropCut", "FloorCut", "drop_cuts", "floor_cuts", "link_floor_areas"]
 
@@ -267,7 +266,6 @@ def drop_cuts(graph: PathwayGraph, racks: Sequence[str]) -> list[DropCut]:
     is also a junction is in no cut. Runs are every one of up to :data:`_RUNS` candidate
     drop points, and the chain's whole run.
     """
-    fg = FlowGraph.of(graph)
     wanted = set(racks)
     rack_nodes = {d.node for d in graph.drops.values()}
     at_node: dict[int, list[str]] = defaultdict(list)
@@ -275,8 +273,9 @@ def drop_cuts(graph: PathwayGraph, racks: Sequence[str]) -> list[DropCut]:
         at_node[graph.drops[r].tray_node].append(r)
     segs_at: dict[int, list[tuple[int, int]]] = defaultdict(list)  # node -> (segment, far)
     junction: set[int] = set()
-    for e in range(len(fg.u)):
-        u, v, s = int(fg.u[e]), int(fg.v[e]), int(fg.seg[e])
+    for u, v, s in zip(
+        graph.edge_u.tolist(), graph.edge_v.tolist(), graph.edge_segment.tolist(), strict=True
+    ):
         if s >= 0:
             segs_at[u].append((s, v))
             segs_at[v].append((s, u))

@@ -14,12 +14,12 @@ import networkx as nx
 import pytest
 
 from layouts.generate import regular_hall
+from tests.topo.placement.rail import rail_scenario
 from topo.outputs import write_plan
 from topo.outputs.read import read_plan
 from topo.placement.cuts import FloorCut, floor_cuts, link_floor_areas
 from topo.placement.optimize import candidate_racks
 from topo.planner import plan
-from topo.scenario import parse_scenario
 
 
 def _rail_scenario(backbone_width: float):
@@ -28,21 +28,7 @@ def _rail_scenario(backbone_width: float):
         name="T", rows=4, racks_per_row=8, power_kw=50.0, network_positions=(4, 5),
         backbone_width=backbone_width, tray_width=0.6,
     )  # fmt: skip
-    return parse_scenario(
-        {
-            "name": "thin-backbone",
-            "floor": floor.model_dump(),
-            "servers": {"model": "gpu-8x400g-8u", "per_rack": 2},
-            "fabric": {
-                "name": "compute",
-                "kind": "rail-optimized",
-                "nics": "compute",
-                "su_nodes": 8,
-                "leaf": {"model": "ib-64x400g-1u"},
-                "spine": {"model": "ib-64x400g-1u"},
-            },
-        }
-    )
+    return rail_scenario(floor, name="thin-backbone", per_rack=2, su_nodes=8)
 
 
 @pytest.fixture(scope="module")

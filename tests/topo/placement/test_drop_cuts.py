@@ -22,9 +22,9 @@ import pytest
 
 from layouts.generate import regular_hall
 from layouts.pathways import pathways_from_floor
+from tests.topo.placement.rail import rail_scenario
 from topo.placement.cuts import drop_cuts
 from topo.planner import plan
-from topo.scenario import parse_scenario
 
 NETWORK = ["A03", "A04", "B03", "B04"]
 
@@ -96,23 +96,7 @@ def test_a_16k_gpu_hall_with_narrow_exits_fits_its_trays():
         name="BENCH", rows=32, racks_per_row=18, power_kw=50.0, cold_aisle=1.8, margin=2.4,
         network_positions=(9, 10), cross_every=2, backbone_width=0.9,
     )  # fmt: skip
-    scenario = parse_scenario(
-        {
-            "name": "rail-16k-narrow",
-            "floor": floor.model_dump(),
-            "servers": {"model": "gpu-8x400g-8u", "per_rack": 4},
-            "fabrics": [
-                {
-                    "name": "compute",
-                    "kind": "rail-optimized",
-                    "nics": "compute",
-                    "su_nodes": 32,
-                    "leaf": {"model": "ib-64x400g-1u"},
-                    "spine": {"model": "ib-64x400g-1u"},
-                }
-            ],
-        }
-    )
+    scenario = rail_scenario(floor, name="rail-16k-narrow", per_rack=4, su_nodes=32)
     p = plan(scenario)
     assert len(p.cables) == 49_152
     assert not p.overflows
