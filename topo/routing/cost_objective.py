@@ -27,7 +27,7 @@ import numpy as np
 
 from topo.media import MediaTable
 from topo.routing.colgen import Master
-from topo.routing.flows import FlowGraph, segment_counts, tree_loads
+from topo.routing.flows import FlowGraph, segment_counts, sink_loads
 from topo.routing.problem import Problem
 
 __all__ = [
@@ -93,12 +93,7 @@ def length_prices(master: Master, tree_m: list[list[float]]) -> np.ndarray:
     """Segment prices (metres per mm²) for the length bound: the duals of the length LP
     over the cost LP's trees and capacity rows (any prices ``>= 0`` prove a bound; these
     weigh the trays in metres, as the bound does)."""
-    lp = Master(master.areas, master.capacity, master.names)
-    lp.add_rows(np.array(sorted(master.rows), dtype=np.int64))
-    for j, cols in enumerate(master.columns):
-        for (_, counts), metres in zip(cols, tree_m[j], strict=True):
-            lp.add_column(j, metres, counts)
-    return lp.solve().pi
+    return master.solve_with_costs(tree_m).pi
 
 
 @dataclass(frozen=True, eq=False)
@@ -163,8 +158,7 @@ def tree_costs(
     fg: FlowGraph, tc: TreeCosts, js: list[int], preds: np.ndarray, dem: np.ndarray
 ) -> list[float]:
     """Dollars of tree ``preds[k]`` for LP group ``js[k]`` (``dem``: its sinks' cables)."""
-    _, _, lens = tree_loads(fg, preds, dem, lengths=True)
-    assert lens is not None
+    _, _, lens = sink_loads(fg, preds, dem)
     return [float(tc.sink_costs(j, lens[k]).sum()) for k, j in enumerate(js)]
 
 
@@ -221,8 +215,7 @@ def price_trees(
     trees: dict[int, list[Tree]] = {}
     for (a, s), js in sorted(batches.items()):
         dist, pred = fg.dijkstra(s * fg.mm + a * price, src_nodes[js])
-        load, edge, lens = tree_loads(fg, pred, dem[js], lengths=True)
-        assert lens is not None
+        load, edge, lens = sink_loads(fg, pred, dem[js])
         for r, j in enumerate(js):
             nodes = tc.nodes[j]
             usd = tc.sink_costs(j, lens[r])
@@ -244,8 +237,7 @@ def price_trees(
             mixed.append(pred)
     if mixed:
         preds = np.stack(mixed)
-        load, edge, lens = tree_loads(fg, preds, dem[mixed_js], lengths=True)
-        assert lens is not None
+        load, edge, lens = sink_loads(fg, preds, dem[mixed_js])
         on = edge >= 0
         toll = np.where(on, load * price[np.maximum(edge, 0)], 0.0).sum(axis=1)
         for k, j in enumerate(mixed_js):

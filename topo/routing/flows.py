@@ -9,6 +9,9 @@ module builds the pieces once per graph and keeps them in numpy arrays:
   Dijkstra (``scipy.sparse.csgraph``) from many sources at once.
 - :func:`tree_loads`: how many cables cross each edge of each tree, from the sink
   demands, by pushing loads up the tree level by level (every tree at once).
+- :func:`sink_loads`: the same loads and each sink's path length, walking up from the
+  sinks only: far less work where a tree spans the hall but its cables reach a few
+  dozen racks (the trees column generation prices).
 - :func:`tree_paths`: the edge list of the tree path to each sink.
 - :func:`group_min_cost_flow`: one group's cables routed by OR-Tools min-cost flow
   under hard residual tray capacities, with expensive overflow arcs so that it always
@@ -35,6 +38,7 @@ __all__ = [
     "decompose",
     "group_min_cost_flow",
     "segment_counts",
+    "sink_loads",
     "tree_loads",
     "tree_paths",
     "tree_shape",
@@ -213,6 +217,47 @@ def tree_loads(
         dist = dist.reshape(k, n)
     load[~(flat >= 0)] = 0.0
     return load.reshape(k, n), edge.reshape(k, n), dist
+
+
+def sink_loads(
+    fg: FlowGraph, pred: np.ndarray, demand: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`tree_loads` with ``lengths``, found by walking every sink's path up to its
+    root (all trees' sinks at once, one hop a step), so the work is the sinks' path
+    lengths, not the trees' sizes.
+
+    Returns:
+        ``(edge_load, edge_index, dist)`` as :func:`tree_loads` gives them on the sinks'
+        paths; off them ``edge_load`` is 0 and ``edge_index`` -1, and ``dist`` (mm from
+        the root) is given at the sinks only (0 elsewhere).
+    """
+    k, n = pred.shape
+    up = pred.astype(np.int64).ravel()
+    rows, cols = np.nonzero(demand > 0)
+    sink = rows * n + cols
+    load = np.zeros(k * n, dtype=np.float64)
+    edge = np.full(k * n, -1, dtype=np.int64)
+    dist = np.zeros(k * n, dtype=np.float64)
+    walked = np.zeros(len(sink), dtype=np.float64)
+    cur, who = sink, np.arange(len(sink))
+    cables = np.asarray(demand, dtype=np.float64)[rows, cols]
+    while len(cur):
+        nxt = up[cur]
+        live = nxt >= 0
+        if not live.all():
+            cur, nxt, who, cables = cur[live], nxt[live], who[live], cables[live]
+            if not len(cur):
+                break
+        e = edge[cur]
+        new = e < 0
+        if new.any():
+            e[new] = fg.edge_of(cur[new] % n, nxt[new])
+            edge[cur[new]] = e[new]
+        np.add.at(load, cur, cables)
+        walked[who] += fg.mm[e]
+        cur = cur - cur % n + nxt
+    dist[sink] = walked
+    return load.reshape(k, n), edge.reshape(k, n), dist.reshape(k, n)
 
 
 def segment_counts(

@@ -140,3 +140,30 @@ def test_tree_loads_with_a_known_shape_match_the_loads_found_afresh():
     for a, b in zip(fresh, known, strict=True):
         assert np.array_equal(a, b)
     assert fresh[0].sum() > 0
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000), density=st.floats(0.02, 0.6))
+def test_walking_up_from_the_sinks_gives_the_trees_loads_and_lengths(seed, density):
+    """Pricing walks each sink's path up to its root (sink_loads); pushing loads up
+    the whole tree level by level (tree_loads) must give the same loads on the sinks'
+    paths, and the same path lengths at the sinks."""
+    from topo.routing.flows import FlowGraph, sink_loads, tree_loads
+
+    g = pathways_from_floor(ladder(west=0.05, depth=0.05))
+    fg = FlowGraph.of(g)
+    rng = np.random.default_rng(seed)
+    roots = rng.choice(fg.n, size=5, replace=False)
+    weight = fg.mm * rng.uniform(0.5, 3.0, size=fg.n_edges)
+    _, pred = fg.dijkstra(weight, roots)
+    demand = rng.integers(1, 6, size=pred.shape) * (rng.random(pred.shape) < density)
+    demand[np.arange(5), roots] = 0  # a root sinks nothing
+    load, edge, dist = tree_loads(fg, pred, demand.astype(float), lengths=True)
+    s_load, s_edge, s_dist = sink_loads(fg, pred, demand.astype(float))
+    assert np.array_equal(s_load, load)
+    on = load > 0
+    assert np.array_equal(s_edge[on], edge[on])
+    assert (s_edge[~on] == -1).all()
+    sinks = demand > 0
+    assert np.array_equal(s_dist[sinks], dist[sinks])
+    assert (s_dist[~sinks] == 0).all()
