@@ -79,7 +79,13 @@ from topo.errors import LayoutError, Problem
 from topo.fabric.network import add_management, build_network, restrict_media
 from topo.media import RACK_UNIT_MM, MediaTable, inrack_mm, media_table
 from topo.model import Device, Fabric, Link, Placement, SolverInfo
-from topo.placement.cuts import FloorCut, floor_cuts, link_floor_areas
+from topo.placement.cuts import (
+    FloorCut,
+    PlacedCut,
+    floor_cuts,
+    link_floor_areas,
+    placement_cut,
+)
 from topo.placement.naive import place_devices
 from topo.placement.optimize import (
     PlacementOptions,
@@ -427,7 +433,14 @@ def _place_and_route(
             )
             if _rank(last) < _rank(best):
                 best, best_placed = last, placement
-        kept = _against_naive(best, best_placed, naive, attempt, first, rounds, yardstick, say)
+
+        def naive_cut() -> PlacedCut | None:
+            where = {d.id: d.rack for d in naive.devices if d.rack is not None}
+            return placement_cut(graph, fabric, where, link_floor_areas(fabric, catalog))
+
+        kept = _against_naive(
+            best, best_placed, naive, attempt, first, rounds, yardstick, say, naive_cut
+        )
         return _with_proof(kept, proof)
     finally:
         if yardstick is not None:
@@ -472,6 +485,7 @@ def _against_naive(
     rounds: int,
     yardstick: _Yardstick | None = None,
     say: Progress = lambda _msg: None,
+    naive_cut: Callable[[], PlacedCut | None] = lambda: None,
 ) -> Plan:
     """The optimized plan if it beats the naive placement's on the final, routed and
     sized cables (by the objective; ties keep naive), else the naive plan; either way
@@ -479,10 +493,15 @@ def _against_naive(
 
     ``yardstick`` gives the naive plan's rank and value, routed in another process; the
     naive plan itself is routed here only when it is kept (or without a yardstick). On
-    a large fabric the yardstick first routes the naive placement on its shortest routes:
-    if they overflow while the optimized plan fits and costs less than they do, no
-    routing of the naive placement can beat it (none is cheaper than its shortest
-    routes), and the naive figures are those of that shortest-route plan.
+    a large fabric the yardstick first routes the naive placement on its shortest routes.
+    If they overflow while the optimized plan fits, no routing of the naive placement
+    beats it when either
+    - the optimized plan costs less than those routes (no routing costs less than the
+      shortest routes), or
+    - ``naive_cut`` proves that no routing of the naive placement fits (a run of racks
+      whose cable overfills the trays around it, :func:`topo.placement.cuts.placement_cut`),
+    and the naive figures are then those of that shortest-route plan: a lower bound on
+    the naive placement's cost, so the saving is at least the one reported.
     """
     assert best.placement_report is not None
     report = best.placement_report
@@ -492,15 +511,20 @@ def _against_naive(
     else:
         say("routing the naive placement")
         got = yardstick.next() if yardstick is not None else None
-        if (
+        beaten = (
             got is not None
             and got.shortest
             and not got.fits
             and not best.overflows
-            and _value(best) < got.value
-        ):
+            and _rank(best)[0] <= got.rank[0]
+        )
+        cut = None
+        if beaten and got is not None and not _value(best) < got.value:
+            say("looking for racks the naive placement overfills whatever the routes")
+            cut = naive_cut()
+        if beaten and got is not None and (_value(best) < got.value or cut is not None):
             naive_value, kept = got.value, best
-            notes = (*notes, _LOWER_NAIVE_NOTE)
+            notes = (*notes, _LOWER_NAIVE_NOTE if cut is None else _naive_cut_note(cut))
         else:
             while got is not None and got.shortest and not got.fits:
                 got = yardstick.next() if yardstick is not None else None
@@ -533,6 +557,14 @@ _LOWER_NAIVE_NOTE = (
     "it costs less than those: its figures are from that plan, so the saving is at "
     "least the one reported"
 )
+
+
+def _naive_cut_note(cut: PlacedCut) -> str:
+    return (
+        f"the naive placement cannot fit the trays whatever the routes: {cut.describe()}; "
+        "its figures are from its shortest routes, which no routing of it costs less "
+        "than, so the saving is at least the one reported"
+    )
 
 
 class _Ranked(NamedTuple):

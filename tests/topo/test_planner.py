@@ -14,6 +14,7 @@ from shapely.geometry import LineString, Polygon
 import topo
 from layouts.generate import regular_hall
 from topo.errors import CatalogError, FabricError, LayoutError
+from topo.placement.cuts import link_floor_areas, placement_cut
 from topo.plan import Plan
 from topo.scenario import parse_scenario
 
@@ -94,6 +95,11 @@ def check_invariants(plan: Plan) -> None:
         max((f.fill for f in plan.fills), default=0.0), abs=1e-4
     )
     assert plan.lower_bound_mm <= plan.total_length_mm
+    # a placement whose plan fits is never proven not to fit
+    if not plan.overflows:
+        where = {d.id: d.rack for d in plan.placement.devices if d.rack is not None}
+        areas = link_floor_areas(plan.fabric, plan.catalog)
+        assert placement_cut(plan.pathways, plan.fabric, where, areas) is None
 
 
 def test_default_scenario_keeps_every_invariant(default_plan):
@@ -249,3 +255,52 @@ def test_large_fabric_naive_figures_from_shortest_routes_bound_the_saving(monkey
     pct = 100 * (short.cable_cost_cents - chosen.cable_cost_cents) / short.cable_cost_cents
     assert got["saving_pct"] == pytest.approx(pct, abs=0.001)
     assert any("saving is at least" in n for n in chosen.notes)
+
+
+def test_a_naive_placement_proven_not_to_fit_is_not_waited_for():
+    """The naive yardstick's shortest routes overflow and cost less than the optimized
+    plan: once a run of racks proves that no routing of the naive placement fits, the
+    optimized plan (which fits) is kept at once, with the naive figures from those
+    shortest routes and a note giving the proof; without a proof the yardstick's full
+    routing is awaited."""
+    from topo import planner
+    from topo.placement.cuts import PlacedCut
+
+    scenario = topo.load_scenario(EXAMPLES / "ai-hall-spine-leaf.yaml")
+    best = topo.plan(scenario)
+    naive_options = scenario.options.model_copy(
+        update={"placement": "naive", "routing": "shortest"}
+    )
+    naive = topo.plan(scenario.model_copy(update={"options": naive_options})).placement
+    assert not best.overflows and best.placement.devices != naive.devices
+    cheap = planner._Ranked((0, True, 50.0, 1), 1.0, fits=False, shortest=True)
+    routed = planner._Ranked((0, True, 20.0, 2), 2.0, fits=False, shortest=False)
+
+    class Yardstick:
+        def __init__(self) -> None:
+            self.given = [cheap, routed]
+
+        def next(self):
+            return self.given.pop(0)
+
+    def attempt(*_args):
+        raise AssertionError("the naive placement is not routed in line")
+
+    cut = PlacedCut(("A03", "A04"), ("T-A.004", "T-A.007"), 4000.0, 5000.0)
+    ys = Yardstick()
+    kept = planner._against_naive(
+        best, best.placement, naive, attempt, best, 2, ys, naive_cut=lambda: cut
+    )
+    assert ys.given == [routed]  # the full routing was not awaited
+    assert kept.summary["placement"]["method"] == "optimized"
+    assert kept.summary["placement"]["naive_usd"] == 1.0
+    assert kept.notes[-1].startswith("the naive placement cannot fit the trays whatever")
+    assert "A03, A04" in kept.notes[-1] and "1,000 mm² over" in kept.notes[-1]
+
+    ys = Yardstick()
+    waited = planner._against_naive(
+        best, best.placement, naive, attempt, best, 2, ys, naive_cut=lambda: None
+    )
+    assert ys.given == []
+    assert waited.summary["placement"]["naive_usd"] == 2.0
+    assert not any("cannot fit the trays" in n for n in waited.notes)

@@ -25,7 +25,9 @@ the planner routed is one placement, so a line it fits cannot be a proof.
 :func:`drop_cuts` finds the other cuts every route crosses, the small ones around the
 racks a free switch may stand in (a run of racks under one tray, between two
 junctions); the placement's stages keep their switches' cable within them
-(:mod:`topo.placement.optimize`).
+(:mod:`topo.placement.optimize`). Once every device has a rack, the cable across each
+such cut is known, and :func:`placement_cut` proves that a placement (the naive one,
+say) cannot fit its trays whatever the routes.
 """
 
 from __future__ import annotations
@@ -44,7 +46,15 @@ from topo.cables import breakout_assemblies
 from topo.catalog import Catalog
 from topo.model import Fabric
 
-__all__ = ["DropCut", "FloorCut", "drop_cuts", "floor_cuts", "link_floor_areas"]
+__all__ = [
+    "DropCut",
+    "FloorCut",
+    "PlacedCut",
+    "drop_cuts",
+    "floor_cuts",
+    "link_floor_areas",
+    "placement_cut",
+]
 
 _SCALE = 100
 """Max-flow capacities are integers: hundredths of a square millimetre, rounded down."""
@@ -341,3 +351,78 @@ def _chain(
 _RUNS = 8
 """Longest run of consecutive candidate drop points on a chain given its own cut (the
 whole chain is one too): a row of network racks has 36 runs of up to 8 racks."""
+
+
+@dataclass(frozen=True, slots=True)
+class PlacedCut:
+    """A run of racks under one tray whose cable to the rest of the hall, at its least
+    cross-section, overfills the segments at the run's two ends whatever the routes.
+
+    Attributes:
+        racks: the run's racks.
+        segments: the segments at its ends, by id.
+        capacity_mm2: their cross-section at their fill limits, summed.
+        least_mm2: the least cross-section of the cables between a rack of the run and a
+            rack outside it (each link at its speed's thinnest media).
+    """
+
+    racks: tuple[str, ...]
+    segments: tuple[str, ...]
+    capacity_mm2: float
+    least_mm2: float
+
+    @property
+    def over_mm2(self) -> float:
+        return self.least_mm2 - self.capacity_mm2
+
+    def describe(self) -> str:
+        """One clause for a plan note."""
+        return (
+            f"its cables from racks {_first(self.racks, 3)} to the rest of the hall, at "
+            f"least {self.least_mm2:,.0f} mm², must cross tray segments "
+            f"{_first(self.segments)}, which hold {self.capacity_mm2:,.0f} mm² at their fill "
+            f"limits ({self.over_mm2:,.0f} mm² over)"
+        )
+
+
+def placement_cut(
+    graph: PathwayGraph, fabric: Fabric, where: Mapping[str, str], areas: np.ndarray
+) -> PlacedCut | None:
+    """The drop cut (:func:`drop_cuts`, around every cabled rack) a placement overfills
+    most whatever the routes, or None when it overfills none (which proves nothing).
+
+    Args:
+        where: each placed device's rack (device id -> rack id); links with an end not
+            placed do not count, which can only lower the load.
+        areas: each link's least cross-section (see :func:`link_floor_areas`).
+    """
+    ends = [(where.get(link.a.device), where.get(link.b.device)) for link in fabric.links]
+    racks = sorted({r for pair in ends for r in pair if r is not None} & set(graph.drops))
+    index = {r: i for i, r in enumerate(racks)}
+    a = np.array([index.get(ra, -1) if ra else -1 for ra, _ in ends], dtype=np.int64)
+    b = np.array([index.get(rb, -1) if rb else -1 for _, rb in ends], dtype=np.int64)
+    keep = (a >= 0) & (b >= 0) & (a != b) & (np.asarray(areas) > 0)
+    a, b, w = a[keep], b[keep], np.asarray(areas, dtype=np.float64)[keep]
+    if not len(w):
+        return None
+    incident = np.bincount(a, weights=w, minlength=len(racks))
+    incident += np.bincount(b, weights=w, minlength=len(racks))
+    lo, hi = np.minimum(a, b), np.maximum(a, b)
+    keys, at = np.unique(lo * len(racks) + hi, return_inverse=True)
+    between = dict(zip(keys.tolist(), np.bincount(at, weights=w).tolist(), strict=True))
+    room = np.array([s.capacity_mm2 for s in graph.segments], dtype=np.float64)
+    worst: tuple[float, PlacedCut] | None = None
+    for cut in drop_cuts(graph, racks):
+        ids = sorted(index[r] for r in cut.racks)
+        inside = sum(
+            between.get(i * len(racks) + j, 0.0) for k, i in enumerate(ids) for j in ids[k + 1 :]
+        )
+        least = float(incident[ids].sum()) - 2.0 * inside
+        capacity = float(room[list(cut.segments)].sum())
+        if least <= capacity * (1 + 1e-9) + 1e-6:
+            continue
+        ratio = least / capacity if capacity > 0 else math.inf
+        if worst is None or ratio > worst[0]:
+            names = tuple(graph.segments[s].id for s in cut.segments)
+            worst = (ratio, PlacedCut(cut.racks, names, capacity, least))
+    return worst[1] if worst is not None else None

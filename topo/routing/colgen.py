@@ -111,9 +111,9 @@ class Master:
         self._costs[var] = float(length_m)
         self.conv[g].set_coefficient(var, 1.0)
         a = float(self.areas[g])
-        for s, (row, _over) in self.rows.items():
-            if counts[s]:
-                row.set_coefficient(var, a * float(counts[s]))
+        for s in np.flatnonzero(counts).tolist():
+            if s in self.rows:
+                self.rows[s][0].set_coefficient(var, a * float(counts[s]))
         self.columns[g].append((var, counts))
 
     def solve(self) -> MasterSolution:

@@ -264,14 +264,17 @@ def segment_counts(
     fg: FlowGraph, load: np.ndarray, edge: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per tree (from :func:`tree_loads`): cables on each segment and total length (mm)."""
-    k, n = load.shape
-    s = fg.seg[np.maximum(edge, 0)]
-    m = (edge >= 0) & (s >= 0) & (load > 0)
-    rows = np.broadcast_to(np.arange(k)[:, None], (k, n))
-    counts = np.zeros((k, len(fg.capacity)), dtype=np.float64)
-    np.add.at(counts, (rows[m], s[m]), load[m])
-    length = np.where(edge >= 0, load * fg.mm[np.maximum(edge, 0)], 0.0).sum(axis=1)
-    return np.rint(counts).astype(np.int32), length
+    k, _ = load.shape
+    n_seg = len(fg.capacity)
+    tree, node = np.nonzero((load > 0) & (edge >= 0))
+    e = edge[tree, node]
+    cables = load[tree, node]
+    # integral loads times integral lengths: the sums are exact in any order
+    length = np.bincount(tree, weights=cables * fg.mm[e], minlength=k).astype(np.float64)
+    s = fg.seg[e]
+    m = s >= 0
+    counts = np.bincount(tree[m] * n_seg + s[m], weights=cables[m], minlength=k * n_seg)
+    return np.rint(counts.reshape(k, n_seg)).astype(np.int32), length
 
 
 def tree_paths(fg: FlowGraph, pred: np.ndarray, sinks: np.ndarray) -> list[np.ndarray]:

@@ -23,7 +23,7 @@ import pytest
 from layouts.generate import regular_hall
 from layouts.pathways import pathways_from_floor
 from tests.topo.placement.rail import rail_scenario
-from topo.placement.cuts import drop_cuts
+from topo.placement.cuts import drop_cuts, link_floor_areas, placement_cut
 from topo.planner import plan
 
 NETWORK = ["A03", "A04", "B03", "B04"]
@@ -84,6 +84,66 @@ def test_only_the_racks_named_are_inside_a_cut():
     cuts = drop_cuts(graph, ["A01"])
     assert [c.racks for c in cuts] == [("A01",)]
     assert drop_cuts(graph, []) == []
+
+
+def _separates(graph, racks, segment_ids) -> bool:
+    """Whether taking the segments away leaves no path from ``racks`` to another rack."""
+    g = nx.MultiGraph()
+    ids = {s.id: i for i, s in enumerate(graph.segments)}
+    gone = {ids[s] for s in segment_ids}
+    for e in range(len(graph.edge_u)):
+        if int(graph.edge_segment[e]) not in gone:
+            g.add_edge(int(graph.edge_u[e]), int(graph.edge_v[e]))
+    node_of = {r: d.node for r, d in graph.drops.items()}
+    reach = set().union(*(nx.node_connected_component(g, node_of[r]) for r in racks))
+    return not reach & {node_of[r] for r in graph.drops if r not in racks}
+
+
+def test_a_placement_whose_racks_overfill_their_exits_is_proven_not_to_fit():
+    """Narrow row trays (0.1 m) around the network racks: the naive placement's cable
+    from A03 to the rest of the hall cannot pass the two row-tray segments beside it.
+    The proof is checked here from the plan's own links and media: networkx finds no way
+    out of its racks but its segments, and the least cross-section of the links leaving
+    them, summed here, is more than those segments hold. The router, which knows nothing
+    of the proof, overflows the trays too."""
+    floor = regular_hall(
+        name="T", rows=4, racks_per_row=8, network_positions=(3, 4), cross_every=2,
+        tray_width=0.1, power_kw=50.0,
+    )  # fmt: skip
+    scenario = rail_scenario(floor, name="narrow", per_rack=4, su_nodes=16)
+    naive = scenario.options.model_copy(update={"placement": "naive"})
+    p = plan(scenario.model_copy(update={"options": naive}))
+    where = {d.id: d.rack for d in p.placement.devices if d.rack is not None}
+    cut = placement_cut(p.pathways, p.fabric, where, link_floor_areas(p.fabric, p.catalog))
+    assert cut is not None and p.overflows
+    assert _separates(p.pathways, cut.racks, cut.segments)
+    thinnest = {
+        s: min(m.area_mm2 for m in p.catalog.media if m.speed_gbps == s)
+        for s in {link.speed_gbps for link in p.fabric.links}
+    }
+    inside = set(cut.racks)
+    least = sum(
+        thinnest[link.speed_gbps]
+        for link in p.fabric.links
+        if (where[link.a.device] in inside) != (where[link.b.device] in inside)
+    )
+    room = sum(s.capacity_mm2 for s in p.pathways.segments if s.id in cut.segments)
+    assert least == pytest.approx(cut.least_mm2)
+    assert room == pytest.approx(cut.capacity_mm2)
+    assert least > room
+    assert "A03" in cut.describe() and cut.over_mm2 == pytest.approx(least - room)
+    # the same hall with 0.3 m row trays fits, and nothing is proven of its placement
+    wide = rail_scenario(
+        regular_hall(
+            name="T", rows=4, racks_per_row=8, network_positions=(3, 4), cross_every=2,
+            power_kw=50.0,
+        ),
+        name="wide", per_rack=4, su_nodes=16,
+    )  # fmt: skip
+    q = plan(wide.model_copy(update={"options": naive}))
+    where = {d.id: d.rack for d in q.placement.devices if d.rack is not None}
+    assert not q.overflows
+    assert placement_cut(q.pathways, q.fabric, where, link_floor_areas(q.fabric, q.catalog)) is None
 
 
 @pytest.mark.slow
