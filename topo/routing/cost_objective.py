@@ -190,6 +190,7 @@ def price_trees(
     pi: np.ndarray,
     mu: np.ndarray,
     least: np.ndarray,
+    search_pi: np.ndarray | None = None,
 ) -> list[PricedTree]:
     """Trees with negative reduced cost, by LP group.
 
@@ -201,8 +202,13 @@ def price_trees(
         least: per LP group, the cost of its shortest-path tree. No tree costs less
             (cost does not fall with length) or pays a negative toll, so groups whose
             ``mu`` is not above it are skipped.
+        search_pi: prices to search trees under instead of ``pi`` (smoothed duals);
+            a tree's reduced cost is still taken under ``pi``.
     """
     price = np.where(fg.seg >= 0, pi[np.maximum(fg.seg, 0)], 0.0)
+    search = price
+    if search_pi is not None:
+        search = np.where(fg.seg >= 0, search_pi[np.maximum(fg.seg, 0)], 0.0)
     batches: dict[tuple[float, float], list[int]] = {}
     for j, slopes in enumerate(tc.slopes):
         if not _improves(float(least[j]), float(mu[j])):
@@ -211,25 +217,31 @@ def price_trees(
             batches.setdefault((float(areas[j]), s), []).append(j)
     # per group, every slope's tree: (predecessors, cost by sink, cost + toll by sink,
     # cables on each edge, edges)
-    Tree = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+    # and its cost + toll under ``pi`` when searched under other prices
+    Tree = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, float | None]
     trees: dict[int, list[Tree]] = {}
     for (a, s), js in sorted(batches.items()):
-        dist, pred = fg.dijkstra(s * fg.mm + a * price, src_nodes[js])
+        dist, pred = fg.dijkstra(s * fg.mm + a * search, src_nodes[js])
         load, edge, lens = sink_loads(fg, pred, dem[js])
+        true_toll = None
+        if search_pi is not None:  # the reduced cost under the LP's own prices
+            on = edge >= 0
+            true_toll = a * np.where(on, load * price[np.maximum(edge, 0)], 0.0).sum(axis=1)
         for r, j in enumerate(js):
             nodes = tc.nodes[j]
             usd = tc.sink_costs(j, lens[r])
             toll = tc.dem[j] * (dist[r][nodes] - s * lens[r][nodes])
-            trees.setdefault(j, []).append((pred[r], usd, usd + toll, load[r], edge[r]))
+            rc = None if true_toll is None else float(usd.sum() + true_toll[r])
+            trees.setdefault(j, []).append((pred[r], usd, usd + toll, load[r], edge[r], rc))
     found: list[tuple[int, np.ndarray, float, np.ndarray, np.ndarray]] = []
     mixed_js, mixed = [], []
     for j in sorted(trees):
         seen: set[bytes] = set()
-        for pred, usd, score, ld, ed in trees[j]:
+        for pred, usd, score, ld, ed, rc in trees[j]:
             key = pred.tobytes()
             if key not in seen:
                 seen.add(key)
-                if _improves(float(score.sum()), float(mu[j])):
+                if _improves(float(score.sum()) if rc is None else rc, float(mu[j])):
                     found.append((j, pred, float(usd.sum()), ld, ed))
         pred = _mixed_tree([t[:3] for t in trees[j]], tc.nodes[j])
         if pred.tobytes() not in seen:

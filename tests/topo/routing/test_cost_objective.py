@@ -188,3 +188,47 @@ def test_cost_objective_repeats():
     assert a.routes == b.routes
     assert np.array_equal(a.cost_priced_cents, b.cost_priced_cents, equal_nan=True)  # type: ignore[arg-type]
     assert a.cost_offset_cents == b.cost_offset_cents
+
+
+def test_trees_searched_under_smoothed_prices_still_improve_the_lp(monkeypatch):
+    """Each round searches trees under smoothed prices, but a tree joins the master only
+    if its reduced cost under the LP's own duals is negative: checked here from each
+    tree's cost and the cables it puts on each segment, priced at the duals. A round
+    whose smoothed search finds nothing prices again under the duals."""
+    from layouts.generate import regular_hall
+    from topo.routing import optimizer
+
+    real = optimizer.price_trees
+    calls: list[tuple[bool, int]] = []
+
+    def price_trees(fg, tc, srcs, areas, dem, pi, mu, least, search_pi=None):
+        found = real(fg, tc, srcs, areas, dem, pi, mu, least, search_pi=search_pi)
+        if search_pi is not None:
+            assert not np.array_equal(search_pi, pi)
+            for f in found:
+                toll = float(areas[f.group]) * float(f.counts @ pi)
+                assert f.dollars + toll < mu[f.group]
+        calls.append((search_pi is not None, len(found)))
+        return found
+
+    monkeypatch.setattr(optimizer, "price_trees", price_trees)
+    floor = regular_hall(
+        name="T", rows=4, racks_per_row=8, cross_every=2, tray_width=0.05, tray_depth=0.05,
+        network_positions=(3, 4),
+    )  # fmt: skip
+    racks = sorted(pathways_from_floor(floor).drops)
+    bases = [200, 1500, 4000, 7000, 12_000]
+    sources = [r for r in racks if r.endswith(("03", "04"))]
+    d = [
+        CableDemand(f"L{i}-{k}-{n}", s, r, 100, bases[(i + k) % 5])
+        for i, s in enumerate(sources)
+        for k, r in enumerate(racks)
+        if r != s
+        for n in range(2)
+    ]
+    result = route(floor, d, "cost")
+    assert result.solver.method == "column-generation"
+    assert (True, 0) in calls  # a smoothed search found nothing ...
+    after = calls[calls.index((True, 0)) + 1]
+    assert after[0] is False  # ... and the round priced again under the duals
+    assert any(smoothed and n for smoothed, n in calls)
