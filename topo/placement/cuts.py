@@ -60,8 +60,26 @@ _SCALE = 100
 """Max-flow capacities are integers: hundredths of a square millimetre, rounded down."""
 
 
+class _Overload:
+    """What a proven cut says: the least cable across it against its room (mm²)."""
+
+    __slots__ = ()
+    capacity_mm2: float
+    least_mm2: float
+
+    @property
+    def over_mm2(self) -> float:
+        """By how much the least load exceeds the room."""
+        return self.least_mm2 - self.capacity_mm2
+
+    @property
+    def ratio(self) -> float:
+        """Least load over room: the trays would need this much more room."""
+        return self.least_mm2 / self.capacity_mm2 if self.capacity_mm2 > 0 else float("inf")
+
+
 @dataclass(frozen=True, slots=True)
-class FloorCut:
+class FloorCut(_Overload):
     """A line across the floor that every placement overloads.
 
     Attributes:
@@ -77,16 +95,6 @@ class FloorCut:
     segments: tuple[str, ...]
     capacity_mm2: float
     least_mm2: float
-
-    @property
-    def over_mm2(self) -> float:
-        """By how much the least load exceeds the room."""
-        return self.least_mm2 - self.capacity_mm2
-
-    @property
-    def ratio(self) -> float:
-        """Least load over room: trays crossing the line would need this much more room."""
-        return self.least_mm2 / self.capacity_mm2 if self.capacity_mm2 > 0 else float("inf")
 
     def describe(self) -> str:
         """One sentence for a plan note."""
@@ -354,7 +362,7 @@ whole chain is one too): a row of network racks has 36 runs of up to 8 racks."""
 
 
 @dataclass(frozen=True, slots=True)
-class PlacedCut:
+class PlacedCut(_Overload):
     """A run of racks under one tray whose cable to the rest of the hall, at its least
     cross-section, overfills the segments at the run's two ends whatever the routes.
 
@@ -370,10 +378,6 @@ class PlacedCut:
     segments: tuple[str, ...]
     capacity_mm2: float
     least_mm2: float
-
-    @property
-    def over_mm2(self) -> float:
-        return self.least_mm2 - self.capacity_mm2
 
     def describe(self) -> str:
         """One clause for a plan note."""
