@@ -511,18 +511,15 @@ def _against_naive(
     else:
         say("routing the naive placement")
         got = yardstick.next() if yardstick is not None else None
-        beaten = (
-            got is not None
-            and got.shortest
-            and not got.fits
-            and not best.overflows
-            and _rank(best)[0] <= got.rank[0]
-        )
+        beaten = cheaper = False
+        if got is not None and got.shortest and not got.fits and not best.overflows:
+            beaten = _rank(best)[0] <= got.rank[0]
+            cheaper = beaten and _value(best) < got.value
         cut = None
-        if beaten and got is not None and not _value(best) < got.value:
+        if beaten and not cheaper:
             say("looking for racks the naive placement overfills whatever the routes")
             cut = naive_cut()
-        if beaten and got is not None and (_value(best) < got.value or cut is not None):
+        if got is not None and (cheaper or cut is not None):
             naive_value, kept = got.value, best
             notes = (*notes, _LOWER_NAIVE_NOTE if cut is None else _naive_cut_note(cut))
         else:

@@ -415,7 +415,7 @@ def placement_cut(
     keys, at = np.unique(lo * len(racks) + hi, return_inverse=True)
     between = dict(zip(keys.tolist(), np.bincount(at, weights=w).tolist(), strict=True))
     room = np.array([s.capacity_mm2 for s in graph.segments], dtype=np.float64)
-    worst: tuple[float, PlacedCut] | None = None
+    worst: PlacedCut | None = None
     for cut in drop_cuts(graph, racks):
         ids = sorted(index[r] for r in cut.racks)
         inside = sum(
@@ -425,8 +425,8 @@ def placement_cut(
         capacity = float(room[list(cut.segments)].sum())
         if least <= capacity * (1 + 1e-9) + 1e-6:
             continue
-        ratio = least / capacity if capacity > 0 else math.inf
-        if worst is None or ratio > worst[0]:
-            names = tuple(graph.segments[s].id for s in cut.segments)
-            worst = (ratio, PlacedCut(cut.racks, names, capacity, least))
-    return worst[1] if worst is not None else None
+        names = tuple(graph.segments[s].id for s in cut.segments)
+        placed = PlacedCut(cut.racks, names, capacity, least)
+        if worst is None or placed.ratio > worst.ratio:
+            worst = placed
+    return worst

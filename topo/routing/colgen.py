@@ -77,7 +77,6 @@ class Master:
         ]
         self.columns = [[] for _ in range(len(self.areas))]
         self.rows = {}
-        self._costs: dict[mathopt.Variable, float] = {}
         self._solver: mathopt.IncrementalSolver | None = None
         # the last optimal basis, its loads, and the rows added since
         self._basis: mathopt.Basis | None = None
@@ -108,7 +107,6 @@ class Master:
         k = len(self.columns[g])
         var = self.model.add_variable(lb=0.0, name=f"lam_{g}_{k}")
         self.model.objective.set_linear_coefficient(var, float(length_m))
-        self._costs[var] = float(length_m)
         self.conv[g].set_coefficient(var, 1.0)
         a = float(self.areas[g])
         for s in np.flatnonzero(counts).tolist():
@@ -133,13 +131,16 @@ class Master:
         current basis (it stays feasible: only the objective changes); the columns'
         own costs are restored afterwards."""
         objective = self.model.objective
+        own = [
+            (var, objective.get_linear_coefficient(var)) for cols in self.columns for var, _ in cols
+        ]
         for cols, cs in zip(self.columns, costs, strict=True):
             for (var, _), c in zip(cols, cs, strict=True):
                 objective.set_linear_coefficient(var, float(c))
         try:
             return self.solve()
         finally:
-            for var, c in self._costs.items():
+            for var, c in own:
                 objective.set_linear_coefficient(var, c)
 
     def _start(self) -> mathopt.ModelSolveParameters | None:

@@ -223,10 +223,8 @@ def price_trees(
     for (a, s), js in sorted(batches.items()):
         dist, pred = fg.dijkstra(s * fg.mm + a * search, src_nodes[js])
         load, edge, lens = sink_loads(fg, pred, dem[js])
-        true_toll = None
-        if search_pi is not None:  # the reduced cost under the LP's own prices
-            on = edge >= 0
-            true_toll = a * np.where(on, load * price[np.maximum(edge, 0)], 0.0).sum(axis=1)
+        # the reduced cost under the LP's own prices
+        true_toll = None if search_pi is None else a * _tolls(price, load, edge)
         for r, j in enumerate(js):
             nodes = tc.nodes[j]
             usd = tc.sink_costs(j, lens[r])
@@ -250,8 +248,7 @@ def price_trees(
     if mixed:
         preds = np.stack(mixed)
         load, edge, lens = sink_loads(fg, preds, dem[mixed_js])
-        on = edge >= 0
-        toll = np.where(on, load * price[np.maximum(edge, 0)], 0.0).sum(axis=1)
+        toll = _tolls(price, load, edge)
         for k, j in enumerate(mixed_js):
             dollars = float(tc.sink_costs(j, lens[k]).sum())
             if _improves(dollars + float(areas[j]) * toll[k], float(mu[j])):
@@ -266,6 +263,12 @@ def price_trees(
         PricedTree(j, pred, dollars, counts[k], float(length[k]))
         for k, (j, pred, dollars, _, _) in enumerate(found)
     ]
+
+
+def _tolls(price: np.ndarray, load: np.ndarray, edge: np.ndarray) -> np.ndarray:
+    """Per tree (from :func:`topo.routing.flows.sink_loads`): its cables' price (per mm²
+    of cross-section) summed over the edges they cross."""
+    return np.where(edge >= 0, load * price[np.maximum(edge, 0)], 0.0).sum(axis=1)
 
 
 def _improves(value: float, mu: float) -> bool:

@@ -19,10 +19,10 @@ Steps:
    searched under smoothed prices (half the last round's search prices, half the
    duals) and kept only where their reduced cost under the duals is negative. Stops
    when the LP is solved to the effort's tolerance, after the effort's rounds, or at
-   the wall-clock safety net; a
-   cost LP that still overflows stops after three rounds in a row within the tolerance
-   (below effort high, within 1 %: such rounds trim overflow the repair trims faster;
-   on 20,000 cables or more, a cost LP that fits within 0.5 %).
+   the wall-clock safety net; a cost LP that still overflows stops after three rounds
+   in a row within the tolerance (below effort high, within 1 %: such rounds trim
+   overflow the repair trims faster; on 20,000 cables or more, a cost LP that fits
+   within 0.5 %).
 4. **Rounding and repair.** Each group's cables are split over its trees by the LP
    weights (largest remainder, sink by sink). Groups that still cross an overfull
    segment are re-routed one at a time by OR-Tools min-cost flow with hard residual
