@@ -38,10 +38,14 @@ def main() -> None:
     ap.add_argument("--backbone-width", type=float, default=0.9, help="cross tray width, m")
     ap.add_argument("--scenario", help="plan this scenario file instead of the generated hall")
     ap.add_argument("--shortest", action="store_true", help="plan with routing: shortest")
+    ap.add_argument("--no-thin-media", action="store_true", help="plan with thin_media: false")
     args = ap.parse_args()
     scenario = load_scenario(args.scenario) if args.scenario else _generated(args)
     if args.shortest:
         options = scenario.options.model_copy(update={"routing": "shortest"})
+        scenario = scenario.model_copy(update={"options": options})
+    if args.no_thin_media:
+        options = scenario.options.model_copy(update={"thin_media": False})
         scenario = scenario.model_copy(update={"options": options})
     floor = floor_of(scenario)
     _run(scenario, floor)
@@ -109,6 +113,8 @@ def _run(scenario: Scenario, floor) -> None:
     )
     if "placement" in s:
         print(f"placement {s['placement']}")
+    if "thin_media" in s:
+        print(f"thin media {s['thin_media']}")
     if result.floor_cut is not None:
         print(result.floor_cut.describe())
     print(

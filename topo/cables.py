@@ -25,6 +25,7 @@ flagged, so nothing is dropped; :func:`make_cables` also returns them as problem
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -101,6 +102,7 @@ def make_cables(
     slack_m: float | None = None,
     dress_m: float = 0.3,
     label_room: bool = False,
+    media_limits: Mapping[str, float] | None = None,
 ) -> tuple[tuple[Cable, ...], tuple[Problem, ...]]:
     """Turn placed, routed links into cables.
 
@@ -111,6 +113,9 @@ def make_cables(
             missing or ``None`` here is unrouted.
         slack_m: slack at each end overriding every media's own.
         label_room: start each end's label with the floor's name.
+        media_limits: the thickest media (mm²) of links the router moved to thinner
+            media where the trays were full, by link id: their media are the cheapest
+            no thicker.
 
     Returns:
         The cables, one per link, and a problem for each cable that is not ``ok``.
@@ -164,13 +169,17 @@ def make_cables(
             measured.append(("ok", route.tray_mm, route.segments, base_mm))
     sized = breakout_lengths(links, measured)
 
-    # media choice by (speed, length): (media id, kind, need, stock, cost, power)
-    picked: dict[tuple[int, int], tuple[str, str, int, int, int, float] | None] = {}
+    # media choice by (speed, length, thickest): (media id, kind, need, stock, cost, power)
+    picked: dict[tuple[int, int, float], tuple[str, str, int, int, int, float] | None] = {}
+    limits = media_limits or {}
 
-    def pick(speed: int, base_mm: int) -> tuple[str, str, int, int, int, float] | None:
-        key = (speed, base_mm)
+    def pick(speed: int, base_mm: int, most: float) -> tuple[str, str, int, int, int, float] | None:
+        key = (speed, base_mm, most)
         if key not in picked:
-            choice = choose_media(media_by_speed[speed], base_mm, slack)
+            options = media_by_speed[speed]
+            if most != math.inf:
+                options = tuple(m for m in options if m.area_mm2 <= most + 1e-6)
+            choice = choose_media(options, base_mm, slack)
             if choice is None:
                 picked[key] = None
             else:
@@ -199,7 +208,7 @@ def make_cables(
         b_lab = pre_b + b_port
         choice = None
         if status == "ok":
-            choice = pick(speed, sized[n - 1])
+            choice = pick(speed, sized[n - 1], limits.get(link.id, math.inf))
             if choice is None:
                 status = "no-media"
                 longest = max(media_by_speed[speed], key=lambda m: (m.max_length_mm, m.id))

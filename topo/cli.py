@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from layouts.errors import Problem, TopoError
@@ -378,6 +379,13 @@ def _print_summary(s: dict[str, object], *, seconds: float | None = None) -> Non
         t.add_row("time", f"{seconds:.1f} s")
     if s.get("trays_over_limit"):
         t.add_row("trays over limit", f"{s['trays_over_limit']} ({s['overflow_mm2']:,} mm² over)")
+    thin = s.get("thin_media")
+    if isinstance(thin, dict):
+        t.add_row(
+            "thinner media",
+            f"{thin['cables']:,} cables where the trays are full "
+            f"({escape(', '.join(thin['by_media']))}): ${thin['extra_cost_usd']:,.2f} more",
+        )
     bound = s.get("floor_bound")
     if isinstance(bound, dict):
         t.add_row(

@@ -16,7 +16,7 @@ thin a cable could become if a detour changed its media.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 import numpy as np
@@ -71,6 +71,10 @@ class MediaTable:
         next_thinner: first later interval whose media is thinner than this one's
             (``len(breaks)`` if none).
         min_area_after: smallest cross-section on this interval or any later one.
+        slack_override_mm: the slack at each end overriding every media's own, as
+            tabulated (None: each media's own).
+        full: the table of every media of the speed this one was narrowed from
+            (:meth:`at_most`), or None for a table of every media.
     """
 
     speed_gbps: int
@@ -82,6 +86,66 @@ class MediaTable:
     slack_mm: np.ndarray
     next_thinner: np.ndarray
     min_area_after: np.ndarray
+    slack_override_mm: int | None = None
+    full: MediaTable | None = None
+    _narrowed: dict[float, MediaTable] = field(default_factory=dict, repr=False)
+
+    @property
+    def every_media(self) -> MediaTable:
+        """The table of every media of the speed (this one, unless narrowed)."""
+        return self.full if self.full is not None else self
+
+    def at_most(self, area_mm2: float) -> MediaTable:
+        """The table of the media no thicker than ``area_mm2`` (made once per area).
+
+        Example:
+            >>> from topo.catalog import builtin_catalog
+            >>> t = media_table(builtin_catalog().media_for(400), None)
+            >>> thin = t.at_most(10.0)
+            >>> [thin.options[m].kind for m in thin.media[thin.interval(np.array([1000]))]]
+            ['aoc']
+        """
+        full = self.every_media
+        key = round(float(area_mm2), 6)
+        got = full._narrowed.get(key)
+        if got is None:
+            opts = [m for m in full.options if m.area_mm2 <= area_mm2 + 1e-6]
+            got = replace(media_table(opts, full.slack_override_mm), full=full)
+            full._narrowed[key] = got
+        return got
+
+    @cached_property
+    def option_slack_mm(self) -> np.ndarray:
+        """The slack at each end of every media of :attr:`every_media`, mm."""
+        full = self.every_media
+        return np.array(
+            [
+                full.slack_override_mm
+                if full.slack_override_mm is not None
+                else round(m.slack_m * 1000)
+                for m in full.options
+            ],
+            dtype=np.int64,
+        )
+
+    def option_costs(self, base_mm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Every media of the speed at each base length: its link cost in cents (one row
+        per media of :attr:`every_media`, ``inf`` where its stock does not reach) and its
+        cross-section (one per media). Whatever media a plan gives a cable of that base,
+        it costs one of these, or more on a longer route."""
+        opts = self.every_media.options
+        base = np.asarray(base_mm, dtype=np.int64)
+        cost = np.full((len(opts), len(base)), np.inf)
+        for k, (m, slack) in enumerate(zip(opts, self.option_slack_mm.tolist(), strict=True)):
+            reach = round(m.reach_m * 1000)
+            stocks = np.array([x for x in m.stock_lengths_mm if x <= reach], dtype=np.int64)
+            if not len(stocks):
+                continue
+            at = np.searchsorted(stocks, base + 2 * slack, side="left")
+            ok = at < len(stocks)
+            prices = np.array([m.link_cost_cents(int(x)) for x in stocks], dtype=np.float64)
+            cost[k, ok] = prices[at[ok]]
+        return cost, np.array([m.area_mm2 for m in opts], dtype=np.float64)
 
     def interval(self, base_mm: np.ndarray | int) -> np.ndarray:
         """Interval index of each base length (``len(breaks)`` where nothing reaches)."""
@@ -187,4 +251,5 @@ def media_table(options: Sequence[Media], slack_mm: int | None) -> MediaTable:
         slack_mm=np.asarray(slack_arr, dtype=np.int64),
         next_thinner=next_thinner,
         min_area_after=min_after,
+        slack_override_mm=slack_mm,
     )

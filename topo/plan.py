@@ -151,6 +151,11 @@ FLOOR_BOUND_SCOPE = (
     "every routing, each link in the thinnest media of its speed"
 )
 
+THIN_MEDIA_SCOPE = (
+    "each moved cable against the cheapest media for its length, on the same route, "
+    "before any domestic-share change"
+)
+
 
 @dataclass(frozen=True, eq=False)
 class Plan:
@@ -183,6 +188,9 @@ class Plan:
     changes: Changes | None = None
     floor_cut: FloorCut | None = None
     """A line across the floor no placement can carry (see :mod:`topo.placement.cuts`)."""
+    thinned: dict[str, tuple[str, str, int]] = field(default_factory=dict)
+    """Links moved to thinner media where the trays were full: the media their length
+    calls for, the media they got, and what that adds (cents)."""
 
     @cached_property
     def total_length_mm(self) -> int:
@@ -281,6 +289,19 @@ class Plan:
                 else {}
             ),
             **({"floor_bound": self._floor_bound()} if self.floor_cut is not None else {}),
+            **({"thin_media": self._thin_media()} if self.thinned else {}),
+        }
+
+    def _thin_media(self) -> dict[str, Any]:
+        by: dict[str, int] = {}
+        for was, got, _ in self.thinned.values():
+            key = f"{was} to {got}"
+            by[key] = by.get(key, 0) + 1
+        return {
+            "cables": len(self.thinned),
+            "extra_cost_usd": round(sum(c for _, _, c in self.thinned.values()) / 100, 2),
+            "by_media": dict(sorted(by.items())),
+            "relative_to": THIN_MEDIA_SCOPE,
         }
 
     def _floor_bound(self) -> dict[str, Any]:

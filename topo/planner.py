@@ -51,7 +51,7 @@ import multiprocessing.process
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from multiprocessing.connection import Connection
 from typing import Literal, NamedTuple
@@ -77,7 +77,7 @@ from topo.cables import Cable, breakout_assemblies, breakout_lengths, make_cable
 from topo.catalog import Catalog, builtin_catalog, merge_catalog
 from topo.errors import LayoutError, Problem
 from topo.fabric.network import add_management, build_network, restrict_media
-from topo.media import RACK_UNIT_MM, MediaTable, inrack_mm, media_table
+from topo.media import RACK_UNIT_MM, MediaTable, choose_media, inrack_mm, media_table
 from topo.model import Device, Fabric, Link, Placement, SolverInfo
 from topo.placement.cuts import (
     FloorCut,
@@ -398,12 +398,15 @@ def _place_and_route(
         seen = {placement.devices}
         free = {d.id for d in fabric.devices if d.rack is None}
         spare = _spare_mm2(first, free)
-        # a plan that fits only by detours is re-placed at high effort, while that gains
+        # a plan that fits only by detours is re-placed at high effort, and one that fits
+        # only by thinner media at any effort, while that gains
         high = options.effort == "high"
-        last, gained = first, high
+        last, gained = first, high or bool(first.thinned)
+        areas = link_floor_areas(fabric, catalog)
         for k in range(2, limit + 1 if options.routing == "optimize" else 1):
-            if not last.overflows and not ((feedback.mm_per_mm2 > 0).any() and gained and high):
-                break  # fits (at high effort: without detours or without gain from the last round)
+            tight = bool(last.thinned) or (high and bool((feedback.mm_per_mm2 > 0).any()))
+            if not last.overflows and not (tight and gained):
+                break  # fits (without detours at high effort, without thinner media) or no gain
             if k > 2 and last.overflows and not gained and not high:
                 break  # below high effort: the last round did not improve much on the best
             if k > 2 and proof is not None and not high:
@@ -426,6 +429,10 @@ def _place_and_route(
             if placement.devices in seen:
                 continue  # routed before: only the prices grow
             seen.add(placement.devices)
+            if not best.overflows and _placed_proof(graph, fabric, placement, areas):
+                say(f"placing switches: round {k}'s placement cannot fit its trays")
+                gained = False
+                continue  # a plan that fits is in hand: no routing of this one can beat it
             last, feedback = attempt(placement, report)
             # a gain of under 5 % of the overflow does not earn another round
             gained = _rank(last) < _rank(best) and (
@@ -445,6 +452,20 @@ def _place_and_route(
     finally:
         if yardstick is not None:
             yardstick.stop()
+
+
+def _placed_proof(
+    graph: PathwayGraph, fabric: Fabric, placement: Placement, areas: np.ndarray
+) -> bool:
+    """Whether a cut proves that no routing of ``placement`` fits, whatever the media:
+    a run of racks under one tray (:func:`~topo.placement.cuts.placement_cut`) or a line
+    across the floor (:func:`~topo.placement.cuts.floor_cuts` with every device where
+    the placement puts it)."""
+    where = {d.id: d.rack for d in placement.devices if d.rack is not None}
+    return (
+        placement_cut(graph, fabric, where, areas) is not None
+        or len(floor_cuts(graph, fabric, where, {}, areas, tries=1)) > 0
+    )
 
 
 def _floor_proof(
@@ -752,6 +773,7 @@ def _route_and_finish(
         time_limit_s=options.time_limit_s,
         seed=options.seed,
         threads=options.threads,
+        thin_media=options.thin_media,
     )
     result = route_cables(graph, demands, tables, options=route_opts, method=method, progress=say)
 
@@ -789,11 +811,16 @@ def _route_and_finish(
         )
         fills = tray_fill(full_graph, cables, area_of)
 
+    thinned = _thinned(cables, result.media_limits, catalog, options.slack_m)
     say("computing bounds")
     length_lb, cost_lb = _bounds(
         cables, fabric.links, devices, demands, result, dict(tables), catalog, options
     )
-    shortest = not any(f.over for f in fills) and _on_shortest_routes(demands, result)
+    shortest = (
+        not any(f.over for f in fills)
+        and not result.media_limits
+        and _on_shortest_routes(demands, result)
+    )
     if shortest:
         # every cable on a shortest route, sized as short as it can be: no plan costs less
         cost_lb = sum(c.cost_cents for c in cables if c.status == "ok")
@@ -810,6 +837,7 @@ def _route_and_finish(
     )  # fmt: skip
     if moved:
         fills = tray_fill(full_graph, cables, area_of)
+    thin_note = _thinned_note(thinned)
     solver = _final_status(result.solver, cables, fills, length_lb, cost_lb, shortest=shortest)
     speeds = np.array([d.speed_gbps for d in demands], dtype=np.int64)
     areas = {s: float(result.area_mm2[speeds == s].mean()) for s in np.unique(speeds).tolist()}
@@ -826,15 +854,59 @@ def _route_and_finish(
         solver=solver,
         lower_bound_mm=length_lb,
         problems=problems + reuse.problems,
-        notes=fabric.notes + placement.notes + solver.notes + ((moved,) if moved else ()),
+        notes=(
+            fabric.notes
+            + placement.notes
+            + solver.notes
+            + ((thin_note,) if thin_note else ())
+            + ((moved,) if moved else ())
+        ),
         lower_bound_cost_cents=cost_lb,
         placement_report=report,
+        thinned=thinned,
         shared_segments=result.shared,
         changes=(
             None if installed is None else cable_changes(full_graph, floor, cables, installed)
         ),
     )
     return plan_, TrayPrices(prices, areas)
+
+
+def _thinned(
+    cables: Sequence[Cable],
+    limits: Mapping[str, float],
+    catalog: Catalog,
+    slack_m: float | None,
+) -> dict[str, tuple[str, str, int]]:
+    """The cables the router moved to thinner media: by link, the media their length
+    calls for, the media they got and the difference in cost (cents)."""
+    out: dict[str, tuple[str, str, int]] = {}
+    slack = None if slack_m is None else round(slack_m * 1000)
+    media = catalog.media_index
+    for c in cables:
+        if c.link not in limits or c.status != "ok" or not c.media:
+            continue
+        own = slack if slack is not None else round(media[c.media].slack_m * 1000)
+        choice = choose_media(catalog.media_for(c.speed_gbps), c.length_mm - 2 * own, slack)
+        if choice is None or choice[0].id == c.media:
+            continue
+        m, _, stock = choice
+        out[c.link] = (m.id, c.media, c.cost_cents - m.link_cost_cents(stock))
+    return out
+
+
+def _thinned_note(thinned: Mapping[str, tuple[str, str, int]]) -> str:
+    """One sentence on the cables moved to thinner media (empty if none)."""
+    if not thinned:
+        return ""
+    extra = sum(c for _, _, c in thinned.values()) / 100
+    kinds = sorted({f"{a} to {b}" for a, b, _ in thinned.values()})
+    shown = ", ".join(kinds[:3]) + (f" and {len(kinds) - 3} more" if len(kinds) > 3 else "")
+    return (
+        f"{len(thinned):,} cables moved to thinner media than their length calls for, "
+        f"where the trays were full ({shown}): ${extra:,.2f} more than the cheapest media "
+        "for their lengths"
+    )
 
 
 def _demands(
@@ -898,6 +970,7 @@ def _cables(
         slack_m=options.slack_m,
         dress_m=options.dress_m,
         label_room=options.label_room,
+        media_limits=result.media_limits,
     )
     if installed is None:
         return cables, problems
@@ -953,8 +1026,12 @@ def _bounds(
         j = t.interval(sized[sel])
         has = j < len(t.breaks)  # always, for a cable that got media
         sel, j = sel[has], j[has]
-        slack_after = np.minimum.accumulate(t.slack_mm[::-1])[::-1]
-        least[sel] = sized[sel] + 2 * slack_after[j]
+        slack_after = np.minimum.accumulate(t.slack_mm[::-1])[::-1][j]
+        if options.thin_media:  # any media reaching the cable may carry it
+            reach = np.isfinite(t.option_costs(sized[sel])[0])
+            least_slack = np.where(reach, t.option_slack_mm[:, None], np.iinfo(np.int64).max)
+            slack_after = np.minimum(slack_after, least_slack.min(axis=0))
+        least[sel] = sized[sel] + 2 * slack_after
         cost[sel] = t.cost_cents[j]
     shortest = float(least.sum())
     cents = int(cost.sum())

@@ -409,6 +409,13 @@ class Options(_Frozen):
         300.0, gt=0, le=86400, description="Wall-clock safety net for the optimizer, seconds."
     )
     threads: int = Field(1, ge=1, le=64, description="Worker threads for CP-SAT.")
+    thin_media: bool = Field(
+        True,
+        description="Where the trays are full, move cables to thinner media than their "
+        "length calls for (an AOC or fibre instead of a DAC or ACC), cheapest per mm² "
+        "freed first, so the plan fits; the bounds allow for it. Not at effort 'exact', "
+        "whose optimum is over media chosen by length.",
+    )
     slack_m: float | None = Field(
         None, ge=0, le=20, description="Slack at each cable end; default the media's."
     )

@@ -176,6 +176,18 @@ class FloorBound(_Record):
     )
 
 
+class ThinMedia(_Record):
+    """Cables moved to thinner media than their length calls for, where the trays were
+    full."""
+
+    cables: int
+    extra_cost_usd: float = Field(description="what the thinner media add")
+    by_media: dict[str, int] = Field(
+        description="cables by change, 'media for the length to media given'"
+    )
+    relative_to: str = Field(description="what the extra cost is measured against")
+
+
 class PlanSummary(_Record):
     """``plan.json``'s ``summary``: the figures other tools rely on."""
 
@@ -209,6 +221,9 @@ class PlanSummary(_Record):
     )
     floor_bound: FloorBound | None = _absent(
         "a proof that no placement fits the trays (when the plan overflows and one is found)"
+    )
+    thin_media: ThinMedia | None = _absent(
+        "cables moved to thinner media where the trays were full (option `thin_media`)"
     )
 
     def to_json(self) -> dict[str, Any]:

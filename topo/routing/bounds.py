@@ -61,7 +61,9 @@ def priced_bound(fg: FlowGraph, pb: Problem, pi: np.ndarray) -> tuple[np.ndarray
         d_thin = dist[row[len(idx) :], sink[thin]]
         alt = np.maximum(d_thin, pb.thinner_at[idx[thin]] + thin_a[thin] * toll)
         # where that is what binds, look at the actual routes long enough to change media
-        tight = np.nonzero(alt < own[thin] - 0.5)[0]
+        # (not for a cable thin media may carry on any route: its term is the thin one)
+        anywhere = pb.thinner_at[idx[thin]] <= pb.sp[idx[thin]]
+        tight = np.nonzero((alt < own[thin] - 0.5) & ~anywhere)[0]
         if len(tight):
             c = np.nonzero(thin)[0][tight]
             alt[tight] = np.maximum(
@@ -206,10 +208,10 @@ def priced_cost_bound(
     top = float(pi.max())
     by_table: dict[int, list[int]] = {}
     for k, i in enumerate(idx.tolist()):
-        by_table.setdefault(id(pb.table[i]), []).append(k)
+        by_table.setdefault(id(pb.table[i].every_media), []).append(k)
     for ks in by_table.values():
         kk = np.array(ks, dtype=np.int64)
-        t = pb.table[int(idx[ks[0]])]
+        t = pb.table[int(idx[ks[0]])].every_media
         j = t.interval(base[kk].astype(np.int64) + pb.sp[idx[kk]].astype(np.int64))
         j0[kk] = j
         nxt = np.minimum(j + 1, len(t.breaks) - 1)
@@ -236,7 +238,7 @@ def priced_cost_bound(
     best = np.full(len(idx), -np.inf)
     for ks in by_table.values():
         kk = np.array(ks, dtype=np.int64)
-        t = pb.table[int(idx[ks[0]])]
+        t = pb.table[int(idx[ks[0]])].every_media
         for r in range(slopes.shape[1]):
             val = _minorant_terms(
                 t, j0[kk], base[kk], slopes[kk, r], d_sp[kk, r], d_min[kk, r], a_min[kk] * toll[kk]
@@ -253,6 +255,15 @@ def priced_cost_bound(
         at = np.searchsorted(idx, sel)
         enum = _enumerated_terms(fg, pb, price, sel, slopes[at, 1], a_min[at] * toll[at])
         terms[sel] = np.maximum(terms[sel], enum)
+    if pb.thin:
+        # any media may carry a cable on any route: it costs at least that media's price
+        # at the shortest route's length and pays its area times the least toll
+        for ks in by_table.values():
+            kk = np.array(ks, dtype=np.int64)
+            t = pb.table[int(idx[ks[0]])].every_media
+            costs, areas = t.option_costs((base[kk] + pb.sp[idx[kk]]).astype(np.int64))
+            slim = (costs + areas[:, None] * toll[kk][None, :]).min(axis=0)
+            terms[idx[kk]] = np.minimum(terms[idx[kk]], slim)
     return terms, offset
 
 
@@ -359,9 +370,10 @@ def _enumerated_terms(
         # the group's cables by media table, each table's cables priced at once
         by_table: dict[int, list[int]] = {}
         for p, i in enumerate(ii.tolist()):
-            by_table.setdefault(id(pb.table[i]), []).append(p)
+            by_table.setdefault(id(pb.table[i].every_media), []).append(p)
         parts = [
-            (pb.table[int(ii[ps[0]])], np.array(ps, dtype=np.int64)) for ps in by_table.values()
+            (pb.table[int(ii[ps[0]])].every_media, np.array(ps, dtype=np.int64))
+            for ps in by_table.values()
         ]
         base = pb.base[ii].astype(np.int64)
         best = np.full(len(kk), np.inf)

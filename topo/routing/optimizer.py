@@ -30,6 +30,13 @@ Steps:
    nothing fits, overflows as little as it can). When the LP's prices prove that no
    routing fits (:func:`topo.routing.bounds.infeasible`), the repair makes one pass
    over the groups with most load on overfull segments.
+   With ``thin_media``, cables on segments still overfull move to thinner media than
+   their length calls for, on their routes (:func:`_thin_where_full`: least extra cost
+   per mm² freed first); when the LP itself overflows, before the repair and with the
+   cables then routed afresh. Cables so moved go back to the media their length calls
+   for wherever their routes have room (:func:`_widen_where_room`). The bounds and
+   proofs then let every cable have any media reaching it
+   (:func:`topo.routing.problem.setup_problem`).
 5. **Redundancy.** Links sharing a redundancy key, routed with the others so far, are
    moved onto segment-disjoint routes where the trays have room, under the LP's prices
    (:mod:`topo.routing.diversity`); step 4 runs again if that left a segment overfull.
@@ -65,6 +72,7 @@ cost LP's trees.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -130,6 +138,7 @@ class RouteOptions:
     time_limit_s: float | None = 300.0
     seed: int = 0
     threads: int = 1
+    thin_media: bool = True
 
 
 @dataclass(frozen=True, eq=False)
@@ -155,6 +164,8 @@ class RoutingResult:
         prices: per segment, the tray prices of the best priced bound (metres of route
             per mm² of cross-section; all 0 when nothing was priced). They tell the
             switch placement which trays are scarce.
+        media_limits: the thickest media (mm²) of each cable moved to thinner media
+            where the trays were full, by link id (see :func:`_thin_where_full`).
     """
 
     routes: dict[str, RackRoute | None]
@@ -169,6 +180,7 @@ class RoutingResult:
     cost_priced_cents: np.ndarray | None = None
     cost_offset_cents: float = 0.0
     prices: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    media_limits: dict[str, float] = field(default_factory=dict)
 
 
 # -- assignments: for each group, sink -> [(edge path, cables)] --------------------------
@@ -257,14 +269,17 @@ def _route(
     t0 = time.perf_counter()
     say = progress or (lambda _m: None)
     run = _Run(options, EFFORT[options.effort], t0, say)
-    setup = _build_problem(graph, demands, tables, area_override)
-    solved = _solve_routing(setup, demands, method, run)
+    setup = _build_problem(graph, demands, tables, area_override, options.thin_media)
+
+    thin = _Thinning(graph, tables, area_override, say)
+    may_thin = method == "optimize" and options.thin_media
+    setup, demands, solved = _solve_routing(setup, demands, method, run, thin if may_thin else None)
     result = _extract_result(setup, demands, solved, run)
     # every cable on its shortest route gets the media it was routed with
     moved = solved.method != _SHORTEST or bool(solved.fixed_paths) or bool(area_override)
     # routes that overflow with the cross-sections they were routed with would not fit
     # with the ones their media call for either: no re-check then
-    fits = not (solved.load > setup.fg.capacity + 1e-6).any()
+    fits = _over_mm2(setup.fg, solved.load) <= 0
     if method == "optimize" and fits and attempt < _RECHECKS and moved:
         changed = _changed_media(setup.fg, setup.pb, demands, result.routes)
         if changed:
@@ -281,6 +296,191 @@ def _route(
                 ),
             )
     return result
+
+
+def _over_mm2(fg: FlowGraph, load: np.ndarray) -> float:
+    """Cross-section over the segments' limits, summed (mm²; 0 within 1e-6 a segment)."""
+    over = load - fg.capacity
+    return float(over[over > 1e-6].sum())
+
+
+class _Thinned(NamedTuple):
+    """A routing after cables moved to other media on their routes: the problem with
+    their media limits, the demands saying so, and the routing regrouped."""
+
+    setup: _Setup
+    demands: list[CableDemand]
+    solved: _Solved
+
+
+@dataclass(frozen=True)
+class _Thinning:
+    """Moves cables between media on their routes, keeping every route: to thinner media
+    where the trays are full, back to the media their length calls for where there is
+    room. Each answer is a problem rebuilt with the new limits (None if no cable
+    moves)."""
+
+    graph: PathwayGraph
+    tables: Mapping[int, MediaTable]
+    area_override: Mapping[str, float] | None
+    say: Callable[[str], None]
+
+    def thin(
+        self, at: _Setup, now: Sequence[CableDemand], solved: _Solved, spare: float = 0.0
+    ) -> _Thinned | None:
+        """Cables to thinner media until no segment is overfull, each left ``spare`` of
+        its room where that can be had (:func:`_thin_where_full`)."""
+        caps = _thin_where_full(at, now, solved.pieces, solved.load, spare)
+        if not caps:
+            return None
+        self.say(f"routing: {len(caps)} cables to thinner media where the trays are full")
+        return self._limited(at, now, solved, caps)
+
+    def widen(self, at: _Setup, now: Sequence[CableDemand], solved: _Solved) -> _Thinned | None:
+        """Cables back to the media their length calls for where their routes have room
+        (:func:`_widen_where_room`)."""
+        back = _widen_where_room(at, now, solved.pieces, solved.load)
+        if not back:
+            return None
+        self.say(f"routing: {len(back)} cables back to the media their length calls for")
+        return self._limited(at, now, solved, dict.fromkeys(back, math.inf))
+
+    def _limited(
+        self,
+        at: _Setup,
+        now: Sequence[CableDemand],
+        solved: _Solved,
+        caps: Mapping[str, float],
+    ) -> _Thinned:
+        narrowed = [replace(c, max_area_mm2=caps[c.link]) if c.link in caps else c for c in now]
+        new = _build_problem(self.graph, narrowed, self.tables, self.area_override, True)
+        pieces = _regroup(at, new, solved.pieces)
+        load = solved.fixed_load + seg_area(new.fg, pieces, new.pb.group_area)
+        scale = None if solved.price_scale is None else repair_price_scale(new.pb)
+        return _Thinned(new, narrowed, replace(solved, pieces=pieces, load=load, price_scale=scale))
+
+
+def _regroup(old: _Setup, new: _Setup, pieces: list[Pieces]) -> list[Pieces]:
+    """``pieces`` of ``old``'s groups as pieces of ``new``'s: the same cables (same
+    sources and sinks; cables of one group may now have another cross-section) on the
+    same paths, as many on each path from each sink."""
+    out: list[Pieces] = [{} for _ in range(len(new.pb.group_src))]
+    for g, by_sink in enumerate(pieces):
+        for t, plist in by_sink.items():
+            cables, k = old.sinks_of[g][t], 0
+            for path, cnt in plist:
+                for i in cables[k : k + cnt]:
+                    out[int(new.pb.group[i])].setdefault(t, []).append((path, 1))
+                k += cnt
+    return [{t: merge_pieces(v) for t, v in by_sink.items()} for by_sink in out]
+
+
+def _thin_where_full(
+    setup: _Setup,
+    demands: Sequence[CableDemand],
+    pieces: list[Pieces],
+    load: np.ndarray,
+    spare: float = 0.0,
+) -> dict[str, float]:
+    """Cables to move to thinner media so that the routes fit, each overfull segment
+    then filled to at most ``1 - spare`` of its room: the thickest media each cable may
+    then get (mm²), by link id.
+
+    Every free cable crossing an overfull segment whose speed has a thinner media
+    reaching its length (not a breakout leg: its assembly shares one media) is a
+    candidate, at the media that frees its cross-section for the least extra cost per
+    mm². The cheapest per mm² are taken first, each while a segment on its route is
+    still overfull, until no segment is (or no candidate is left).
+    """
+    fg, pb, sinks_of = setup
+    over = load > fg.capacity + 1e-6
+    if not over.any():
+        return {}
+    excess = np.where(over, load - fg.capacity * (1 - spare), 0.0)
+    cand: list[int] = []
+    seg_of: dict[int, np.ndarray] = {}
+    length = np.zeros(len(demands), dtype=np.int64)
+    for g, by_sink in enumerate(pieces):
+        for sink, plist in by_sink.items():
+            cables, k = sinks_of[g][sink], 0
+            for path, cnt in plist:
+                segs = fg.seg[path]
+                segs = segs[segs >= 0]
+                if over[segs].any():
+                    route_mm = int(fg.mm[path].sum())
+                    for i in cables[k : k + cnt]:
+                        if pb.assembly[i] < 0:
+                            cand.append(i)
+                            seg_of[i] = segs
+                            length[i] = pb.base[i] + route_mm
+                k += cnt
+    if not cand:
+        return {}
+    by_table: dict[int, list[int]] = {}
+    for i in cand:
+        by_table.setdefault(id(pb.table[i]), []).append(i)
+    ratio = np.full(len(demands), np.inf)
+    to_area = np.zeros(len(demands))
+    for idx_list in by_table.values():
+        idx = np.array(idx_list, dtype=np.int64)
+        t = pb.table[idx_list[0]]
+        now = t.cost(length[idx]).astype(np.float64)
+        costs, areas = t.option_costs(length[idx])
+        freed = pb.area[idx][None, :] - areas[:, None]
+        ok = np.isfinite(costs) & (freed > 1e-9)
+        per = np.where(ok, (costs - now[None, :]) / np.where(ok, freed, 1.0), np.inf)
+        # least extra cost per mm² freed; among equals the thinnest
+        best = np.lexsort((np.broadcast_to(areas[:, None], per.shape), per), axis=0)[0]
+        ratio[idx] = per[best, np.arange(len(idx))]
+        to_area[idx] = areas[best]
+    pool = np.array(sorted(i for i in cand if np.isfinite(ratio[i])), dtype=np.int64)
+    caps: dict[str, float] = {}
+    for i in pool[np.argsort(ratio[pool], kind="stable")].tolist():
+        segs = seg_of[i]
+        if not (excess[segs] > 1e-6).any():
+            continue
+        excess[segs] -= pb.area[i] - to_area[i]
+        caps[demands[i].link] = float(to_area[i])
+        if not (excess > 1e-6).any():
+            break
+    return caps
+
+
+def _widen_where_room(
+    setup: _Setup, demands: Sequence[CableDemand], pieces: list[Pieces], load: np.ndarray
+) -> list[str]:
+    """Links of cables on media thinner than their length calls for that can go back to
+    it: most saved first, each while every segment on its route has room for it."""
+    fg, pb, sinks_of = setup
+    room = fg.capacity - load
+    cand: list[tuple[float, int, np.ndarray, float]] = []
+    for g, by_sink in enumerate(pieces):
+        for sink, plist in by_sink.items():
+            cables, k = sinks_of[g][sink], 0
+            for path, cnt in plist:
+                route_mm = int(fg.mm[path].sum())
+                segs = fg.seg[path]
+                segs = segs[segs >= 0]
+                for i in cables[k : k + cnt]:
+                    if demands[i].max_area_mm2 == math.inf:
+                        continue
+                    t = pb.table[i]
+                    full = t.every_media
+                    length = np.array([pb.base[i] + route_mm], dtype=np.int64)
+                    j = int(full.interval(length)[0])
+                    if j >= len(full.breaks):
+                        continue
+                    saved = float(t.cost(length)[0] - full.cost(length)[0])
+                    wider = float(full.area_mm2[j]) - float(pb.area[i])
+                    if saved > 0:
+                        cand.append((-saved, i, segs, max(wider, 0.0)))
+                k += cnt
+    back: list[str] = []
+    for _, i, segs, wider in sorted(cand, key=lambda c: (c[0], c[1])):
+        if (room[segs] >= wider - 1e-6).all():
+            room[segs] -= wider
+            back.append(demands[i].link)
+    return back
 
 
 class _Setup(NamedTuple):
@@ -363,12 +563,13 @@ def _build_problem(
     demands: Sequence[CableDemand],
     tables: Mapping[int, MediaTable],
     area_override: Mapping[str, float] | None,
+    thin: bool,
 ) -> _Setup:
     """Step 1 of the module docstring: orient and group the cables
     (:func:`topo.routing.problem.setup_problem`) and list each group's free cables by
     sink."""
     fg = FlowGraph.of(graph)
-    pb = setup_problem(fg, demands, tables, area_override)
+    pb = setup_problem(fg, demands, tables, area_override, thin=thin)
     sinks_of: list[dict[int, list[int]]] = [{} for _ in range(len(pb.group_src))]
     free = pb.routable & (pb.area > 0)
     for i in np.nonzero(free)[0].tolist():
@@ -381,26 +582,29 @@ def _solve_routing(
     demands: Sequence[CableDemand],
     method: Literal["optimize", "shortest"],
     run: _Run,
-) -> _Solved:
+    thin: _Thinning | None = None,
+) -> tuple[_Setup, Sequence[CableDemand], _Solved]:
     """Steps 2 to 6 of the module docstring: shortest paths; then, with the method
-    ``optimize``, column generation and repair where they overfill a segment, redundant
-    links kept apart, the polish and the proven bounds."""
+    ``optimize``, column generation and repair where they overfill a segment (with
+    ``thin``, cables moved to thinner media where they still do: the problem and
+    demands then come back narrowed), redundant links kept apart, the polish and the
+    proven bounds."""
     solved = _shortest(setup, run.say)
     over = solved.load > setup.fg.capacity + 1e-6
     if method == "shortest":
         if not over.any():
-            return solved
+            return setup, demands, solved
         note = (
             f"shortest routes overfill {int(over.sum())} tray segments; the optimizer "
             "was not run (routing method 'shortest')"
         )
-        return replace(solved, status="UNKNOWN", notes=(note,))
+        return setup, demands, replace(solved, status="UNKNOWN", notes=(note,))
     if over.any():
-        solved = _relax_and_fit(setup, solved, run)
+        setup, demands, solved = _relax_and_fit(setup, demands, solved, run, thin)
     sets = redundancy_sets(demands, setup.pb)
     if sets:
         solved = _keep_apart(setup, solved, sets, run)
-    return _settle(setup, demands, solved)
+    return setup, demands, _settle(setup, demands, solved)
 
 
 def _shortest(setup: _Setup, say: Callable[[str], None]) -> _Solved:
@@ -424,30 +628,86 @@ def _shortest(setup: _Setup, say: Callable[[str], None]) -> _Solved:
     )
 
 
-def _relax_and_fit(setup: _Setup, solved: _Solved, run: _Run) -> _Solved:
+def _relax_and_fit(
+    setup: _Setup,
+    demands: Sequence[CableDemand],
+    solved: _Solved,
+    run: _Run,
+    thin: _Thinning | None = None,
+    *,
+    again: bool = True,
+) -> tuple[_Setup, Sequence[CableDemand], _Solved]:
     """Steps 3 and 4: column generation from the shortest-path trees and rounding
-    (:func:`_optimize`), then the repair of segments still overfull."""
+    (:func:`_optimize`), then the repair of segments still overfull.
+
+    With ``thin``, cables on segments still overfull move to thinner media, unless the
+    LP's prices prove that not even the thinnest media fit. When the LP itself
+    overflows (no routing with these media fits), that happens right after
+    the greedy moves and, with ``again``, the cables are routed afresh with those
+    media (the LP's routes were chosen for the thicker ones, and the min-cost-flow
+    repair takes longer than a routing); otherwise after the repair, on the routes."""
     fg, pb = setup.fg, setup.pb
     fixed_m = float(pb.sp[pb.routable & (pb.area <= 0)].sum()) / 1000
     relaxed = _optimize(setup, solved.fixed_load, fixed_m, solved.pieces, run)
-    # the cost LP's prices are dollars per mm²
-    scale = repair_price_scale(pb) if relaxed.length_prices is not None else None
-    load = solved.fixed_load + seg_area(fg, relaxed.pieces, pb.group_area)
-    pieces, load = _fit(
-        setup, solved.fixed_load, relaxed.pieces, load, relaxed.prices, run, price_scale=scale
-    )
-    return replace(
+    solved = replace(
         solved,
-        pieces=pieces,
-        load=load,
+        pieces=relaxed.pieces,
+        load=solved.fixed_load + seg_area(fg, relaxed.pieces, pb.group_area),
         method=_COLGEN,
-        iterations=relaxed.rounds,
+        iterations=solved.iterations + relaxed.rounds,
         hit_clock=relaxed.hit_clock,
         pi=relaxed.prices,
         length_pi=relaxed.length_prices,
-        price_scale=scale,
+        # the cost LP's prices are dollars per mm²
+        price_scale=repair_price_scale(pb) if relaxed.length_prices is not None else None,
         notes=(*solved.notes, *relaxed.notes),
     )
+    if thin is not None and relaxed.lp_over_mm2 > 1e-6 and infeasible(fg, pb, solved.pi):
+        thin = None  # not even the thinnest media fit: the plan keeps the ones it costs least
+    if thin is not None and relaxed.lp_over_mm2 > 1e-6:
+        pieces, load = _fit(
+            setup, solved.fixed_load, solved.pieces, solved.load, solved.pi, run,
+            price_scale=solved.price_scale, greedy_only=True,
+        )  # fmt: skip
+        solved = replace(solved, pieces=pieces, load=load)
+        thinned = (
+            thin.thin(setup, demands, solved, _THIN_SPARE if again else 0.0)
+            if _over_mm2(fg, load) > 0
+            else None
+        )
+        if thinned is not None and again:
+            fresh = replace(
+                _shortest(thinned.setup, run.say),
+                iterations=solved.iterations,
+                notes=solved.notes,
+            )
+            if _over_mm2(fg, fresh.load) <= 0:  # shortest routes fit: bound them by the LP's prices
+                fresh = replace(
+                    fresh,
+                    method=_COLGEN,
+                    pi=solved.pi,
+                    length_pi=solved.length_pi,
+                    price_scale=thinned.solved.price_scale,
+                )
+                widened = thin.widen(thinned.setup, thinned.demands, fresh)
+                return widened if widened is not None else (thinned.setup, thinned.demands, fresh)
+            return _relax_and_fit(thinned.setup, thinned.demands, fresh, run, thin, again=False)
+        if thinned is not None:
+            setup, demands, solved = thinned
+    pieces, load = _fit(
+        setup, solved.fixed_load, solved.pieces, solved.load, solved.pi, run,
+        price_scale=solved.price_scale,
+    )  # fmt: skip
+    solved = replace(solved, pieces=pieces, load=load)
+    if thin is not None and _over_mm2(fg, load) > 0:
+        thinned = thin.thin(setup, demands, solved)
+        if thinned is not None:
+            setup, demands, solved = thinned
+    if thin is not None and any(c.max_area_mm2 != math.inf for c in demands):
+        widened = thin.widen(setup, demands, solved)
+        if widened is not None:
+            setup, demands, solved = widened
+    return setup, demands, solved
 
 
 def _keep_apart(
@@ -568,6 +828,7 @@ def _extract_result(
         prices=solved.pi if solved.length_pi is None else solved.length_pi,
         cost_priced_cents=solved.cost_terms,
         cost_offset_cents=solved.cost_offset,
+        media_limits={c.link: c.max_area_mm2 for c in demands if c.max_area_mm2 != math.inf},
     )
 
 
@@ -580,12 +841,14 @@ def _fit(
     run: _Run,
     *,
     price_scale: np.ndarray | None = None,
+    greedy_only: bool = False,
 ) -> tuple[list[Pieces], np.ndarray]:
-    """Move cables off overfull segments: greedy moves, then min-cost-flow repair
-    (``price_scale``: see :func:`topo.routing.repair.reroute_greedy`). When the prices
-    prove that no routing fits, the repair makes one pass over the groups with most
-    load on overfull segments (a budget, see _PROVEN_REPAIRS): more trims little more
-    overflow, at one min-cost flow per group (minutes a pass on the largest halls)."""
+    """Move cables off overfull segments: greedy moves, then (unless ``greedy_only``)
+    min-cost-flow repair (``price_scale``: see
+    :func:`topo.routing.repair.reroute_greedy`). When the prices prove that no routing
+    fits, the repair makes one pass over the groups with most load on overfull
+    segments (a budget, see _PROVEN_REPAIRS): more trims little more overflow, at one
+    min-cost flow per group (minutes a pass on the largest halls)."""
     fg, pb, sinks_of = setup
     effort, say = run.effort, run.say
     over = load > fg.capacity + 1e-6
@@ -593,7 +856,7 @@ def _fit(
         say(f"routing: moving cables off {int(over.sum())} overfull segments")
         load = reroute_greedy(fg, pb, pieces, load, pi, effort.repairs, price_scale=price_scale)
         over = load > fg.capacity + 1e-6
-    if over.any():
+    if over.any() and not greedy_only:
         proven = infeasible(fg, pb, pi)
         pieces = repair(
             fg,
@@ -659,6 +922,11 @@ _PROVEN_REPAIRS = 400_000
 divided by the graph's edges (each min-cost flow takes time in proportion to them),
 at least 50: about 300 groups on a 1,300-edge hall, 51 on a 7,800-edge one."""
 
+_THIN_SPARE = 0.1
+"""When the LP overflows, cables move to thinner media until each overfull segment is
+filled to at most this much less than its room, before the cables are routed afresh:
+the fresh LP spreads them differently."""
+
 _RECHECKS = 3
 """Times the router re-routes with the cross-sections of the media the routes lead to."""
 
@@ -721,6 +989,7 @@ class _Relaxed:
         rounds: column-generation rounds run.
         hit_clock: the wall-clock safety net stopped it.
         notes: what a user should know of the solve.
+        lp_over_mm2: the final LP's overflow (mm², summed over segments).
     """
 
     pieces: list[Pieces]
@@ -729,6 +998,7 @@ class _Relaxed:
     rounds: int
     hit_clock: bool
     notes: list[str]
+    lp_over_mm2: float = 0.0
 
 
 def _optimize(
@@ -748,7 +1018,7 @@ def _optimize(
     if lp.tc is not None:
         best_pi = sol.pi.copy()  # no per-round bound: the final LP's prices
         length_pi = length_prices(lp.master, lp.tree_m)
-    return _Relaxed(pieces, best_pi, length_pi, gen.rounds, gen.hit_clock, [])
+    return _Relaxed(pieces, best_pi, length_pi, gen.rounds, gen.hit_clock, [], sol.overflow_mm2)
 
 
 @dataclass(frozen=True, eq=False)

@@ -11,6 +11,7 @@ An assignment (:data:`Pieces`) gives, for each group, each sink's cables as
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -46,6 +47,8 @@ class CableDemand:
         assembly: the legs of one breakout assembly share this number (-1: not a leg).
         assembly_floor_mm: the least length the assembly is sized to whatever the routes
             (its legs inside one rack), 0 if none.
+        max_area_mm2: the thickest media the cable may get (a cable moved to thinner
+            media where the trays are full); unlimited by default.
     """
 
     link: str
@@ -57,6 +60,7 @@ class CableDemand:
     breakout: bool = False
     assembly: int = -1
     assembly_floor_mm: int = 0
+    max_area_mm2: float = math.inf
 
 
 @dataclass(eq=False)
@@ -72,12 +76,12 @@ class Problem:
     sink: np.ndarray  # sink node
     sp: np.ndarray  # shortest route length, mm (inf if none)
     area: np.ndarray  # cross-section routed with, mm² (0 for no media)
-    area_sp: np.ndarray  # cross-section on the shortest route (what the bound uses)
-    area_min: np.ndarray  # thinnest it could become on a longer route
+    area_sp: np.ndarray  # cross-section on the shortest route, every media (the bounds')
+    area_min: np.ndarray  # thinnest any plan could give it (longer route or thin media)
     may_thicken: np.ndarray  # bool: a longer route could give it a thicker media
-    thinner_at: np.ndarray  # route length at which it becomes thinner (inf if never)
+    thinner_at: np.ndarray  # route length from which it may be thinner (inf if never)
     slack_lb: np.ndarray  # least total slack (both ends), mm
-    cost_lb: np.ndarray  # link cost on its shortest route, cents
+    cost_lb: np.ndarray  # least link cost (its speed's cheapest media, shortest route), cents
     base: np.ndarray
     table: list[MediaTable]  # per demand
     pred0: np.ndarray  # shortest-path trees by source
@@ -87,6 +91,7 @@ class Problem:
     assembly: np.ndarray  # breakout assembly of each demand (-1: not a leg)
     assembly_floor: np.ndarray  # least length its assembly is sized to, mm
     sized_sp: np.ndarray  # length its media are sized for on shortest routes, mm
+    thin: bool = False  # plans may give cables thinner media than their length calls for
 
 
 def size_assemblies(
@@ -119,7 +124,19 @@ def setup_problem(
     demands: Sequence[CableDemand],
     tables: Mapping[int, MediaTable],
     area_override: Mapping[str, float] | None,
+    *,
+    thin: bool = False,
 ) -> Problem:
+    """The routing problem of ``demands`` (see the module docstring).
+
+    Each cable is routed with the media of its speed's table (narrowed to
+    ``max_area_mm2`` where the cable has one); what bounds every plan (``area_sp``,
+    ``area_min``, ``cost_lb``, ``slack_lb``, ``thinner_at``) comes from the table of
+    every media of the speed. With ``thin``, plans may give a cable any media that
+    reaches it, not only the one its length calls for: its thinnest such media is then
+    within reach on any route (``thinner_at`` its shortest route), so the bounds and
+    the proofs that nothing fits allow for it.
+    """
     g = fg.graph
     d = len(demands)
     servable = [c.a in g.drops and c.b in g.drops for c in demands]
@@ -152,7 +169,13 @@ def setup_problem(
     thicken = np.zeros(d, dtype=bool)
     slack_lb = np.zeros(d)
     cost_lb = np.zeros(d, dtype=np.int64)
-    table = [tables[c.speed_gbps] for c in demands]
+    table = [
+        tables[c.speed_gbps]
+        if c.max_area_mm2 == math.inf
+        else tables[c.speed_gbps].at_most(c.max_area_mm2)
+        for c in demands
+    ]
+    area_sp = np.zeros(d)
     assembly = np.array([c.assembly for c in demands], dtype=np.int64)
     a_floor = np.array([c.assembly_floor_mm for c in demands], dtype=np.int64)
     # the media of a breakout leg are sized for its assembly's longest leg
@@ -165,15 +188,14 @@ def setup_problem(
     for idx_list in by_table.values():
         idx = np.array(idx_list, dtype=np.int64)
         t = table[idx_list[0]]
-        n_int = len(t.breaks)
         need = sized[idx].astype(np.int64)
-        i0 = t.interval(need)
-        fits = i0 < n_int
-        j = np.minimum(i0, max(n_int - 1, 0))
-        slack_suffix = np.minimum.accumulate(t.slack_mm[::-1])[::-1] if n_int else t.slack_mm
+        # routed with the cable's own media (a narrowed table for a thinned cable)
+        n_int = len(t.breaks)
+        j = t.interval(need)
+        fits = j < n_int
+        j = np.minimum(j, max(n_int - 1, 0))
         if n_int:
             area[idx] = np.where(fits, t.area_mm2[j], 0.0)
-            area_min[idx] = np.where(fits, t.min_area_after[j], 0.0)
             max_after = np.maximum.accumulate(t.area_mm2[::-1])[::-1]
             thicken[idx] = fits & (max_after[j] > t.area_mm2[j] + 1e-9)
             nt = t.next_thinner[j]
@@ -181,9 +203,30 @@ def setup_problem(
             # a leg turns thinner when any leg of its assembly runs long: on any route
             at = np.where(leg[idx] & (nt < n_int), sp[idx], at)
             thinner[idx] = np.where(fits, at, np.inf)
-            slack_lb[idx] = np.where(fits, 2 * slack_suffix[j], 0)
-            cost_lb[idx] = np.where(fits, t.cost_cents[j], 0)
-    area_sp = area.copy()
+        # what bounds every plan: the table of every media of the speed
+        full = t.every_media
+        n_full = len(full.breaks)
+        jf = full.interval(need)
+        reach = jf < n_full
+        jf = np.minimum(jf, max(n_full - 1, 0))
+        if not n_full:
+            continue
+        slack_suffix = np.minimum.accumulate(full.slack_mm[::-1])[::-1]
+        area_sp[idx] = np.where(reach, full.area_mm2[jf], 0.0)
+        area_min[idx] = np.where(reach, full.min_area_after[jf], 0.0)
+        slack_lb[idx] = np.where(reach, 2 * slack_suffix[jf], 0)
+        cost_lb[idx] = np.where(reach, full.cost_cents[jf], 0)
+        if thin:
+            # any media reaching the cable's need may carry it, on any route
+            costs, areas = full.option_costs(need)
+            reaching = np.isfinite(costs)
+            thinnest = np.where(reaching, areas[:, None], np.inf).min(axis=0)
+            slimmer = reach & ~leg[idx] & (thinnest < area_sp[idx] - 1e-9)
+            area_min[idx] = np.where(slimmer, np.minimum(area_min[idx], thinnest), area_min[idx])
+            thinner[idx] = np.where(slimmer, np.minimum(thinner[idx], sp[idx]), thinner[idx])
+            slacks = 2.0 * full.option_slack_mm
+            least_slack = np.where(reaching, slacks[:, None], np.inf).min(axis=0)
+            slack_lb[idx] = np.where(slimmer, np.minimum(slack_lb[idx], least_slack), slack_lb[idx])
     if area_override:
         for i, c in enumerate(demands):
             if routable[i] and c.link in area_override and area[i] > 0:
@@ -219,6 +262,7 @@ def setup_problem(
         assembly,
         a_floor,
         sized,
+        thin,
     )
 
 

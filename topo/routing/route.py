@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from typing import Literal
 
 from layouts.pathways import PathwayGraph
@@ -46,7 +47,9 @@ def route_cables(
         infeasible instance: overflow is minimised and reported by the plan.
     """
     if options.effort == "exact" and method == "optimize":
-        return route_exact(graph, demands, tables, options=options, progress=progress)
+        # the proven optimum is over plans whose media follow their lengths
+        exact = replace(options, thin_media=False)
+        return route_exact(graph, demands, tables, options=exact, progress=progress)
     return route_optimized(
         graph,
         demands,

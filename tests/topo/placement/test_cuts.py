@@ -115,6 +115,31 @@ def test_no_proof_where_a_placement_carries_the_line() -> None:
     assert "floor_bound" not in p.summary.to_json()
 
 
+def test_a_placement_is_proven_not_to_fit_by_the_cable_it_lays_across_a_line(thin) -> None:
+    """With every device where a placement puts it, the cable across a line is that
+    placement's own: the planner skips routing a re-placement so proven once a plan
+    fits. Checked by summing here the thinnest cross-section of every link whose racks
+    lie on two sides of the line."""
+    from topo.planner import _placed_proof
+
+    areas = link_floor_areas(thin.fabric, thin.catalog)
+    assert _placed_proof(thin.pathways, thin.fabric, thin.placement, areas)
+    cut = thin.floor_cut
+    assert cut is not None
+    side = _line_side(thin, cut)
+    at = {d.id: d.rack for d in thin.placement.devices}
+    across = sum(
+        float(a)
+        for link, a in zip(thin.fabric.links, areas, strict=True)
+        if side[at[link.a.device]] != side[at[link.b.device]]
+    )
+    assert across > cut.capacity_mm2
+    wide = plan(_rail_scenario(0.6))
+    assert not wide.overflows
+    wide_areas = link_floor_areas(wide.fabric, wide.catalog)
+    assert not _placed_proof(wide.pathways, wide.fabric, wide.placement, wide_areas)
+
+
 def test_least_crossing_equals_brute_force(thin) -> None:
     """Eight switches left free (the others fixed where the plan put them): every
     assignment of them to a side, enumerated, gives the least crossing the max-flow

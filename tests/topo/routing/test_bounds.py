@@ -90,8 +90,13 @@ def test_a_detour_that_turns_an_acc_into_an_aoc_costs_its_whole_length():
     to the sum of shortest routes; the detour is 10.7 m, and the bound proves it."""
     fg = FlowGraph.of(pathways_from_floor(ladder(west=0.05, depth=0.05)))
     classes = [("B01", 1000, 80)]
+    # media follow length here (no thinner media where the tray is full): the bound
+    # is over such plans, as the optimum is
     res = route_cables(
-        fg.graph, demands_of(classes), TABLES, options=RouteOptions(objective="length")
+        fg.graph,
+        demands_of(classes),
+        TABLES,
+        options=RouteOptions(objective="length", thin_media=False),
     )
     best = optimum(fg, classes)
     assert best is not None
@@ -157,9 +162,10 @@ def test_long_route_terms_past_the_pair_budget_keep_the_routeless_term(monkeypat
 
     fg = FlowGraph.of(pathways_from_floor(ladder(west=0.05, depth=0.05)))
     classes = [("B01", 1000, 80)]
-    full = bound(route_cables(fg.graph, demands_of(classes), TABLES))
+    by_length = RouteOptions(thin_media=False)  # media follow length, as in optimum()
+    full = bound(route_cables(fg.graph, demands_of(classes), TABLES, options=by_length))
     monkeypatch.setattr(bounds, "LONG_ROUTE_PAIRS", 0)
-    none = bound(route_cables(fg.graph, demands_of(classes), TABLES))
+    none = bound(route_cables(fg.graph, demands_of(classes), TABLES, options=by_length))
     assert none < full - 1e-6  # looking at the long routes proves more here
     best = optimum(fg, classes)
     assert best is not None and none <= best + 1e-6

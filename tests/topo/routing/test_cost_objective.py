@@ -41,12 +41,14 @@ def tables() -> dict[int, MediaTable]:
     return {100: media_table(long_dac_catalog().media_for(100), None)}
 
 
-def route(floor, demands, objective: str, effort: str = "normal") -> RoutingResult:
+def route(
+    floor, demands, objective: str, effort: str = "normal", *, thin_media: bool = True
+) -> RoutingResult:
     return route_cables(
         pathways_from_floor(floor),
         demands,
         tables(),
-        options=RouteOptions(objective=objective, effort=effort),  # type: ignore[arg-type]
+        options=RouteOptions(objective=objective, effort=effort, thin_media=thin_media),  # type: ignore[arg-type]
     )
 
 
@@ -63,8 +65,20 @@ def cost_bound(result: RoutingResult) -> float:
     return float(np.nansum(result.cost_priced_cents)) + result.cost_offset_cents
 
 
-def exact_min_cost(floor, demands: list[CableDemand]) -> int:
-    """Least total cost (cents) over every assignment of simple routes that fits."""
+def any_media(need_mm: int) -> list[tuple[int, float]]:
+    """(link cost in cents, cross-section) of every 100G media whose stock covers a base
+    length, straight from the catalog's media (slack, stock lengths, reach, prices)."""
+    out = []
+    for m in long_dac_catalog().media_for(100):
+        stock = m.stock_length_mm(need_mm + 2 * round(m.slack_m * 1000))
+        if stock is not None:
+            out.append((m.link_cost_cents(stock), m.area_mm2))
+    return out
+
+
+def exact_min_cost(floor, demands: list[CableDemand], *, thin: bool = False) -> int:
+    """Least total cost (cents) over every assignment of simple routes that fits; each
+    cable's media follow its length, or, with ``thin``, may be any media reaching it."""
     graph = pathways_from_floor(floor)
     fg = FlowGraph.of(graph)
     t = tables()[100]
@@ -80,14 +94,19 @@ def exact_min_cost(floor, demands: list[CableDemand]) -> int:
             edges = [k for _, _, k in path]
             need = c.base_mm + int(fg.mm[edges].sum())
             j = int(t.interval(need))
-            if j >= len(t.breaks):
-                continue
-            x = model.new_bool_var(f"x_{c.link}_{len(choices)}")
-            choices.append(x)
-            objective.append(int(t.cost_cents[j]) * x)
-            area = math.ceil(float(t.area_mm2[j]) * 10_000)
-            for s in {int(fg.seg[e]) for e in edges if fg.seg[e] >= 0}:
-                load.setdefault(s, []).append(area * x)
+            if thin:
+                media = any_media(need)
+            elif j < len(t.breaks):
+                media = [(int(t.cost_cents[j]), float(t.area_mm2[j]))]
+            else:
+                media = []
+            for cents, mm2 in media:
+                x = model.new_bool_var(f"x_{c.link}_{len(choices)}")
+                choices.append(x)
+                objective.append(cents * x)
+                area = math.ceil(mm2 * 10_000)
+                for s in {int(fg.seg[e]) for e in edges if fg.seg[e] >= 0}:
+                    load.setdefault(s, []).append(area * x)
         model.add_exactly_one(choices)
     for s, terms in load.items():
         model.add(sum(terms) <= math.floor(float(fg.capacity[s]) * 10_000))
@@ -175,10 +194,39 @@ def test_cost_bound_prices_the_tray_both_cables_want():
     to stay, the DAC $61 for an ACC or 26.4 mm² to stay."""
     floor = ladder(west=0.05, depth=0.0015)
     d = dac_or_aoc()
-    result = route(floor, d, "cost")
+    # media follow length here, as in the optimum it is checked against
+    result = route(floor, d, "cost", thin_media=False)
     shortest = float(np.nansum(result.cost_lb_cents))
     assert shortest == 33_000 + 10_900
     assert shortest + 700 < cost_bound(result) <= exact_min_cost(floor, d) == 45_400
+
+
+@pytest.mark.parametrize(
+    ("west", "depth"), [(0.05, 0.0015), (0.05, 0.05), (0.03, 0.0015), (0.06, 0.003)]
+)
+def test_cost_bound_holds_over_plans_with_thinner_media(west, depth):
+    """Where thinner media may replace a DAC or ACC, the bound covers those plans too:
+    it stays below the least cost of any plan giving each cable any media that reaches
+    it, and below the plan's own cost."""
+    floor = ladder(west=west, depth=depth)
+    d = dac_or_aoc() + mixed(2)
+    result = route(floor, d, "cost")
+    bound = (
+        cost_bound(result)
+        if result.cost_priced_cents is not None
+        else float(np.nansum(result.cost_lb_cents))
+    )
+    best_any = exact_min_cost(floor, d, thin=True)
+    assert bound <= best_any + 1e-6
+    assert best_any <= exact_min_cost(floor, d)
+    # the plan's own cost: a cable moved to thinner media gets the cheapest no thicker
+    own = 0
+    for c in d:
+        r = result.routes[c.link]
+        assert r is not None
+        most = result.media_limits.get(c.link, math.inf)
+        own += min(cents for cents, mm2 in any_media(c.base_mm + r.total_mm) if mm2 <= most)
+    assert bound <= own + 1e-6
 
 
 def test_cost_objective_repeats():
