@@ -16,6 +16,11 @@ __all__ = ["route_cables"]
 
 _DEFAULT_OPTIONS = RouteOptions()
 
+EXACT_MEDIA_NOTE = (
+    "at effort exact every cable's media follow its length (no thinner media where the "
+    "trays are full): the proven optimum and bound are over such plans"
+)
+
 
 def route_cables(
     graph: PathwayGraph,
@@ -49,7 +54,11 @@ def route_cables(
     if options.effort == "exact" and method == "optimize":
         # the proven optimum is over plans whose media follow their lengths
         exact = replace(options, thin_media=False)
-        return route_exact(graph, demands, tables, options=exact, progress=progress)
+        result = route_exact(graph, demands, tables, options=exact, progress=progress)
+        if not options.thin_media:
+            return result
+        notes = (*result.solver.notes, EXACT_MEDIA_NOTE)
+        return replace(result, solver=replace(result.solver, notes=notes))
     return route_optimized(
         graph,
         demands,

@@ -234,3 +234,18 @@ def test_a_plan_above_its_bound_is_not_called_optimal_whatever_the_router_said()
     total = sum(c.length_mm for c in cables)
     assert _final_status(said, cables, (), total, 0).status == "OPTIMAL"
     assert _final_status(said, cables, (), total - 1, 0).status == "FEASIBLE"
+
+
+def test_exact_says_its_optimum_is_over_media_that_follow_length():
+    """Thinner media where the trays are full are not considered at effort exact: the
+    plan says its optimum is over plans whose media follow their lengths, unless thin
+    media were turned off."""
+    from topo.routing.route import EXACT_MEDIA_NOTE
+
+    g = pathways_from_floor(ladder(west=0.05, depth=0.05))
+    dem = demands({"B01": 3, "B02": 2})
+    on = route_cables(g, dem, aoc_tables(), options=RouteOptions(effort="exact"))
+    off = route_cables(g, dem, aoc_tables(), options=RouteOptions(effort="exact", thin_media=False))
+    assert on.solver.notes[-1] == EXACT_MEDIA_NOTE
+    assert EXACT_MEDIA_NOTE not in off.solver.notes
+    assert on.routes == off.routes
