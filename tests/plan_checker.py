@@ -358,6 +358,58 @@ def check_lengths(pf: PlanFolder) -> list[str]:
     return problems
 
 
+def check_thin_media(pf: PlanFolder) -> list[str]:
+    """Cables on a thinner and dearer media than the cheapest one of their speed whose
+    stock covers their length: the plan's thinner media where the trays were full,
+    counted and priced against ``summary.thin_media``. Not checked where something
+    else picks the media too (a fabric's media rules, domestic sourcing, installed
+    cables); breakout legs (sized to their assembly) are left out."""
+    sc = pf.scenario
+    options = sc.get("options") or {}
+    fabrics = ([sc["fabric"]] if sc.get("fabric") else []) + list(sc.get("fabrics") or [])
+    if options.get("sourcing") or sc.get("existing") or any(f.get("media") for f in fabrics):
+        return []
+    override = options.get("slack_m")
+    legs = {c["cable_id"] for group in _cage_groups(pf.cables).values() for c in group}
+    count, extra = 0, 0.0
+    for c in pf.cables:
+        if c["status"] != "ok" or not c["media"] or c["cable_id"] in legs:
+            continue
+        own = pf.media[c["media"]]
+        base = _f(c["length_m"]) - 2 * (
+            override if override is not None else own.get("slack_m", 0.5)
+        )
+        cheapest: tuple[float, dict] | None = None
+        for m in pf.media.values():
+            if int(m["speed_gbps"]) != int(float(c["speed_gbps"])):
+                continue
+            need = base + 2 * (override if override is not None else m.get("slack_m", 0.5))
+            stocks = [x for x in m["stock_lengths_m"] if need - 1e-9 <= x <= m["reach_m"] + 1e-9]
+            if stocks:
+                price = _price(m, min(stocks))[0]
+                if cheapest is None or price < cheapest[0] - 1e-9:
+                    cheapest = (price, m)
+        if cheapest is None:
+            continue
+        paid = _f(c["cost_usd"])
+        if paid > cheapest[0] + EPS_USD and own["od_mm"] < cheapest[1]["od_mm"]:
+            count += 1
+            extra += paid - cheapest[0]
+    said = pf.summary.get("thin_media") or {}
+    problems = []
+    if count != said.get("cables", 0):
+        problems.append(
+            f"summary.thin_media counts {said.get('cables', 0)} cables on thinner media, the "
+            f"cable list has {count} thinner and dearer than the cheapest for their length"
+        )
+    elif count and abs(extra - said["extra_cost_usd"]) > EPS_USD * count:
+        problems.append(
+            f"summary.thin_media.extra_cost_usd {said['extra_cost_usd']}, the cable list "
+            f"adds {extra:.2f} over the cheapest media for their lengths"
+        )
+    return problems
+
+
 # ---------------------------------------------------------------- 4. routes
 
 
@@ -612,7 +664,14 @@ def check_plan_folder(path: str | Path) -> list[str]:
     """Every check on one plan folder; an empty list when every claim holds."""
     pf = PlanFolder(path)
     out: list[str] = []
-    for check in (check_totals, check_fill, check_lengths, check_routes, check_bom):
+    for check in (
+        check_totals,
+        check_fill,
+        check_lengths,
+        check_thin_media,
+        check_routes,
+        check_bom,
+    ):
         out.extend(check(pf))
     return out
 

@@ -249,3 +249,26 @@ def test_checker_reports_an_optimal_plan_over_a_limit(good, tmp_path):
     (folder / "scenario.yaml").write_text(yaml.safe_dump(sc))
     problems = check_plan_folder(folder)
     assert any("over its limit" in p for p in problems), problems
+
+
+def test_checker_counts_the_cables_on_thinner_media(tmp_path):
+    """A plan that fits by thinner media passes; a summary that miscounts or misprices
+    them, or leaves them out, does not."""
+    from tests.topo.test_thin_media import _scenario
+
+    folder = _plan_into(_scenario(), tmp_path / "thin")
+    assert check_plan_folder(folder) == []
+    data = json.loads((folder / "plan.json").read_text())
+    said = data["summary"]["thin_media"]
+    assert said["cables"] > 0
+    for field, value in (("cables", said["cables"] + 1), ("extra_cost_usd", 1.0)):
+        bad = _copy(folder, tmp_path / f"bad-{field}")
+        edited = json.loads((bad / "plan.json").read_text())
+        edited["summary"]["thin_media"][field] = value
+        (bad / "plan.json").write_text(json.dumps(edited))
+        assert any("summary.thin_media" in p for p in check_plan_folder(bad)), field
+    gone = _copy(folder, tmp_path / "gone")
+    edited = json.loads((gone / "plan.json").read_text())
+    del edited["summary"]["thin_media"]
+    (gone / "plan.json").write_text(json.dumps(edited))
+    assert any("summary.thin_media counts 0" in p for p in check_plan_folder(gone))
