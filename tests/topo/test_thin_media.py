@@ -17,6 +17,7 @@ import pytest
 from layouts.generate import regular_hall
 from tests.topo.ladder_hall import assert_same_outputs
 from tests.topo.placement.rail import rail_scenario
+from tests.topo.routing.test_thin_media import cheapest_media
 from topo.cables import Cable
 from topo.catalog import Catalog
 from topo.outputs.exports import render_plan
@@ -43,18 +44,8 @@ def _plan(placement: str = "naive", thin: bool = True, width: float = 0.15) -> P
 def _cheapest(catalog: Catalog, c: Cable) -> tuple[str, int, float]:
     """The cheapest media (id, cost in cents, mm²) of the cable's speed whose stock covers
     its length, from the catalog's media alone."""
-    slack = round(catalog.media_index[c.media].slack_m * 1000)
-    base = c.length_mm - 2 * slack
-    best = None
-    for m in catalog.media:
-        if m.speed_gbps != c.speed_gbps:
-            continue
-        stock = m.stock_length_mm(base + 2 * round(m.slack_m * 1000))
-        if stock is not None:
-            key = (m.link_cost_cents(stock), m.id, m.area_mm2)
-            best = key if best is None or key < best else best
-    assert best is not None
-    return best[1], best[0], best[2]
+    base = c.length_mm - 2 * round(catalog.media_index[c.media].slack_m * 1000)
+    return cheapest_media((m for m in catalog.media if m.speed_gbps == c.speed_gbps), base)
 
 
 def _loads(p: Plan, area_of) -> dict[int, float]:

@@ -8,13 +8,14 @@ it whatever the routes; thinner media (an AOC instead of an ACC) make them fit.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
 import numpy as np
 import pytest
 
 from layouts.pathways import pathways_from_floor
 from tests.topo.ladder_hall import ladder
-from topo.catalog import builtin_catalog
+from topo.catalog import Media, builtin_catalog
 from topo.media import media_table
 from topo.routing import route_cables
 from topo.routing.optimizer import CableDemand, RouteOptions, RoutingResult
@@ -23,19 +24,26 @@ CATALOG = builtin_catalog()
 TABLES = {100: media_table(CATALOG.media_for(100), None)}
 
 
-def media_at(need_mm: int, most: float = math.inf) -> tuple[str, int, float]:
-    """The cheapest 100G media (id, cost in cents, mm²) no thicker than ``most`` whose
-    stock covers a base length, from the catalog's media alone."""
+def cheapest_media(
+    options: Iterable[Media], base_mm: int, most: float = math.inf
+) -> tuple[str, int, float]:
+    """The cheapest of ``options`` (id, cost in cents, mm²) no thicker than ``most``
+    whose stock covers a base length, from the media's own figures."""
     best = None
-    for m in CATALOG.media_for(100):
+    for m in options:
         if m.area_mm2 > most + 1e-6:
             continue
-        stock = m.stock_length_mm(need_mm + 2 * round(m.slack_m * 1000))
+        stock = m.stock_length_mm(base_mm + 2 * round(m.slack_m * 1000))
         if stock is not None:
             key = (m.link_cost_cents(stock), m.id, m.area_mm2)
             best = key if best is None or key < best else best
     assert best is not None
     return best[1], best[0], best[2]
+
+
+def media_at(need_mm: int, most: float = math.inf) -> tuple[str, int, float]:
+    """The cheapest 100G media no thicker than ``most`` covering a base length."""
+    return cheapest_media(CATALOG.media_for(100), need_mm, most)
 
 
 def loads(result: RoutingResult, demands: list[CableDemand], n_segments: int) -> np.ndarray:
