@@ -636,7 +636,6 @@ def _relax_and_fit(
     thin: _Thinning | None = None,
     *,
     again: bool = True,
-    seeds: _Seeds | None = None,
 ) -> tuple[_Setup, Sequence[CableDemand], _Solved]:
     """Steps 3 and 4: column generation from the shortest-path trees and rounding
     (:func:`_optimize`), then the repair of segments still overfull.
@@ -646,12 +645,10 @@ def _relax_and_fit(
     overflows (no routing with these media fits), that happens right after
     the greedy moves and, with ``again``, the cables are routed afresh with those
     media (the LP's routes were chosen for the thicker ones, and the min-cost-flow
-    repair takes longer than a routing), the fresh LP starting from the trees and
-    priced segments of the first (``seeds``); otherwise after the repair, on the
-    routes."""
+    repair takes longer than a routing); otherwise after the repair, on the routes."""
     fg, pb = setup.fg, setup.pb
     fixed_m = float(pb.sp[pb.routable & (pb.area <= 0)].sum()) / 1000
-    relaxed = _optimize(setup, solved.fixed_load, fixed_m, solved.pieces, run, seeds)
+    relaxed = _optimize(setup, solved.fixed_load, fixed_m, solved.pieces, run)
     solved = replace(
         solved,
         pieces=relaxed.pieces,
@@ -694,10 +691,7 @@ def _relax_and_fit(
                 )
                 widened = thin.widen(thinned.setup, thinned.demands, fresh)
                 return widened if widened is not None else (thinned.setup, thinned.demands, fresh)
-            return _relax_and_fit(
-                thinned.setup, thinned.demands, fresh, run, thin, again=False,
-                seeds=relaxed.seeds,
-            )  # fmt: skip
+            return _relax_and_fit(thinned.setup, thinned.demands, fresh, run, thin, again=False)
         if thinned is not None:
             setup, demands, solved = thinned
     pieces, load = _fit(
@@ -996,7 +990,6 @@ class _Relaxed:
         hit_clock: the wall-clock safety net stopped it.
         notes: what a user should know of the solve.
         lp_over_mm2: the final LP's overflow (mm², summed over segments).
-        seeds: its trees and priced segments, for a later LP over the same cables.
     """
 
     pieces: list[Pieces]
@@ -1006,24 +999,18 @@ class _Relaxed:
     hit_clock: bool
     notes: list[str]
     lp_over_mm2: float = 0.0
-    seeds: _Seeds | None = None
 
 
 def _optimize(
-    setup: _Setup,
-    fixed_load: np.ndarray,
-    fixed_m: float,
-    sp: list[Pieces],
-    run: _Run,
-    seeds: _Seeds | None = None,
+    setup: _Setup, fixed_load: np.ndarray, fixed_m: float, sp: list[Pieces], run: _Run
 ) -> _Relaxed:
     """Column generation, then rounding (see :class:`_Relaxed` for what it returns):
-    the master LP over the shortest-path trees and any ``seeds``
-    (:func:`_build_master`), pricing rounds (:func:`_generate_columns`), a final LP
-    respecting every segment (:func:`_final_lp`) and its tree weights rounded to whole
-    cables (:func:`_round_to_cables`)."""
+    the master LP over the shortest-path trees (:func:`_build_master`), pricing rounds
+    (:func:`_generate_columns`), a final LP respecting every segment
+    (:func:`_final_lp`) and its tree weights rounded to whole cables
+    (:func:`_round_to_cables`)."""
     fg, pb, sinks_of = setup
-    lp = _build_master(fg, pb, sinks_of, fixed_load, run.options.objective, seeds)
+    lp = _build_master(fg, pb, sinks_of, fixed_load, run.options.objective)
     gen = _generate_columns(fg, pb, lp, fixed_load, fixed_m, run)
     sol = _final_lp(lp.master, fixed_load, fg.capacity)
     pieces = _round_to_cables(fg, sinks_of, lp, sol, sp)
@@ -1031,33 +1018,7 @@ def _optimize(
     if lp.tc is not None:
         best_pi = sol.pi.copy()  # no per-round bound: the final LP's prices
         length_pi = length_prices(lp.master, lp.tree_m)
-    return _Relaxed(
-        pieces, best_pi, length_pi, gen.rounds, gen.hit_clock, [], sol.overflow_mm2,
-        _seeds_of(pb, lp, sol),
-    )  # fmt: skip
-
-
-class _Seeds(NamedTuple):
-    """What a column generation leaves a later one over the same cables: the trees its
-    final LP used, by source, and the segments it priced."""
-
-    trees: dict[int, list[np.ndarray]]
-    rows: list[int]
-
-
-def _seeds_of(pb: Problem, lp: _ColumnLP, sol: MasterSolution) -> _Seeds:
-    """The trees (other than the shortest-path ones) the final LP gives weight, each
-    once per source, and the segments the master priced."""
-    trees: dict[int, list[np.ndarray]] = {}
-    seen: set[tuple[int, bytes]] = set()
-    for j, g in enumerate(lp.groups):
-        src = int(pb.group_src[g])
-        for k in np.nonzero(sol.lam[j] > 1e-9)[0].tolist():
-            key = (src, lp.preds[j][k].tobytes())
-            if k and key not in seen:
-                seen.add(key)
-                trees.setdefault(src, []).append(lp.preds[j][k])
-    return _Seeds(trees, sorted(lp.master.rows))
+    return _Relaxed(pieces, best_pi, length_pi, gen.rounds, gen.hit_clock, [], sol.overflow_mm2)
 
 
 @dataclass(frozen=True, eq=False)
@@ -1094,11 +1055,9 @@ def _build_master(
     sinks_of: list[dict[int, list[int]]],
     fixed_load: np.ndarray,
     objective: Objective,
-    seeds: _Seeds | None = None,
 ) -> _ColumnLP:
     """The master LP with each group's shortest-path tree as its first column, and a
-    capacity row for every segment those trees overfill; with ``seeds``, also each
-    seed tree of a group's source as a column and a row for each seed segment."""
+    capacity row for every segment those trees overfill."""
     cap = fg.capacity
     lp_groups = [g for g in range(len(pb.group_src)) if sinks_of[g]]
     areas = pb.group_area[lp_groups]
@@ -1133,27 +1092,7 @@ def _build_master(
         master.add_column(j, col_cost[j], counts[j])
         lp.preds[j].append(pred_sp[j])
         lp.tree_m[j].append(float(length[j]) / 1000)
-    if seeds is not None:
-        master.add_rows(np.array(seeds.rows, dtype=np.int64))
-        pairs = [
-            (j, p)
-            for j, g in enumerate(lp_groups)
-            for p in seeds.trees.get(int(pb.group_src[g]), ())
-        ]
-        for at in range(0, len(pairs), _SEED_BATCH):
-            js = [j for j, _ in pairs[at : at + _SEED_BATCH]]
-            preds = np.stack([p for _, p in pairs[at : at + _SEED_BATCH]])
-            c, ln = _tree_columns(fg, preds, dem[js])
-            cost = tree_costs(fg, tc, js, preds, dem[js]) if tc is not None else (ln / 1000)
-            for k, j in enumerate(js):
-                master.add_column(j, float(cost[k]), c[k])
-                lp.preds[j].append(preds[k])
-                lp.tree_m[j].append(float(ln[k]) / 1000)
     return lp
-
-
-_SEED_BATCH = 512
-"""Seed trees made into columns at once (each batch holds its groups' demand rows)."""
 
 
 class _BoundGroups(NamedTuple):

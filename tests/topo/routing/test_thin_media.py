@@ -116,32 +116,3 @@ def test_thinner_media_repeat():
     a = route_cables(graph, copper(90), TABLES)
     b = route_cables(graph, copper(90), TABLES)
     assert a.media_limits == b.media_limits and a.routes == b.routes
-
-
-def test_a_fresh_lp_starts_from_the_trees_and_rows_of_the_last():
-    """The LP routed afresh after cables move to thinner media is seeded with the trees
-    the last LP used and the segments it priced: its first solve is already no worse
-    than the last LP's final one, where a master of shortest-path trees alone
-    overflows."""
-    import time
-
-    from topo.routing.optimizer import EFFORT, _build_master, _build_problem, _optimize, _Run
-
-    graph = pathways_from_floor(ladder(west=0.05, depth=0.05))
-    demands = [CableDemand(f"L{k:03d}", "A01", f"B0{1 + k % 3}", 100, 3_000) for k in range(150)]
-    run = _Run(RouteOptions(), EFFORT["high"], time.perf_counter(), lambda _m: None)
-    setup = _build_problem(graph, demands, TABLES, None, True)
-    fixed = np.zeros(len(setup.fg.capacity))
-    sp = [{t: [] for t in by_sink} for by_sink in setup.sinks_of]
-    relaxed = _optimize(setup, fixed, 0.0, sp, run)
-    seeds = relaxed.seeds
-    assert seeds is not None and seeds.trees and seeds.rows  # detours were needed
-    cold = _build_master(setup.fg, setup.pb, setup.sinks_of, fixed, "cost")
-    warm = _build_master(setup.fg, setup.pb, setup.sinks_of, fixed, "cost", seeds)
-    assert sum(map(len, warm.preds)) == sum(map(len, cold.preds)) + sum(
-        len(seeds.trees.get(int(setup.pb.group_src[g]), ())) for g in warm.groups
-    )
-    first_cold, first_warm = cold.master.solve(), warm.master.solve()
-    assert first_cold.overflow_mm2 > 1e-6
-    assert first_warm.overflow_mm2 <= relaxed.lp_over_mm2 + 1e-6
-    assert first_warm.objective_m < first_cold.objective_m
