@@ -147,6 +147,13 @@ class MediaTable:
             cost[k, ok] = prices[at[ok]]
         return cost, np.array([m.area_mm2 for m in opts], dtype=np.float64)
 
+    def least_slack_mm(self, base_mm: np.ndarray) -> np.ndarray:
+        """Per base length, the least slack at each end of any media of the speed whose
+        stock covers it (int64 max where none does; the table has at least one media)."""
+        reach = np.isfinite(self.option_costs(base_mm)[0])
+        slack = np.where(reach, self.option_slack_mm[:, None], np.iinfo(np.int64).max)
+        return slack.min(axis=0)
+
     def interval(self, base_mm: np.ndarray | int) -> np.ndarray:
         """Interval index of each base length (``len(breaks)`` where nothing reaches)."""
         return np.searchsorted(self.breaks, base_mm, side="left")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -157,6 +157,18 @@ THIN_MEDIA_SCOPE = (
 )
 
 
+def thin_media_summary(thinned: Mapping[str, tuple[str, str, int]]) -> dict[str, Any]:
+    """``summary.thin_media`` of the links moved to thinner media (see ``Plan.thinned``):
+    how many, what they add, and how many by change of media."""
+    by = Counter(f"{was} to {got}" for was, got, _ in thinned.values())
+    return {
+        "cables": len(thinned),
+        "extra_cost_usd": round(sum(c for _, _, c in thinned.values()) / 100, 2),
+        "by_media": dict(sorted(by.items())),
+        "relative_to": THIN_MEDIA_SCOPE,
+    }
+
+
 @dataclass(frozen=True, eq=False)
 class Plan:
     """A complete cabling plan.
@@ -293,16 +305,7 @@ class Plan:
         }
 
     def _thin_media(self) -> dict[str, Any]:
-        by: dict[str, int] = {}
-        for was, got, _ in self.thinned.values():
-            key = f"{was} to {got}"
-            by[key] = by.get(key, 0) + 1
-        return {
-            "cables": len(self.thinned),
-            "extra_cost_usd": round(sum(c for _, _, c in self.thinned.values()) / 100, 2),
-            "by_media": dict(sorted(by.items())),
-            "relative_to": THIN_MEDIA_SCOPE,
-        }
+        return thin_media_summary(self.thinned)
 
     def _floor_bound(self) -> dict[str, Any]:
         cut = self.floor_cut

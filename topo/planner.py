@@ -94,7 +94,7 @@ from topo.placement.optimize import (
     candidate_racks,
     optimize_placement,
 )
-from topo.plan import Plan, SegmentFill, tray_fill
+from topo.plan import Plan, SegmentFill, thin_media_summary, tray_fill
 from topo.routing import route_cables
 from topo.routing.optimizer import CableDemand, RouteOptions, RoutingResult
 from topo.scenario import ManagementIntent, Options, Scenario, SpineLeafIntent, floor_of
@@ -899,13 +899,13 @@ def _thinned_note(thinned: Mapping[str, tuple[str, str, int]]) -> str:
     """One sentence on the cables moved to thinner media (empty if none)."""
     if not thinned:
         return ""
-    extra = sum(c for _, _, c in thinned.values()) / 100
-    kinds = sorted({f"{a} to {b}" for a, b, _ in thinned.values()})
+    s = thin_media_summary(thinned)
+    kinds = list(s["by_media"])
     shown = ", ".join(kinds[:3]) + (f" and {len(kinds) - 3} more" if len(kinds) > 3 else "")
     return (
-        f"{len(thinned):,} cables moved to thinner media than their length calls for, "
-        f"where the trays were full ({shown}): ${extra:,.2f} more than the cheapest media "
-        "for their lengths"
+        f"{s['cables']:,} cables moved to thinner media than their length calls for, "
+        f"where the trays were full ({shown}): ${s['extra_cost_usd']:,.2f} more than the "
+        "cheapest media for their lengths"
     )
 
 
@@ -1028,9 +1028,7 @@ def _bounds(
         sel, j = sel[has], j[has]
         slack_after = np.minimum.accumulate(t.slack_mm[::-1])[::-1][j]
         if options.thin_media:  # any media reaching the cable may carry it
-            reach = np.isfinite(t.option_costs(sized[sel])[0])
-            least_slack = np.where(reach, t.option_slack_mm[:, None], np.iinfo(np.int64).max)
-            slack_after = np.minimum(slack_after, least_slack.min(axis=0))
+            slack_after = np.minimum(slack_after, t.least_slack_mm(sized[sel]))
         least[sel] = sized[sel] + 2 * slack_after
         cost[sel] = t.cost_cents[j]
     shortest = float(least.sum())

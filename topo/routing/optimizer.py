@@ -74,7 +74,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal, NamedTuple
 
@@ -360,18 +360,27 @@ class _Thinning:
         return _Thinned(new, narrowed, replace(solved, pieces=pieces, load=load, price_scale=scale))
 
 
+def _on_paths(
+    sinks_of: list[dict[int, list[int]]], pieces: list[Pieces]
+) -> Iterator[tuple[int, int, np.ndarray, list[int]]]:
+    """Every piece of ``pieces`` with its cables: (group, sink, path, the cables of
+    ``sinks_of`` it carries, taken in order along the sink's pieces)."""
+    for g, by_sink in enumerate(pieces):
+        for t, plist in by_sink.items():
+            cables, k = sinks_of[g][t], 0
+            for path, cnt in plist:
+                yield g, t, path, cables[k : k + cnt]
+                k += cnt
+
+
 def _regroup(old: _Setup, new: _Setup, pieces: list[Pieces]) -> list[Pieces]:
     """``pieces`` of ``old``'s groups as pieces of ``new``'s: the same cables (same
     sources and sinks; cables of one group may now have another cross-section) on the
     same paths, as many on each path from each sink."""
     out: list[Pieces] = [{} for _ in range(len(new.pb.group_src))]
-    for g, by_sink in enumerate(pieces):
-        for t, plist in by_sink.items():
-            cables, k = old.sinks_of[g][t], 0
-            for path, cnt in plist:
-                for i in cables[k : k + cnt]:
-                    out[int(new.pb.group[i])].setdefault(t, []).append((path, 1))
-                k += cnt
+    for _, t, path, cables in _on_paths(old.sinks_of, pieces):
+        for i in cables:
+            out[int(new.pb.group[i])].setdefault(t, []).append((path, 1))
     return [{t: merge_pieces(v) for t, v in by_sink.items()} for by_sink in out]
 
 
@@ -400,20 +409,16 @@ def _thin_where_full(
     cand: list[int] = []
     seg_of: dict[int, np.ndarray] = {}
     length = np.zeros(len(demands), dtype=np.int64)
-    for g, by_sink in enumerate(pieces):
-        for sink, plist in by_sink.items():
-            cables, k = sinks_of[g][sink], 0
-            for path, cnt in plist:
-                segs = fg.seg[path]
-                segs = segs[segs >= 0]
-                if over[segs].any():
-                    route_mm = int(fg.mm[path].sum())
-                    for i in cables[k : k + cnt]:
-                        if pb.assembly[i] < 0:
-                            cand.append(i)
-                            seg_of[i] = segs
-                            length[i] = pb.base[i] + route_mm
-                k += cnt
+    for _, _, path, cables in _on_paths(sinks_of, pieces):
+        segs = fg.seg[path]
+        segs = segs[segs >= 0]
+        if over[segs].any():
+            route_mm = int(fg.mm[path].sum())
+            for i in cables:
+                if pb.assembly[i] < 0:
+                    cand.append(i)
+                    seg_of[i] = segs
+                    length[i] = pb.base[i] + route_mm
     if not cand:
         return {}
     by_table: dict[int, list[int]] = {}
@@ -454,27 +459,23 @@ def _widen_where_room(
     fg, pb, sinks_of = setup
     room = fg.capacity - load
     cand: list[tuple[float, int, np.ndarray, float]] = []
-    for g, by_sink in enumerate(pieces):
-        for sink, plist in by_sink.items():
-            cables, k = sinks_of[g][sink], 0
-            for path, cnt in plist:
-                route_mm = int(fg.mm[path].sum())
-                segs = fg.seg[path]
-                segs = segs[segs >= 0]
-                for i in cables[k : k + cnt]:
-                    if demands[i].max_area_mm2 == math.inf:
-                        continue
-                    t = pb.table[i]
-                    full = t.every_media
-                    length = np.array([pb.base[i] + route_mm], dtype=np.int64)
-                    j = int(full.interval(length)[0])
-                    if j >= len(full.breaks):
-                        continue
-                    saved = float(t.cost(length)[0] - full.cost(length)[0])
-                    wider = float(full.area_mm2[j]) - float(pb.area[i])
-                    if saved > 0:
-                        cand.append((-saved, i, segs, max(wider, 0.0)))
-                k += cnt
+    for _, _, path, cables in _on_paths(sinks_of, pieces):
+        route_mm = int(fg.mm[path].sum())
+        segs = fg.seg[path]
+        segs = segs[segs >= 0]
+        for i in cables:
+            if demands[i].max_area_mm2 == math.inf:
+                continue
+            t = pb.table[i]
+            full = t.every_media
+            length = np.array([pb.base[i] + route_mm], dtype=np.int64)
+            j = int(full.interval(length)[0])
+            if j >= len(full.breaks):
+                continue
+            saved = float(t.cost(length)[0] - full.cost(length)[0])
+            wider = float(full.area_mm2[j]) - float(pb.area[i])
+            if saved > 0:
+                cand.append((-saved, i, segs, max(wider, 0.0)))
     back: list[str] = []
     for _, i, segs, wider in sorted(cand, key=lambda c: (c[0], c[1])):
         if (room[segs] >= wider - 1e-6).all():
@@ -670,11 +671,7 @@ def _relax_and_fit(
             price_scale=solved.price_scale, greedy_only=True,
         )  # fmt: skip
         solved = replace(solved, pieces=pieces, load=load)
-        thinned = (
-            thin.thin(setup, demands, solved, _THIN_SPARE if again else 0.0)
-            if _over_mm2(fg, load) > 0
-            else None
-        )
+        thinned = thin.thin(setup, demands, solved, _THIN_SPARE if again else 0.0)
         if thinned is not None and again:
             fresh = replace(
                 _shortest(thinned.setup, run.say),
@@ -699,7 +696,7 @@ def _relax_and_fit(
         price_scale=solved.price_scale,
     )  # fmt: skip
     solved = replace(solved, pieces=pieces, load=load)
-    if thin is not None and _over_mm2(fg, load) > 0:
+    if thin is not None:
         thinned = thin.thin(setup, demands, solved)
         if thinned is not None:
             setup, demands, solved = thinned

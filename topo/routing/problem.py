@@ -224,8 +224,7 @@ def setup_problem(
             slimmer = reach & ~leg[idx] & (thinnest < area_sp[idx] - 1e-9)
             area_min[idx] = np.where(slimmer, np.minimum(area_min[idx], thinnest), area_min[idx])
             thinner[idx] = np.where(slimmer, np.minimum(thinner[idx], sp[idx]), thinner[idx])
-            slacks = 2.0 * full.option_slack_mm
-            least_slack = np.where(reaching, slacks[:, None], np.inf).min(axis=0)
+            least_slack = 2.0 * full.least_slack_mm(need)
             slack_lb[idx] = np.where(slimmer, np.minimum(slack_lb[idx], least_slack), slack_lb[idx])
     if area_override:
         for i, c in enumerate(demands):
